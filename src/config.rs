@@ -1,0 +1,263 @@
+//! Layered configuration: `config/default.toml` < `config/{APPEALS_ENV}.toml` <
+//! `APPEALS__SECTION__KEY` environment variables. Unknown keys are an error, so a typo
+//! in a deployment fails at startup instead of silently falling back to a default.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    fn parse(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "development" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" => Ok(Self::Production),
+            other => Err(ConfigError::Invalid(format!(
+                "APPEALS_ENV must be development, test or production, not {other:?}"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub esia: EsiaSettings,
+    pub emulator: EmulatorSettings,
+    pub mail: MailSettings,
+    pub demo: DemoSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub utc_offset_hours: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_minutes: i64,
+    pub secure_cookie: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EsiaSettings {
+    pub base_url: String,
+    pub client_id: String,
+    pub certificate_hash: String,
+    pub issuer: String,
+    pub signer: String,
+    pub verifier: String,
+    pub timeout_secs: u64,
+    pub emulator: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorSettings {
+    pub signing_key: String,
+    pub client_public_key: String,
+    pub personas_file: PathBuf,
+    pub code_ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub smtp_url: String,
+    pub from: String,
+    pub mailbox_dir: PathBuf,
+    pub send_timeout_secs: u64,
+    pub max_attempts: i32,
+    pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub seed: bool,
+    pub directory_file: PathBuf,
+}
+
+impl Settings {
+    /// Reads the layers from `config_dir` for the environment named by `APPEALS_ENV`
+    /// (development when unset) and the process environment.
+    pub fn load(config_dir: &Path) -> Result<Self, ConfigError> {
+        let env_name = std::env::var("APPEALS_ENV").unwrap_or_else(|_| "development".into());
+        let environment = Environment::parse(&env_name)?;
+        Self::load_for(config_dir, environment, &[])
+    }
+
+    /// Like [`Settings::load`] with an explicit environment and extra overrides that sit
+    /// above the environment variables (tests use them instead of mutating the process env).
+    pub fn load_for(
+        config_dir: &Path,
+        environment: Environment,
+        overrides: &[(&str, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(config_dir.join("default.toml")))
+            .add_source(
+                config::File::from(config_dir.join(format!("{}.toml", environment.as_str())))
+                    .required(false),
+            )
+            .add_source(
+                config::Environment::with_prefix("APPEALS")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.clone())?;
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: &str| Err(ConfigError::Invalid(msg.to_string()));
+        if self.database.url.is_empty() {
+            return invalid("database.url is empty (set APPEALS__DATABASE__URL)");
+        }
+        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
+        {
+            return invalid("database.url must start with sqlite: or postgres://");
+        }
+        if self.environment == Environment::Production {
+            if self.esia.emulator {
+                return invalid("the ESIA emulator cannot be enabled in production");
+            }
+            if self.mail.transport != MailTransportKind::Smtp {
+                return invalid("production mail must use the smtp transport");
+            }
+            if !self.session.secure_cookie {
+                return invalid("production session cookies must be Secure");
+            }
+        }
+        if self.esia.base_url.is_empty() && !self.esia.emulator {
+            return invalid("esia.base_url is empty and the emulator is off");
+        }
+        if self.esia.signer.is_empty() || self.esia.verifier.is_empty() {
+            return invalid("esia.signer and esia.verifier must be set");
+        }
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+            return invalid("mail.smtp_url is required with the smtp transport");
+        }
+        if self.mail.max_attempts < 1 {
+            return invalid("mail.max_attempts must be at least 1");
+        }
+        if !(-12..=14).contains(&self.server.utc_offset_hours) {
+            return invalid("server.utc_offset_hours must be between -12 and 14");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid("mail.from is not an e-mail address");
+        }
+        Ok(())
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.environment != Environment::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn development_defaults_load() {
+        let s = Settings::load_for(&dir(), Environment::Development, &[]).unwrap();
+        assert!(s.esia.emulator);
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        assert!(s.database.url.starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let err = Settings::load_for(
+            &dir(),
+            Environment::Development,
+            &[("server.prot", "1".into())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_emulator() {
+        let err = Settings::load_for(
+            &dir(),
+            Environment::Production,
+            &[
+                ("database.url", "postgres://x@localhost/db".into()),
+                ("esia.emulator", "true".into()),
+                ("esia.signer", "command:/bin/false".into()),
+                ("esia.verifier", "command:/bin/false".into()),
+                ("mail.smtp_url", "smtp://localhost:25".into()),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("emulator"), "{err}");
+    }
+}

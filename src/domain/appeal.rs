@@ -1,0 +1,80 @@
+//! What an appeal carries besides the snapshot: the applicant's free-text comment and the
+//! 59-ФЗ answer deadline.
+
+use chrono::{DateTime, Duration, Utc};
+
+pub const COMMENT_MAX_CHARS: usize = 2000;
+/// 59-ФЗ, art. 12: a written appeal is answered within 30 days of registration.
+pub const ANSWER_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment(Option<String>);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommentError {
+    #[error("Комментарий длиннее {COMMENT_MAX_CHARS} символов.")]
+    TooLong,
+    #[error("Комментарий содержит недопустимые управляющие символы.")]
+    ControlCharacters,
+}
+
+impl Comment {
+    /// Line breaks and tabs are kept; other control characters (often pasted from
+    /// messengers) would corrupt e-mails and exports, so they are refused, not stripped.
+    pub fn parse(raw: &str) -> Result<Self, CommentError> {
+        let text = raw.replace("\r\n", "\n");
+        let text = text.trim();
+        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(CommentError::ControlCharacters);
+        }
+        if text.chars().count() > COMMENT_MAX_CHARS {
+            return Err(CommentError::TooLong);
+        }
+        Ok(Self((!text.is_empty()).then(|| text.to_string())))
+    }
+
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+}
+
+pub fn answer_due(registered_at: DateTime<Utc>) -> DateTime<Utc> {
+    registered_at + Duration::days(ANSWER_DAYS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_comment_is_none() {
+        assert_eq!(Comment::parse("  \r\n ").unwrap().into_inner(), None);
+    }
+
+    #[test]
+    fn limit_counts_characters_not_bytes() {
+        assert!(Comment::parse(&"ж".repeat(2000)).is_ok());
+        assert_eq!(Comment::parse(&"ж".repeat(2001)), Err(CommentError::TooLong));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_kept() {
+        assert_eq!(Comment::parse("a\u{0}b"), Err(CommentError::ControlCharacters));
+        assert_eq!(Comment::parse("a\u{1b}[31m"), Err(CommentError::ControlCharacters));
+        assert_eq!(Comment::parse("строка 1\r\nстрока 2").unwrap().into_inner().unwrap(), "строка 1\nстрока 2");
+    }
+}
+
+/// Organization types: `type` in the API and `org_type` in the form (DESIGN.md).
+pub const ORG_TYPES: [(&str, &str); 4] = [
+    ("general", "Общеобразовательная"),
+    ("preschool", "Дошкольная"),
+    ("additional", "Дополнительного образования"),
+    ("professional", "Профессиональная"),
+];
+
+pub const DEFAULT_ORG_TYPE: &str = "general";
+
+pub fn is_org_type(s: &str) -> bool {
+    ORG_TYPES.iter().any(|(code, _)| *code == s)
+}

@@ -1,0 +1,147 @@
+//! The person behind an ESIA login, as read from ESIA and kept in the server-side session.
+//! An appeal stores a copy of it as its immutable snapshot.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::names::PersonName;
+use super::snils::Snils;
+
+/// Which entry button the person used; it decides what ESIA is asked for and who the
+/// subject of an appeal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginRole {
+    Parent,
+    Student,
+    Staff,
+}
+
+impl LoginRole {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "parent" => Some(Self::Parent),
+            "student" => Some(Self::Student),
+            "staff" => Some(Self::Staff),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parent => "parent",
+            Self::Student => "student",
+            Self::Staff => "staff",
+        }
+    }
+
+    /// «Роль» on the appeal form, as СГО names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Parent => "Родитель",
+            Self::Student => "Обучающийся",
+            Self::Staff => "Сотрудник",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Child {
+    /// The kid's id in the parent's ESIA profile.
+    pub esia_id: String,
+    pub name: PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<Snils>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applicant {
+    pub oid: String,
+    pub role: LoginRole,
+    pub name: PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<Snils>,
+    pub email: Option<String>,
+    /// A confirmed («подтверждённая») ESIA account.
+    pub confirmed: bool,
+    pub kids: Vec<Child>,
+}
+
+impl Applicant {
+    pub fn kid(&self, esia_id: &str) -> Option<&Child> {
+        self.kids.iter().find(|k| k.esia_id == esia_id)
+    }
+
+    pub fn age_on(&self, today: NaiveDate) -> u32 {
+        full_years(self.birth_date, today)
+    }
+}
+
+/// The immutable copy of the ESIA claims an appeal keeps: the applicant and, for a
+/// parent, only the child the appeal is about (152-ФЗ: no more than the purpose needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub oid: String,
+    pub role: LoginRole,
+    pub name: PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<Snils>,
+    pub email: Option<String>,
+    pub confirmed: bool,
+    pub child: Option<Child>,
+}
+
+impl Snapshot {
+    pub fn new(applicant: &Applicant, child: Option<Child>) -> Self {
+        Self {
+            oid: applicant.oid.clone(),
+            role: applicant.role,
+            name: applicant.name.clone(),
+            birth_date: applicant.birth_date,
+            snils: applicant.snils.clone(),
+            email: applicant.email.clone(),
+            confirmed: applicant.confirmed,
+            child,
+        }
+    }
+
+    /// The person whose access is the problem: the child, or a student themself.
+    pub fn subject_name(&self) -> &PersonName {
+        self.child.as_ref().map(|c| &c.name).unwrap_or(&self.name)
+    }
+
+    /// What staff search by: applicant and child names in normal form.
+    pub fn search_text(&self) -> String {
+        match &self.child {
+            Some(c) => format!("{} {}", self.name.norm(), c.name.norm()),
+            None => self.name.norm(),
+        }
+    }
+}
+
+/// Completed years between two dates (a birthday on 29 February counts on 1 March in
+/// common years, as Russian civil law does).
+pub fn full_years(born: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - born.year();
+    if (today.month(), today.day()) < (born.month(), born.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        assert_eq!(full_years(d(2012, 11, 24), d(2026, 11, 23)), 13);
+        assert_eq!(full_years(d(2012, 11, 23), d(2026, 11, 23)), 14);
+        assert_eq!(full_years(d(2012, 2, 29), d(2026, 2, 28)), 13);
+        assert_eq!(full_years(d(2012, 2, 29), d(2026, 3, 1)), 14);
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure rules of the product: who may file, how people are matched to the roster, how
+//! appeals are numbered and move between statuses. No I/O here.
+
+pub mod applicant;
+pub mod appeal;
+pub mod eligibility;
+pub mod matching;
+pub mod names;
+pub mod number;
+pub mod routing;
+pub mod snils;
+pub mod status;

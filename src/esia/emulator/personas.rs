@@ -1,0 +1,53 @@
+//! Fixture personas the emulator serves, read from `config/esia-personas.toml`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    pub id: String,
+    pub label: String,
+    pub oid: i64,
+    pub trusted: bool,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    pub birth_date: String,
+    pub gender: String,
+    pub snils: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub kids: Vec<PersonaKid>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaKid {
+    pub id: i64,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    pub birth_date: String,
+    pub gender: String,
+    pub snils: String,
+}
+
+#[derive(Deserialize)]
+struct PersonaFile {
+    persona: Vec<Persona>,
+}
+
+pub fn load(path: &Path) -> anyhow::Result<Vec<Persona>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read personas file {}: {e}", path.display()))?;
+    let file: PersonaFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("personas file {}: {e}", path.display()))?;
+    Ok(file.persona)
+}

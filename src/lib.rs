@@ -1,0 +1,173 @@
+//! `appeals`: appeals «Обратиться в организацию» for people who cannot get into the school
+//! information system after an ESIA login. See `../shared/DESIGN.md` for the design.
+
+pub mod config;
+pub mod domain;
+pub mod esia;
+pub mod mail;
+pub mod store;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use chrono::FixedOffset;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use config::Settings;
+use esia::client::{EsiaClient, EsiaClientConfig};
+use esia::emulator::{Emulator, EmulatorConfig};
+use mail::{Transport, Worker};
+use web::{AppState, Inner};
+
+pub const CALLBACK_PATH: &str = "/login/esia/callback";
+pub const EMULATOR_PREFIX: &str = "/esia-emulator";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, seeds demo data when configured, binds the
+    /// listener (port 0 picks a free one) and assembles the router.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = store::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .context("cannot connect to the database")?;
+        store::migrate(&db).await.context("database migration failed")?;
+        if settings.demo.seed && store::demo::seed(&db, &settings.demo.directory_file).await? {
+            tracing::info!("demo directory seeded");
+        }
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let public_url = match settings.server.public_url.trim_end_matches('/') {
+            "" => format!("http://{}:{port}", settings.server.host),
+            url => url.to_string(),
+        };
+        let offset = FixedOffset::east_opt(settings.server.utc_offset_hours * 3600)
+            .context("server.utc_offset_hours out of range")?;
+        let esia_base = match settings.esia.base_url.as_str() {
+            "" => format!("{public_url}{EMULATOR_PREFIX}"),
+            url => url.to_string(),
+        };
+        let redirect_uri = format!("{public_url}{CALLBACK_PATH}");
+        let esia = EsiaClient::new(EsiaClientConfig {
+            base_url: esia_base,
+            client_id: settings.esia.client_id.clone(),
+            certificate_hash: settings.esia.certificate_hash.clone(),
+            redirect_uri: redirect_uri.clone(),
+            issuer: settings.esia.issuer.clone(),
+            signer: esia::signer::signer_from_spec(&settings.esia.signer).context("esia.signer")?,
+            verifier: esia::signer::verifier_from_spec(&settings.esia.verifier).context("esia.verifier")?,
+            timeout: Duration::from_secs(settings.esia.timeout_secs),
+            offset,
+        })?;
+        let emulator = if settings.esia.emulator {
+            Some(emulator_for(&settings, redirect_uri)?.router())
+        } else {
+            None
+        };
+        let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+        let state = AppState(Arc::new(Inner {
+            db,
+            settings,
+            esia,
+            numbering: Default::default(),
+            transport,
+            public_url,
+            offset,
+            metrics: Default::default(),
+        }));
+        let router = web::router(state.clone(), emulator);
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// A mail worker on this application's database and transport.
+    pub fn mail_worker(&self) -> anyhow::Result<Worker> {
+        let s = &self.state.settings.mail;
+        Ok(Worker::new(
+            self.state.db.clone(),
+            self.state.transport.clone(),
+            s.from.parse().context("mail.from")?,
+            Duration::from_secs(s.send_timeout_secs),
+            s.max_attempts,
+            Duration::from_millis(s.poll_interval_ms),
+        ))
+    }
+
+    /// Serves until SIGINT/SIGTERM, with the mail worker beside it; in-flight requests
+    /// finish before the process exits.
+    pub async fn run_until_stopped(self, with_worker: bool) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = if with_worker {
+            let sessions = store::sessions::DbSessionStore::new(self.state.db.clone());
+            Some(tokio::spawn(self.mail_worker()?.run(sessions, stop_rx)))
+        } else {
+            None
+        };
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        let _ = stop_tx.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        Ok(())
+    }
+}
+
+pub fn emulator_for(settings: &Settings, redirect_uri: String) -> anyhow::Result<Arc<Emulator>> {
+    Emulator::new(EmulatorConfig {
+        client_id: settings.esia.client_id.clone(),
+        certificate_hash: settings.esia.certificate_hash.clone(),
+        redirect_uri,
+        issuer: settings.esia.issuer.clone(),
+        signing_key: settings.emulator.signing_key.clone(),
+        client_public_key: settings.emulator.client_public_key.clone(),
+        personas_file: settings.emulator.personas_file.clone(),
+        code_ttl_secs: settings.emulator.code_ttl_secs,
+    })
+    .context("ESIA emulator")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

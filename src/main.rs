@@ -1,0 +1,88 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use appeals::config::Settings;
+use appeals::{Application, store};
+
+#[derive(Parser)]
+#[command(name = "appeals", about = "Обращения в образовательную организацию после входа через Госуслуги")]
+struct Cli {
+    /// Folder with default.toml and the environment files.
+    #[arg(long, default_value = "config", global = true)]
+    config_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Serve only the ESIA emulator, on its own port, for another instance's esia.base_url.
+    EsiaEmulator {
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+        /// The callback URL of the system that will use this emulator.
+        #[arg(long)]
+        redirect_uri: String,
+    },
+    /// Issue a one-time «Привязать учетную запись» code for a roster person.
+    IssueBindingCode {
+        #[arg(long)]
+        roster_person_id: i32,
+        #[arg(long, default_value_t = 72)]
+        valid_hours: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings::load(&cli.config_dir)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(url = %app.public_url(), "appeals is listening");
+            println!("appeals: open {}/", app.public_url());
+            app.run_until_stopped(true).await
+        }
+        Command::Migrate => {
+            let db = store::connect(&settings.database.url, 1).await?;
+            store::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::EsiaEmulator { port, redirect_uri } => {
+            let emulator = appeals::emulator_for(&settings, redirect_uri)?;
+            let listener = tokio::net::TcpListener::bind((settings.server.host.as_str(), port)).await?;
+            println!("ESIA emulator: http://{}/", listener.local_addr()?);
+            axum::serve(listener, emulator.router()).await.context("emulator server")
+        }
+        Command::IssueBindingCode { roster_person_id, valid_hours } => {
+            let db = store::connect(&settings.database.url, 1).await?;
+            store::migrate(&db).await?;
+            store::roster::person(&db, roster_person_id)
+                .await?
+                .with_context(|| format!("roster person {roster_person_id} does not exist"))?;
+            let code = store::roster::issue_binding_code(
+                &db,
+                roster_person_id,
+                chrono::Duration::hours(valid_hours),
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!("{code}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Regions, municipalities, organizations and their classes: the selectors of the СГО login
+//! screen (Регион → Муниципальный район → Город/село → Тип ОО → Организация).
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::entities::{class, municipality, organization, region};
+
+pub async fn regions(db: &impl ConnectionTrait) -> Result<Vec<region::Model>, DbErr> {
+    region::Entity::find().order_by_asc(region::Column::Name).all(db).await
+}
+
+pub async fn municipalities(
+    db: &impl ConnectionTrait,
+    region_id: i32,
+) -> Result<Vec<municipality::Model>, DbErr> {
+    municipality::Entity::find()
+        .filter(municipality::Column::RegionId.eq(region_id))
+        .order_by_asc(municipality::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn municipality(db: &impl ConnectionTrait, id: i32) -> Result<Option<municipality::Model>, DbErr> {
+    municipality::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn localities(db: &impl ConnectionTrait, municipality_id: i32) -> Result<Vec<String>, DbErr> {
+    organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Locality)
+        .distinct()
+        .filter(organization::Column::MunicipalityId.eq(municipality_id))
+        .order_by_asc(organization::Column::Locality)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationFilter {
+    pub municipality_id: Option<i32>,
+    pub locality: Option<String>,
+    pub org_type: Option<String>,
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+pub async fn organizations(
+    db: &impl ConnectionTrait,
+    f: &OrganizationFilter,
+) -> Result<Vec<(organization::Model, String)>, DbErr> {
+    let mut q = organization::Entity::find();
+    if let Some(m) = f.municipality_id {
+        q = q.filter(organization::Column::MunicipalityId.eq(m));
+    }
+    if let Some(l) = &f.locality {
+        q = q.filter(organization::Column::Locality.eq(l.as_str()));
+    }
+    if let Some(t) = &f.org_type {
+        q = q.filter(organization::Column::OrgType.eq(t.as_str()));
+    }
+    let orgs = q.order_by_asc(organization::Column::Name).all(db).await?;
+    let munis: std::collections::HashMap<i32, String> = municipality::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect();
+    // Cyrillic case folding is done here rather than in SQL: SQLite's LOWER() is ASCII-only.
+    let needle = f.name_contains.as_deref().map(crate::domain::names::normalize);
+    Ok(orgs
+        .into_iter()
+        .filter(|o| {
+            needle.as_deref().is_none_or(|n| crate::domain::names::normalize(&o.name).contains(n))
+        })
+        .map(|o| {
+            let m = munis.get(&o.municipality_id).cloned().unwrap_or_default();
+            (o, m)
+        })
+        .collect())
+}
+
+pub async fn organization(db: &impl ConnectionTrait, id: i32) -> Result<Option<organization::Model>, DbErr> {
+    organization::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn classes(db: &impl ConnectionTrait, organization_id: i32) -> Result<Vec<class::Model>, DbErr> {
+    let mut list = class::Entity::find()
+        .filter(class::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?;
+    list.sort_by(|a, b| class_order(&a.name).cmp(&class_order(&b.name)));
+    Ok(list)
+}
+
+/// «2а» before «10а»: by grade number, then by letter.
+fn class_order(name: &str) -> (u32, String) {
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    (digits.parse().unwrap_or(u32::MAX), name[digits.len()..].to_string())
+}
+
+pub async fn class(db: &impl ConnectionTrait, id: i32) -> Result<Option<class::Model>, DbErr> {
+    class::Entity::find_by_id(id).one(db).await
+}

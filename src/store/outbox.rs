@@ -1,0 +1,129 @@
+//! The transactional outbox: mail is a row written in the same transaction as the change
+//! that causes it, delivered later by `mail::worker`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+
+use super::entities::outbox;
+use super::is_postgres;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const DEAD: &str = "dead";
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub kind: &'static str,
+    pub appeal_id: Option<i64>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+pub async fn enqueue(db: &impl ConnectionTrait, msg: NewMessage, now: DateTime<Utc>) -> Result<i64, DbErr> {
+    let row = outbox::ActiveModel {
+        appeal_id: Set(msg.appeal_id),
+        kind: Set(msg.kind.to_string()),
+        recipient: Set(msg.recipient),
+        subject: Set(msg.subject),
+        body_text: Set(msg.body_text),
+        body_html: Set(msg.body_html),
+        status: Set(PENDING.to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// Leases up to `limit` due messages until `lease_until` and counts the attempt. On
+/// PostgreSQL `FOR UPDATE SKIP LOCKED` keeps instances from claiming the same rows; SQLite
+/// has one writer, so the conditional UPDATE alone is atomic.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (p, lock) = if is_postgres(db) {
+        (["$1", "$2", "$3"], " FOR UPDATE SKIP LOCKED")
+    } else {
+        (["?1", "?2", "?3"], "")
+    };
+    let sql = format!(
+        "UPDATE outbox SET locked_until = {}, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox WHERE status = {} AND next_attempt_at <= {} \
+         AND (locked_until IS NULL OR locked_until <= {}) \
+         ORDER BY id LIMIT {limit}{lock}) RETURNING *",
+        p[0], p[1], p[2], p[2]
+    );
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [lease_until.into(), PENDING.into(), now.into()],
+    );
+    let mut rows = outbox::Model::find_by_statement(stmt).all(db).await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    outbox::ActiveModel {
+        id: Set(id),
+        status: Set(SENT.to_string()),
+        sent_at: Set(Some(now)),
+        locked_until: Set(None),
+        last_error: Set(None),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+/// Schedules a retry at `retry_at`, or marks the message dead when there is none.
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let mut row = outbox::ActiveModel {
+        id: Set(id),
+        locked_until: Set(None),
+        last_error: Set(Some(error.chars().take(500).collect())),
+        ..Default::default()
+    };
+    match retry_at {
+        Some(at) => row.next_attempt_at = Set(at),
+        None => row.status = Set(DEAD.to_string()),
+    }
+    row.update(db).await.map(|_| ())
+}
+
+pub async fn count_by_status(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {
+    outbox::Entity::find().filter(outbox::Column::Status.eq(status)).count(db).await
+}
+
+pub async fn for_appeal(db: &impl ConnectionTrait, appeal_id: i64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::AppealId.eq(appeal_id))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find().order_by_desc(outbox::Column::Id).limit(limit).all(db).await
+}

@@ -1,0 +1,155 @@
+//! The school roster (people the school information system knows) and the links between
+//! ESIA identities and roster persons.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use super::entities::{binding_code, esia_link, organization, roster_person};
+use crate::domain::matching::RosterCandidate;
+
+pub struct LinkedAccount {
+    pub person: roster_person::Model,
+    pub organization: organization::Model,
+}
+
+pub async fn linked_accounts(db: &impl ConnectionTrait, oid: &str) -> Result<Vec<LinkedAccount>, DbErr> {
+    let links = esia_link::Entity::find()
+        .filter(esia_link::Column::EsiaOid.eq(oid))
+        .order_by_asc(esia_link::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(links.len());
+    for link in links {
+        let Some(person) = roster_person::Entity::find_by_id(link.roster_person_id).one(db).await? else {
+            continue;
+        };
+        let Some(organization) = organization::Entity::find_by_id(person.organization_id).one(db).await? else {
+            continue;
+        };
+        out.push(LinkedAccount { person, organization });
+    }
+    Ok(out)
+}
+
+/// Roster persons with exactly this normalized name and birth date: the only ones the
+/// automatic match can pick (the index `ix_roster_match` serves this).
+pub async fn match_candidates(
+    db: &impl ConnectionTrait,
+    name_norm: &str,
+    birth_date: NaiveDate,
+) -> Result<Vec<RosterCandidate>, DbErr> {
+    Ok(roster_person::Entity::find()
+        .filter(roster_person::Column::NameNorm.eq(name_norm))
+        .filter(roster_person::Column::BirthDate.eq(birth_date))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| RosterCandidate {
+            id: p.id,
+            name_norm: p.name_norm,
+            birth_date: p.birth_date,
+            snils: p.snils,
+            passport: p.passport,
+        })
+        .collect())
+}
+
+/// Links an ESIA identity to a roster person; linking twice is not an error.
+pub async fn link(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    roster_person_id: i32,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let exists = esia_link::Entity::find()
+        .filter(esia_link::Column::EsiaOid.eq(oid))
+        .filter(esia_link::Column::RosterPersonId.eq(roster_person_id))
+        .one(db)
+        .await?
+        .is_some();
+    if !exists {
+        esia_link::ActiveModel {
+            esia_oid: Set(oid.to_string()),
+            roster_person_id: Set(roster_person_id),
+            method: Set(method.to_string()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<roster_person::Model>, DbErr> {
+    roster_person::Entity::find_by_id(id).one(db).await
+}
+
+fn code_hash(code: &str) -> String {
+    let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    format!("{:x}", Sha256::digest(normalized.to_ascii_uppercase().as_bytes()))
+}
+
+/// Without look-alike letters and digits, so a code read aloud over the phone survives.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Issues a one-time code for «Привязать учетную запись»; only its hash is stored.
+pub async fn issue_binding_code(
+    db: &impl ConnectionTrait,
+    roster_person_id: i32,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let raw: String = (0..10)
+        .map(|_| CODE_ALPHABET[rand::random_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    binding_code::ActiveModel {
+        roster_person_id: Set(roster_person_id),
+        code_hash: Set(code_hash(&raw)),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(format!("{}-{}", &raw[..5], &raw[5..]))
+}
+
+/// Spends a binding code and links the identity, atomically: a code works once.
+pub async fn redeem_binding_code(
+    db: &DatabaseConnection,
+    code: &str,
+    oid: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<roster_person::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let found = binding_code::Entity::find()
+        .filter(binding_code::Column::CodeHash.eq(code_hash(code)))
+        .filter(binding_code::Column::UsedAt.is_null())
+        .filter(binding_code::Column::ExpiresAt.gt(now))
+        .one(&txn)
+        .await?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    // Conditional update: of two concurrent redemptions only one sees a row change.
+    let spent = binding_code::Entity::update_many()
+        .col_expr(binding_code::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(binding_code::Column::Id.eq(found.id))
+        .filter(binding_code::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Ok(None);
+    }
+    link(&txn, oid, found.roster_person_id, "code", now).await?;
+    let person = person(&txn, found.roster_person_id).await?;
+    txn.commit().await?;
+    Ok(person)
+}

@@ -1,0 +1,111 @@
+//! Server-side sessions in the `sessions` table, shared by every instance (DESIGN.md:
+//! one pool for both databases, no second sqlx).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, Error, SessionStore};
+
+use super::entities::session;
+use super::is_unique_violation;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSessionStore")
+    }
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub async fn delete_expired(&self, now: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+        Ok(session::Entity::delete_many()
+            .filter(session::Column::ExpiryDate.lt(now))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+}
+
+fn backend(e: sea_orm::DbErr) -> Error {
+    Error::Backend(e.to_string())
+}
+
+fn expiry(record: &Record) -> DateTime<Utc> {
+    DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).unwrap_or_else(Utc::now)
+}
+
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let row = session::ActiveModel {
+                id: Set(record.id.to_string()),
+                data: Set(encode(record)?),
+                expiry_date: Set(expiry(record)),
+            };
+            match row.insert(&self.db).await {
+                Ok(_) => return Ok(()),
+                // 128-bit ids practically never collide, but a collision must not let one
+                // session take over another's row.
+                Err(e) if is_unique_violation(&e) => record.id = Id::default(),
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let row = session::ActiveModel {
+            id: Set(record.id.to_string()),
+            data: Set(encode(record)?),
+            expiry_date: Set(expiry(record)),
+        };
+        let updated = session::Entity::update_many()
+            .set(row.clone())
+            .filter(session::Column::Id.eq(record.id.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected == 0 {
+            row.insert(&self.db).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(row) = session::Entity::find_by_id(id.to_string())
+            .filter(session::Column::ExpiryDate.gt(Utc::now()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expiry_date.timestamp())
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        session::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! ESIA sign-in: `/login/esia` → ESIA → `/login/esia/callback` → account matching; and
+//! `/logout`, which ends the session here and at ESIA.
+
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::AppState;
+use super::csrf::CsrfForm;
+use super::error::{AppError, AppResult};
+use super::session::{LOGIN_WINDOW_SECS, PendingLogin, SessionUser};
+use crate::domain::applicant::LoginRole;
+use crate::domain::matching::{self, MatchOutcome};
+use crate::esia::{EsiaError, protocol};
+use crate::store::roster;
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    role: Option<String>,
+}
+
+async fn login_get(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Redirect> {
+    let role = q
+        .role
+        .as_deref()
+        .and_then(LoginRole::parse)
+        .ok_or_else(|| AppError::BadRequest("Выберите, кто входит: родитель, учащийся или сотрудник.".into()))?;
+    let login = PendingLogin {
+        state: uuid::Uuid::new_v4().to_string(),
+        role,
+        started_at: Utc::now().timestamp(),
+    };
+    let url = state.esia.authorize_url(role, &login.state).await?;
+    login.store(&session).await?;
+    Ok(Redirect::to(&url))
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback_get(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let result = callback(&state, &session, q).await;
+    let counter = if result.is_ok() { &state.metrics.logins_succeeded } else { &state.metrics.logins_failed };
+    counter.fetch_add(1, Ordering::Relaxed);
+    result
+}
+
+async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppResult<Response> {
+    // The state is checked before anything else the callback says, error included: a
+    // callback we did not start (forged, replayed, or from another browser) is refused.
+    let pending = PendingLogin::take(session).await?;
+    let pending = match (pending, q.state.as_deref()) {
+        (Some(p), Some(s)) if p.state == s && Utc::now().timestamp() - p.started_at <= LOGIN_WINDOW_SECS => p,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Ссылка входа устарела или недействительна. Начните вход заново с главной страницы.".into(),
+            ));
+        }
+    };
+    if q.error.is_some() {
+        let description = q.error_description.unwrap_or_default();
+        let code = protocol::error_code(&description).unwrap_or("ESIA-007007").to_string();
+        return Err(EsiaError::Protocol { code }.into());
+    }
+    let code = q
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AppError::BadRequest("Госуслуги не передали код авторизации. Войдите ещё раз.".into()))?;
+    let tokens = state.esia.exchange(&code, pending.role).await?;
+    let applicant = state.esia.load_applicant(&tokens, pending.role).await?;
+    if pending.role == LoginRole::Staff {
+        // The staff workplace is a separate capability; until it exists no staff session
+        // is opened at all.
+        return Err(AppError::Forbidden(
+            "Кабинет сотрудников пока недоступен. Обращения граждан направляются ответственным сотрудникам по электронной почте.".into(),
+        ));
+    }
+    let linked = !roster::linked_accounts(&state.db, &applicant.oid).await?.is_empty() || {
+        let candidates =
+            roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date).await?;
+        match matching::match_applicant(&applicant, None, &candidates) {
+            MatchOutcome::Unique(person) => {
+                roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await?;
+                tracing::info!(roster_person_id = person, "ESIA identity linked automatically");
+                true
+            }
+            MatchOutcome::None | MatchOutcome::Ambiguous => false,
+        }
+    };
+    SessionUser::sign_in(session, applicant).await?;
+    let target = if linked { "/home" } else { "/no-account" };
+    Ok(Redirect::to(target).into_response())
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {}
+
+async fn logout_post(
+    State(state): State<AppState>,
+    session: Session,
+    CsrfForm(_): CsrfForm<LogoutForm>,
+) -> AppResult<Redirect> {
+    session.flush().await?;
+    Ok(Redirect::to(&state.esia.logout_url(&format!("{}/", state.public_url))))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/esia", get(login_get))
+        .route("/login/esia/callback", get(callback_get))
+        .route("/logout", post(logout_post))
+}

@@ -1,0 +1,100 @@
+//! One error type for every handler, mapped once to a response. The response carries only
+//! the message; `security::render_errors` turns it into a page in the site's layout (or
+//! JSON under `/api`) with the request id, so the user never sees a stack trace or SQL.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::esia::EsiaError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Esia(#[from] EsiaError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// What `render_errors` needs to draw the page.
+#[derive(Debug, Clone)]
+pub struct ErrorView {
+    pub title: &'static str,
+    pub message: String,
+    pub retry_login: bool,
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, ErrorView) {
+        let view = |title, message: &str, retry_login| ErrorView { title, message: message.to_string(), retry_login };
+        match self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, view("Ошибка в запросе", m, false)),
+            Self::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                view("Требуется вход", "Сеанс истёк или вход не выполнен. Войдите через Госуслуги ещё раз.", true),
+            ),
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                view("Форма устарела", "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите действие.", false),
+            ),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, view("Доступ запрещён", m, false)),
+            Self::NotFound => (StatusCode::NOT_FOUND, view("Страница не найдена", "Такой страницы нет или у вас нет к ней доступа.", false)),
+            Self::Esia(e) => {
+                let status = match e {
+                    EsiaError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    EsiaError::Protocol { code } if code == "ESIA-007004" => StatusCode::FORBIDDEN,
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                (status, view("Не удалось войти через Госуслуги", e.user_message(), true))
+            }
+            Self::Unexpected(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                view("Внутренняя ошибка", "Произошла внутренняя ошибка. Ваши данные не потеряны; попробуйте ещё раз через минуту.", false),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, view) = self.parts();
+        match &self {
+            // The full cause chain is logged once, here; it never reaches the user.
+            Self::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
+            Self::Esia(e) => tracing::warn!(error = %e, "ESIA error"),
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
+        let mut resp = status.into_response();
+        resp.extensions_mut().insert(view);
+        resp
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

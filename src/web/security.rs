@@ -1,0 +1,174 @@
+//! The middleware stack: request ids, tracing without personal data, sessions, security
+//! headers, request timeout, panic containment, and error pages.
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use super::error::ErrorView;
+use crate::store::sessions::DbSessionStore;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    view: &'a ErrorView,
+    request_id: &'a str,
+}
+
+/// Renders the `ErrorView` a handler's `AppError` left in the response: JSON under
+/// `/api`, otherwise a page in the site's layout.
+async fn render_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let view = match resp.extensions().get::<ErrorView>() {
+        Some(v) => v.clone(),
+        // Errors produced by axum itself (unknown route, bad query, timeout) get a page too.
+        None if status.is_client_error() || status.is_server_error() => {
+            let own_page = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+            // Pages a handler rendered itself (a refusal, a form with errors) stay as they are.
+            if own_page && status.is_client_error() {
+                return resp;
+            }
+            ErrorView {
+                title: if status == StatusCode::NOT_FOUND { "Страница не найдена" } else { "Ошибка" },
+                message: match status {
+                    StatusCode::NOT_FOUND => "Такой страницы нет или у вас нет к ней доступа.".into(),
+                    StatusCode::REQUEST_TIMEOUT => "Сервер не успел ответить. Попробуйте ещё раз.".into(),
+                    s if s.is_server_error() => "Произошла внутренняя ошибка. Попробуйте ещё раз через минуту.".into(),
+                    _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
+                },
+                retry_login: false,
+            }
+        }
+        None => return resp,
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = if api {
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Body::from(serde_json::json!({"error": view.message, "request_id": request_id}).to_string())
+    } else {
+        match (ErrorPage { view: &view, request_id: &request_id }).render() {
+            Ok(html) => {
+                parts
+                    .headers
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                Body::from(html)
+            }
+            Err(_) => Body::from(view.message),
+        }
+    };
+    Response::from_parts(parts, body)
+}
+
+fn security_headers(esia_origin: &str) -> Vec<(HeaderName, HeaderValue)> {
+    // No inline script or style anywhere; forms may only post here, and the logout
+    // redirect to ESIA counts as a form target in Chromium.
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {esia_origin}"
+    );
+    vec![
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'"))),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        // The callback URL carries the ESIA code: never leak it in a Referer.
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()")),
+        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+    ]
+}
+
+async fn add_headers(headers: axum::extract::State<Vec<(HeaderName, HeaderValue)>>, req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    for (name, value) in headers.iter() {
+        h.insert(name.clone(), value.clone());
+    }
+    if !is_static {
+        // Pages show personal data: no browser or proxy may keep them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/static/app.css"),
+    )
+}
+
+pub fn wrap(
+    app: Router,
+    sessions: DbSessionStore,
+    secure: bool,
+    idle_minutes: i64,
+    timeout: Duration,
+    esia_origin: &str,
+) -> Router {
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("appeals_session")
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        // The route template, never the URI: query strings carry ESIA codes and ids.
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+            .unwrap_or("unmatched");
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!("http", method = %req.method(), route, request_id = id)
+    });
+    app.route("/static/app.css", axum::routing::get(stylesheet))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(session_layer)
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(render_errors))
+        .layer(middleware::from_fn_with_state(security_headers(esia_origin), add_headers))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+}
+
+pub fn html(page: impl Template) -> Result<Html<String>, askama::Error> {
+    page.render().map(Html)
+}

@@ -1,0 +1,77 @@
+//! What the server-side session holds, and the extractor for the signed-in person.
+//! Identity comes only from here, never from a form field.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::AppState;
+use super::error::{AppError, AppResult};
+use crate::domain::applicant::{Applicant, LoginRole};
+
+const USER: &str = "user";
+const LOGIN: &str = "login";
+
+/// An ESIA login in flight: the `state` we sent and the role button pressed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: String,
+    pub role: LoginRole,
+    pub started_at: i64,
+}
+
+/// How long a person may take on the ESIA side before the `state` is void.
+pub const LOGIN_WINDOW_SECS: i64 = 600;
+
+impl PendingLogin {
+    pub async fn store(&self, session: &Session) -> AppResult<()> {
+        Ok(session.insert(LOGIN, self).await?)
+    }
+
+    /// Takes the pending login out of the session: a `state` is good for one callback.
+    pub async fn take(session: &Session) -> AppResult<Option<Self>> {
+        Ok(session.remove::<Self>(LOGIN).await?)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub applicant: Applicant,
+    pub signed_in_at: i64,
+}
+
+impl SessionUser {
+    pub async fn load(session: &Session) -> AppResult<Option<Self>> {
+        Ok(session.get::<Self>(USER).await?)
+    }
+
+    /// A new id at login, so a session id planted before login is worthless after it.
+    pub async fn sign_in(session: &Session, applicant: Applicant) -> AppResult<()> {
+        session.cycle_id().await?;
+        let user = Self { applicant, signed_in_at: Utc::now().timestamp() };
+        Ok(session.insert(USER, user).await?)
+    }
+}
+
+/// The signed-in person; absent or past the absolute timeout → 401 page.
+pub struct SignedIn {
+    pub applicant: Applicant,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
+        let user = SessionUser::load(&session).await?.ok_or(AppError::Unauthenticated)?;
+        let max_age = state.settings.session.absolute_timeout_minutes * 60;
+        if Utc::now().timestamp() - user.signed_in_at > max_age {
+            session.flush().await?;
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Self { applicant: user.applicant, session })
+    }
+}

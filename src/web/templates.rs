@@ -1,0 +1,32 @@
+//! What every page template gets: the shared layout context.
+
+use tower_sessions::Session;
+
+use super::csrf;
+use super::error::AppResult;
+use super::session::SessionUser;
+
+/// Passed to every page as `layout`: the logout form needs the CSRF token, the header
+/// needs to know whether someone is signed in.
+pub struct Layout {
+    pub csrf_token: String,
+    pub signed_in: bool,
+}
+
+impl Layout {
+    pub async fn new(session: &Session) -> AppResult<Self> {
+        Ok(Self {
+            csrf_token: csrf::token(session).await?,
+            signed_in: SessionUser::load(session).await?.is_some(),
+        })
+    }
+}
+
+/// `ДД.ММ.ГГГГ`, as Russian forms write dates.
+pub fn ru_date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+pub fn ru_datetime(t: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset) -> String {
+    t.with_timezone(&offset).format("%d.%m.%Y %H:%M").to_string()
+}
