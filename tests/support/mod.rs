@@ -1,0 +1,306 @@
+//! Test harness: each test builds the real application on port 0 with its own database
+//! (a temporary SQLite file, or a fresh PostgreSQL database), the built-in ESIA emulator
+//! and the development mailbox, and drives it over HTTP like a browser would.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use appeals::Application;
+use appeals::config::{Environment, Settings};
+use appeals::mail::transport::{MailboxEntry, read_mailbox};
+use appeals::mail::worker::DrainStats;
+use reqwest::header::LOCATION;
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per database for a story: `story!(name, |app| async move { … });`
+#[macro_export]
+macro_rules! story {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                support::run(support::Backend::Sqlite, Vec::new(), $body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                support::run(support::Backend::Postgres, Vec::new(), $body).await;
+            }
+        }
+    };
+    ($name:ident, overrides = $overrides:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                support::run(support::Backend::Sqlite, $overrides, $body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                support::run(support::Backend::Postgres, $overrides, $body).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    app_worker: appeals::mail::Worker,
+    mailbox: PathBuf,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Builds the app for `backend`, runs `body` against it, then removes the database and
+/// files even when the body panicked.
+pub async fn run<F, Fut>(backend: Backend, overrides: Vec<(&'static str, String)>, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("appeals-test-{id}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (db_url, pg_name) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.join("appeals.db").display()), None),
+        Backend::Postgres => {
+            let name = format!("appeals_t_{id}");
+            let admin = Database::connect(postgres_admin_url())
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required for the test suite ({}): {e}", postgres_admin_url()));
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let base = postgres_admin_url();
+            let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or(base);
+            (format!("{server}/{name}"), Some(name))
+        }
+    };
+    let mut all = vec![
+        ("server.port", "0".to_string()),
+        ("database.url", db_url),
+        ("database.max_connections", "5".to_string()),
+        ("mail.mailbox_dir", dir.join("mailbox").display().to_string()),
+    ];
+    all.extend(overrides);
+    let config_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+    let settings = Settings::load_for(&config_dir, Environment::Test, &all).expect("test settings");
+    let mailbox = settings.mail.mailbox_dir.clone();
+    let app = Application::build(settings).await.expect("application builds");
+    let test_app = TestApp {
+        url: app.public_url().to_string(),
+        db: app.db().clone(),
+        backend,
+        app_worker: app.mail_worker().expect("worker"),
+        mailbox,
+    };
+    let server = tokio::spawn(app.run_until_stopped(false));
+    let outcome = tokio::spawn(body(test_app)).await;
+    server.abort();
+    let _ = server.await;
+    if let Some(name) = pg_name
+        && let Ok(admin) = Database::connect(postgres_admin_url()).await
+    {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A browser: its own cookie jar, redirects not followed so tests see every hop.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn location(resp: &Response) -> String {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Extracts `name="…" value="…"` from a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let re = regex_lite::Regex::new(&format!(r#"name="{name}" value="([^"]*)""#)).ok()?;
+    re.captures(html).map(|c| c[1].to_string())
+}
+
+pub struct Submission {
+    pub child_id: String,
+    pub org_type: String,
+    pub organization_id: String,
+    pub class_id: String,
+    pub comment: String,
+}
+
+impl TestApp {
+    pub fn path(&self, p: &str) -> String {
+        format!("{}{p}", self.url)
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        let url = if path.starts_with("http") { path.to_string() } else { self.path(path) };
+        client.get(url).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, client: &Client, path: &str) -> (StatusCode, String) {
+        let resp = self.get(client, path).await;
+        let status = resp.status();
+        (status, resp.text().await.expect("body"))
+    }
+
+    /// Starts a login with `role` and returns the emulator's authorize URL.
+    pub async fn authorize_url(&self, client: &Client, role: &str) -> String {
+        let resp = self.get(client, &format!("/login/esia?role={role}")).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "login redirects to ESIA");
+        location(&resp)
+    }
+
+    /// The callback URL the emulator sends the browser back to for `persona`.
+    pub async fn esia_callback(&self, client: &Client, role: &str, persona: &str) -> String {
+        let authorize = self.authorize_url(client, role).await;
+        let resp = self.get(client, &format!("{authorize}&persona={persona}")).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "emulator approves {persona}");
+        let callback = location(&resp);
+        assert!(callback.contains("code="), "callback carries a code: {callback}");
+        callback
+    }
+
+    /// The whole ESIA round trip; returns where the app sends the person afterwards.
+    pub async fn login_as(&self, client: &Client, role: &str, persona: &str) -> String {
+        let callback = self.esia_callback(client, role, persona).await;
+        let resp = self.get(client, &callback).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "callback signs {persona} in");
+        location(&resp)
+    }
+
+    pub async fn organization_id(&self, name_part: &str) -> String {
+        let list: Vec<serde_json::Value> = browser()
+            .get(self.path("/api/v1/organizations"))
+            .query(&[("q", name_part)])
+            .send()
+            .await
+            .expect("organizations")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(list.len(), 1, "exactly one organization matches {name_part}");
+        list[0]["id"].to_string()
+    }
+
+    pub async fn class_id(&self, organization_id: &str, class: &str) -> String {
+        let list: Vec<serde_json::Value> = browser()
+            .get(self.path(&format!("/api/v1/organizations/{organization_id}/classes")))
+            .send()
+            .await
+            .expect("classes")
+            .json()
+            .await
+            .expect("json");
+        list.iter()
+            .find(|c| c["name"] == class)
+            .map(|c| c["id"].to_string())
+            .unwrap_or_else(|| panic!("class {class} exists"))
+    }
+
+    /// The school-1 / 7а submission of `parent-confirmed` for her son Артём.
+    pub async fn school1_submission(&self) -> Submission {
+        let org = self.organization_id("«Средняя школа № 1»").await;
+        Submission {
+            child_id: "38420917".into(),
+            org_type: "general".into(),
+            class_id: self.class_id(&org, "7а").await,
+            organization_id: org,
+            comment: "Не могу войти в дневник сына".into(),
+        }
+    }
+
+    /// Opens the form for `organization_id` and returns (csrf_token, submission_id).
+    pub async fn open_form(&self, client: &Client, organization_id: &str) -> (String, String) {
+        let (status, html) = self.get_html(client, &format!("/appeals/form?organization_id={organization_id}")).await;
+        assert_eq!(status, StatusCode::OK, "form opens: {html}");
+        (
+            hidden_value(&html, "csrf_token").expect("csrf token in form"),
+            hidden_value(&html, "submission_id").expect("submission id in form"),
+        )
+    }
+
+    pub async fn post_form(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        client.post(self.path(path)).form(fields).send().await.expect("POST")
+    }
+
+    /// Fills and sends the form as a person would; returns the raw response.
+    pub async fn submit(&self, client: &Client, s: &Submission) -> Response {
+        let (csrf, submission_id) = self.open_form(client, &s.organization_id).await;
+        self.post_form(
+            client,
+            "/appeals",
+            &[
+                ("csrf_token", &csrf),
+                ("submission_id", &submission_id),
+                ("child_id", &s.child_id),
+                ("org_type", &s.org_type),
+                ("organization_id", &s.organization_id),
+                ("class_id", &s.class_id),
+                ("comment", &s.comment),
+            ],
+        )
+        .await
+    }
+
+    /// Files an appeal and returns its number.
+    pub async fn file_appeal(&self, client: &Client, s: &Submission) -> String {
+        let resp = self.submit(client, s).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "appeal accepted");
+        let target = location(&resp);
+        target.strip_prefix("/appeals/").expect("redirect to the appeal").to_string()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    pub async fn drain_mail(&self) -> DrainStats {
+        self.app_worker.drain_once().await.expect("outbox drains")
+    }
+
+    pub async fn mailbox(&self) -> Vec<MailboxEntry> {
+        read_mailbox(&self.mailbox).await.expect("mailbox")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+}
