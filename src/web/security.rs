@@ -49,8 +49,9 @@ async fn render_errors(req: Request, next: Next) -> Response {
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("text/html"));
-            // Pages a handler rendered itself (a refusal, a form with errors) stay as they are.
+                .is_some_and(|v| !v.starts_with("text/plain"));
+            // Pages a handler rendered itself (a refusal, a form with errors, the emulator's
+            // JSON errors) stay as they are; axum's plain-text rejections get a page.
             if own_page && status.is_client_error() {
                 return resp;
             }
