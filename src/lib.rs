@@ -40,13 +40,20 @@ impl Application {
         let db = store::connect(&settings.database.url, settings.database.max_connections)
             .await
             .context("cannot connect to the database")?;
-        store::migrate(&db).await.context("database migration failed")?;
+        store::migrate(&db)
+            .await
+            .context("database migration failed")?;
         if settings.demo.seed && store::demo::seed(&db, &settings.demo.directory_file).await? {
             tracing::info!("demo directory seeded");
         }
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .await
-            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
         let port = listener.local_addr()?.port();
         let public_url = match settings.server.public_url.trim_end_matches('/') {
             "" => format!("http://{}:{port}", settings.server.host),
@@ -66,7 +73,8 @@ impl Application {
             redirect_uri: redirect_uri.clone(),
             issuer: settings.esia.issuer.clone(),
             signer: esia::signer::signer_from_spec(&settings.esia.signer).context("esia.signer")?,
-            verifier: esia::signer::verifier_from_spec(&settings.esia.verifier).context("esia.verifier")?,
+            verifier: esia::signer::verifier_from_spec(&settings.esia.verifier)
+                .context("esia.verifier")?,
             timeout: Duration::from_secs(settings.esia.timeout_secs),
             offset,
         })?;
@@ -87,11 +95,18 @@ impl Application {
             metrics: Default::default(),
         }));
         let router = web::router(state.clone(), emulator);
-        Ok(Self { listener, router, state })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub fn public_url(&self) -> &str {

@@ -8,7 +8,10 @@ use appeals::config::Settings;
 use appeals::{Application, store};
 
 #[derive(Parser)]
-#[command(name = "appeals", about = "Обращения в образовательную организацию после входа через Госуслуги")]
+#[command(
+    name = "appeals",
+    about = "Обращения в образовательную организацию после входа через Госуслуги"
+)]
 struct Cli {
     /// Folder with default.toml and the environment files.
     #[arg(long, default_value = "config", global = true)]
@@ -44,7 +47,8 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .init();
     let cli = Cli::parse();
@@ -64,11 +68,17 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::EsiaEmulator { port, redirect_uri } => {
             let emulator = appeals::emulator_for(&settings, redirect_uri)?;
-            let listener = tokio::net::TcpListener::bind((settings.server.host.as_str(), port)).await?;
+            let listener =
+                tokio::net::TcpListener::bind((settings.server.host.as_str(), port)).await?;
             println!("ESIA emulator: http://{}/", listener.local_addr()?);
-            axum::serve(listener, emulator.router()).await.context("emulator server")
+            axum::serve(listener, emulator.router())
+                .await
+                .context("emulator server")
         }
-        Command::IssueBindingCode { roster_person_id, valid_hours } => {
+        Command::IssueBindingCode {
+            roster_person_id,
+            valid_hours,
+        } => {
             let db = store::connect(&settings.database.url, 1).await?;
             store::migrate(&db).await?;
             store::roster::person(&db, roster_person_id)

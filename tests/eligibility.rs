@@ -15,7 +15,10 @@ async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str
     for path in ["/appeals/new", "/appeals/form"] {
         let (status, page) = app.get_html(&client, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{persona} at {path}");
-        assert!(page.contains(text), "{persona} at {path} sees the reason: {page}");
+        assert!(
+            page.contains(text),
+            "{persona} at {path} sees the reason: {page}"
+        );
     }
     let (_, page) = app.get_html(&client, "/no-account").await;
     let csrf = support::hidden_value(&page, "csrf_token").expect("csrf");
@@ -34,69 +37,127 @@ async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str
             ],
         )
         .await;
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "submission re-checks eligibility");
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "submission re-checks eligibility"
+    );
     assert!(resp.text().await.unwrap().contains(text));
     assert_eq!(app.count("appeals").await, 0);
     assert_eq!(app.count("outbox").await, 0);
 }
 
-story!(unconfirmed_account_is_refused_with_how_to_confirm, |app: TestApp| async move {
-    refused_everywhere(&app, "parent-unconfirmed", "parent", "подтверждённой учётной записью").await;
-    let client = browser();
-    app.login_as(&client, "parent", "parent-unconfirmed").await;
-    let (_, page) = app.get_html(&client, "/appeals/new").await;
-    for way in ["МФЦ", "банк", "Почты России", "электронной подписи"] {
-        assert!(page.contains(way), "explains confirmation via {way}");
-    }
-});
-
-story!(parent_without_kids_gets_the_exact_text, |app: TestApp| async move {
-    refused_everywhere(&app, "parent-no-kids", "parent", NO_KIDS_TEXT).await;
-});
-
-story!(linked_parent_lands_home_and_can_still_appeal, |app: TestApp| async move {
-    let dad = browser();
-    assert_eq!(app.login_as(&dad, "parent", "parent-linked").await, "/home");
-    let (status, page) = app.get_html(&dad, "/home").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("«Средняя школа № 1»"));
-    assert!(page.contains("Нет нужной организации"));
-    assert_eq!(app.count("esia_links").await, 1);
-    // The second login finds the link instead of matching again.
-    let again = browser();
-    assert_eq!(app.login_as(&again, "parent", "parent-linked").await, "/home");
-    assert_eq!(app.count("esia_links").await, 1);
-    let (status, _) = app.get_html(&dad, "/appeals/new").await;
-    assert_eq!(status, StatusCode::OK);
-});
-
-story!(parent_with_a_typo_in_the_roster_is_not_linked, |app: TestApp| async move {
-    let mum = browser();
-    assert_eq!(app.login_as(&mum, "parent", "parent-typo").await, "/no-account");
-    assert_eq!(app.count("esia_links").await, 0);
-});
-
-story!(student_of_15_files_for_themself, |app: TestApp| async move {
-    let student = browser();
-    assert_eq!(app.login_as(&student, "student", "student-15").await, "/no-account");
-    let s = app.school1_submission().await;
-    let (_, form) = app.get_html(&student, &format!("/appeals/form?organization_id={}", s.organization_id)).await;
-    assert!(form.contains("Обучающийся"));
-    assert!(!form.contains("name=\"child_id\""), "a student has no children to choose");
-    let number = app
-        .file_appeal(&student, &support::Submission { child_id: String::new(), ..s })
+story!(
+    unconfirmed_account_is_refused_with_how_to_confirm,
+    |app: TestApp| async move {
+        refused_everywhere(
+            &app,
+            "parent-unconfirmed",
+            "parent",
+            "подтверждённой учётной записью",
+        )
         .await;
-    let (_, page) = app.get_html(&student, &format!("/appeals/{number}")).await;
-    assert!(page.contains("Васильев Егор Павлович"), "the student is the subject");
-});
+        let client = browser();
+        app.login_as(&client, "parent", "parent-unconfirmed").await;
+        let (_, page) = app.get_html(&client, "/appeals/new").await;
+        for way in ["МФЦ", "банк", "Почты России", "электронной подписи"]
+        {
+            assert!(page.contains(way), "explains confirmation via {way}");
+        }
+    }
+);
 
-story!(student_under_14_is_told_to_use_the_school_login, |app: TestApp| async move {
-    refused_everywhere(&app, "student-12", "student", "младше 14 лет").await;
-});
+story!(
+    parent_without_kids_gets_the_exact_text,
+    |app: TestApp| async move {
+        refused_everywhere(&app, "parent-no-kids", "parent", NO_KIDS_TEXT).await;
+    }
+);
+
+story!(
+    linked_parent_lands_home_and_can_still_appeal,
+    |app: TestApp| async move {
+        let dad = browser();
+        assert_eq!(app.login_as(&dad, "parent", "parent-linked").await, "/home");
+        let (status, page) = app.get_html(&dad, "/home").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("«Средняя школа № 1»"));
+        assert!(page.contains("Нет нужной организации"));
+        assert_eq!(app.count("esia_links").await, 1);
+        // The second login finds the link instead of matching again.
+        let again = browser();
+        assert_eq!(
+            app.login_as(&again, "parent", "parent-linked").await,
+            "/home"
+        );
+        assert_eq!(app.count("esia_links").await, 1);
+        let (status, _) = app.get_html(&dad, "/appeals/new").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+);
+
+story!(
+    parent_with_a_typo_in_the_roster_is_not_linked,
+    |app: TestApp| async move {
+        let mum = browser();
+        assert_eq!(
+            app.login_as(&mum, "parent", "parent-typo").await,
+            "/no-account"
+        );
+        assert_eq!(app.count("esia_links").await, 0);
+    }
+);
+
+story!(
+    student_of_15_files_for_themself,
+    |app: TestApp| async move {
+        let student = browser();
+        assert_eq!(
+            app.login_as(&student, "student", "student-15").await,
+            "/no-account"
+        );
+        let s = app.school1_submission().await;
+        let (_, form) = app
+            .get_html(
+                &student,
+                &format!("/appeals/form?organization_id={}", s.organization_id),
+            )
+            .await;
+        assert!(form.contains("Обучающийся"));
+        assert!(
+            !form.contains("name=\"child_id\""),
+            "a student has no children to choose"
+        );
+        let number = app
+            .file_appeal(
+                &student,
+                &support::Submission {
+                    child_id: String::new(),
+                    ..s
+                },
+            )
+            .await;
+        let (_, page) = app.get_html(&student, &format!("/appeals/{number}")).await;
+        assert!(
+            page.contains("Васильев Егор Павлович"),
+            "the student is the subject"
+        );
+    }
+);
+
+story!(
+    student_under_14_is_told_to_use_the_school_login,
+    |app: TestApp| async move {
+        refused_everywhere(&app, "student-12", "student", "младше 14 лет").await;
+    }
+);
 
 story!(binding_code_links_the_account, |app: TestApp| async move {
     let mum = browser();
-    assert_eq!(app.login_as(&mum, "parent", "parent-typo").await, "/no-account");
+    assert_eq!(
+        app.login_as(&mum, "parent", "parent-typo").await,
+        "/no-account"
+    );
     let person = appeals::store::roster::match_candidates(
         &app.db,
         "смирнова алена викторовна",
@@ -105,15 +166,32 @@ story!(binding_code_links_the_account, |app: TestApp| async move {
     .await
     .unwrap()[0]
         .id;
-    let code = appeals::store::roster::issue_binding_code(&app.db, person, chrono::Duration::hours(1), chrono::Utc::now())
-        .await
-        .unwrap();
+    let code = appeals::store::roster::issue_binding_code(
+        &app.db,
+        person,
+        chrono::Duration::hours(1),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let (_, page) = app.get_html(&mum, "/link").await;
     let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-    let wrong = app.post_form(&mum, "/link", &[("csrf_token", &csrf), ("code", "AAAAA-BBBBB")]).await;
+    let wrong = app
+        .post_form(
+            &mum,
+            "/link",
+            &[("csrf_token", &csrf), ("code", "AAAAA-BBBBB")],
+        )
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().await.unwrap().contains("Код не найден"));
-    let ok = app.post_form(&mum, "/link", &[("csrf_token", &csrf), ("code", &code.to_lowercase())]).await;
+    let ok = app
+        .post_form(
+            &mum,
+            "/link",
+            &[("csrf_token", &csrf), ("code", &code.to_lowercase())],
+        )
+        .await;
     assert_eq!(support::location(&ok), "/home");
     let again = browser();
     assert_eq!(app.login_as(&again, "parent", "parent-typo").await, "/home");
@@ -122,6 +200,8 @@ story!(binding_code_links_the_account, |app: TestApp| async move {
     app.login_as(&other, "parent", "parent-confirmed").await;
     let (_, page) = app.get_html(&other, "/link").await;
     let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-    let reused = app.post_form(&other, "/link", &[("csrf_token", &csrf), ("code", &code)]).await;
+    let reused = app
+        .post_form(&other, "/link", &[("csrf_token", &csrf), ("code", &code)])
+        .await;
     assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 });

@@ -6,101 +6,149 @@ mod support;
 use reqwest::StatusCode;
 use support::{TestApp, browser, location};
 
-story!(forged_or_replayed_state_is_refused, |app: TestApp| async move {
-    let client = browser();
-    let callback = app.esia_callback(&client, "parent", "parent-confirmed").await;
-    let forged = callback.replace("state=", "state=0");
-    let (status, page) = app.get_html(&client, &forged).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(page.contains("Ссылка входа устарела"));
-    // The state was spent by the forged attempt: the genuine callback is now void too.
-    let (status, _) = app.get_html(&client, &callback).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    // A callback that arrives in another browser has no state at all.
-    let other = browser();
-    let callback = app.esia_callback(&other, "parent", "parent-confirmed").await;
-    let (status, _) = app.get_html(&browser(), &callback).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-});
-
-story!(a_reused_esia_code_is_rejected_by_esia, |app: TestApp| async move {
-    let client = browser();
-    let callback = app.esia_callback(&client, "parent", "parent-confirmed").await;
-    assert_eq!(location(&app.get(&client, &callback).await), "/no-account");
-    // Start a new login, then present the old code with the new state.
-    let authorize = app.authorize_url(&client, "parent").await;
-    let state = url::Url::parse(&authorize)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.to_string())
-        .unwrap();
-    let old_code = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.to_string())
-        .unwrap();
-    let replay = app.path(&format!("/login/esia/callback?code={old_code}&state={state}"));
-    let (status, page) = app.get_html(&client, &replay).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert!(page.contains("устарел или уже использован"), "{page}");
-});
-
-story!(user_who_denies_access_gets_a_clear_page, |app: TestApp| async move {
-    let client = browser();
-    let authorize = app.authorize_url(&client, "parent").await;
-    let (status, chooser) = app.get_html(&client, &authorize).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(chooser.contains("parent-confirmed") && chooser.contains("operator-municipal"), "persona chooser");
-    let resp = app.get(&client, &format!("{authorize}&deny=1")).await;
-    let callback = location(&resp);
-    assert!(callback.contains("ESIA-007004"));
-    let (status, page) = app.get_html(&client, &callback).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(page.contains("Вход отменён"));
-});
-
-story!(emulator_checks_the_request_before_any_persona, |app: TestApp| async move {
-    let client = browser();
-    let authorize = app.authorize_url(&client, "parent").await;
-    let url = url::Url::parse(&authorize).unwrap();
-    let with = |key: &str, value: &str| {
-        let mut u = url.clone();
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| (k.to_string(), if k == key { value.to_string() } else { v.to_string() }))
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs).append_pair("persona", "parent-confirmed");
-        u.to_string()
-    };
-    let cases = [
-        ("timestamp", "2020.01.01 00:00:00 +0300", "ESIA-007015"),
-        ("client_secret", "AAAA", "ESIA-007053"),
-        ("scope", "openid fullname superpowers", "ESIA-007006"),
-        ("client_certificate_hash", "00", "ESIA-007002"),
-        ("state", "", "ESIA-007014"),
-    ];
-    for (key, value, code) in cases {
-        let resp = app.get(&client, &with(key, value)).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{key}");
-        assert!(location(&resp).contains(code), "{key} → {code}: {}", location(&resp));
+story!(
+    forged_or_replayed_state_is_refused,
+    |app: TestApp| async move {
+        let client = browser();
+        let callback = app
+            .esia_callback(&client, "parent", "parent-confirmed")
+            .await;
+        let forged = callback.replace("state=", "state=0");
+        let (status, page) = app.get_html(&client, &forged).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("Ссылка входа устарела"));
+        // The state was spent by the forged attempt: the genuine callback is now void too.
+        let (status, _) = app.get_html(&client, &callback).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // A callback that arrives in another browser has no state at all.
+        let other = browser();
+        let callback = app
+            .esia_callback(&other, "parent", "parent-confirmed")
+            .await;
+        let (status, _) = app.get_html(&browser(), &callback).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
     }
-    // With a foreign redirect_uri ESIA does not redirect at all.
-    let resp = app.get(&client, &with("redirect_uri", "https://evil.example/cb")).await;
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(resp.text().await.unwrap().contains("ESIA-007023"));
-    // The genuine request still works afterwards.
-    let resp = app.get(&client, &format!("{authorize}&persona=parent-confirmed")).await;
-    assert!(location(&resp).contains("code="));
-});
+);
+
+story!(
+    a_reused_esia_code_is_rejected_by_esia,
+    |app: TestApp| async move {
+        let client = browser();
+        let callback = app
+            .esia_callback(&client, "parent", "parent-confirmed")
+            .await;
+        assert_eq!(location(&app.get(&client, &callback).await), "/no-account");
+        // Start a new login, then present the old code with the new state.
+        let authorize = app.authorize_url(&client, "parent").await;
+        let state = url::Url::parse(&authorize)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.to_string())
+            .unwrap();
+        let old_code = url::Url::parse(&callback)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.to_string())
+            .unwrap();
+        let replay = app.path(&format!(
+            "/login/esia/callback?code={old_code}&state={state}"
+        ));
+        let (status, page) = app.get_html(&client, &replay).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(page.contains("устарел или уже использован"), "{page}");
+    }
+);
+
+story!(
+    user_who_denies_access_gets_a_clear_page,
+    |app: TestApp| async move {
+        let client = browser();
+        let authorize = app.authorize_url(&client, "parent").await;
+        let (status, chooser) = app.get_html(&client, &authorize).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            chooser.contains("parent-confirmed") && chooser.contains("operator-municipal"),
+            "persona chooser"
+        );
+        let resp = app.get(&client, &format!("{authorize}&deny=1")).await;
+        let callback = location(&resp);
+        assert!(callback.contains("ESIA-007004"));
+        let (status, page) = app.get_html(&client, &callback).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("Вход отменён"));
+    }
+);
+
+story!(
+    emulator_checks_the_request_before_any_persona,
+    |app: TestApp| async move {
+        let client = browser();
+        let authorize = app.authorize_url(&client, "parent").await;
+        let url = url::Url::parse(&authorize).unwrap();
+        let with = |key: &str, value: &str| {
+            let mut u = url.clone();
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        if k == key {
+                            value.to_string()
+                        } else {
+                            v.to_string()
+                        },
+                    )
+                })
+                .collect();
+            u.query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair("persona", "parent-confirmed");
+            u.to_string()
+        };
+        let cases = [
+            ("timestamp", "2020.01.01 00:00:00 +0300", "ESIA-007015"),
+            ("client_secret", "AAAA", "ESIA-007053"),
+            ("scope", "openid fullname superpowers", "ESIA-007006"),
+            ("client_certificate_hash", "00", "ESIA-007002"),
+            ("state", "", "ESIA-007014"),
+        ];
+        for (key, value, code) in cases {
+            let resp = app.get(&client, &with(key, value)).await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{key}");
+            assert!(
+                location(&resp).contains(code),
+                "{key} → {code}: {}",
+                location(&resp)
+            );
+        }
+        // With a foreign redirect_uri ESIA does not redirect at all.
+        let resp = app
+            .get(&client, &with("redirect_uri", "https://evil.example/cb"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("ESIA-007023"));
+        // The genuine request still works afterwards.
+        let resp = app
+            .get(&client, &format!("{authorize}&persona=parent-confirmed"))
+            .await;
+        assert!(location(&resp).contains("code="));
+    }
+);
 
 story!(
     a_token_signed_by_another_key_is_rejected,
-    overrides = vec![("esia.verifier", "ed25519:BT+znhK4YHP7VgTxPEypUTD6HjMrsN5dQ6AcAKD4jwA=".to_string())],
+    overrides = vec![(
+        "esia.verifier",
+        "ed25519:BT+znhK4YHP7VgTxPEypUTD6HjMrsN5dQ6AcAKD4jwA=".to_string()
+    )],
     |app: TestApp| async move {
         let client = browser();
-        let callback = app.esia_callback(&client, "parent", "parent-confirmed").await;
+        let callback = app
+            .esia_callback(&client, "parent", "parent-confirmed")
+            .await;
         let (status, page) = app.get_html(&client, &callback).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY);
         assert!(page.contains("Не удалось проверить подлинность ответа Госуслуг"));
@@ -111,7 +159,10 @@ story!(
 
 story!(
     unreachable_esia_is_a_clear_page,
-    overrides = vec![("esia.base_url", "http://127.0.0.1:9".to_string()), ("esia.timeout_secs", "2".to_string())],
+    overrides = vec![
+        ("esia.base_url", "http://127.0.0.1:9".to_string()),
+        ("esia.timeout_secs", "2".to_string())
+    ],
     |app: TestApp| async move {
         let client = browser();
         // The browser reaches the emulator; the server's own calls go to a closed port.
@@ -119,37 +170,57 @@ story!(
             .authorize_url(&client, "parent")
             .await
             .replace("http://127.0.0.1:9", &app.path("/esia-emulator"));
-        let resp = app.get(&client, &format!("{authorize}&persona=parent-confirmed")).await;
+        let resp = app
+            .get(&client, &format!("{authorize}&persona=parent-confirmed"))
+            .await;
         let (status, page) = app.get_html(&client, &location(&resp)).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(page.contains("Портал Госуслуг сейчас недоступен"));
     }
 );
 
-story!(logout_ends_the_session_here_and_at_esia, |app: TestApp| async move {
-    let client = browser();
-    app.login_as(&client, "parent", "parent-confirmed").await;
-    let (_, page) = app.get_html(&client, "/no-account").await;
-    let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-    let without_csrf = app.post_form(&client, "/logout", &[]).await;
-    assert_eq!(without_csrf.status(), StatusCode::FORBIDDEN);
-    let resp = app.post_form(&client, "/logout", &[("csrf_token", &csrf)]).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let target = location(&resp);
-    assert!(target.contains("/esia-emulator/idp/ext/Logout?client_id=SCHL41001&redirect_url="), "{target}");
-    assert_eq!(location(&app.get(&client, &target).await), app.path("/"));
-    let (status, _) = app.get_html(&client, "/no-account").await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("sessions").await, 0, "the session row is gone");
-});
+story!(
+    logout_ends_the_session_here_and_at_esia,
+    |app: TestApp| async move {
+        let client = browser();
+        app.login_as(&client, "parent", "parent-confirmed").await;
+        let (_, page) = app.get_html(&client, "/no-account").await;
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let without_csrf = app.post_form(&client, "/logout", &[]).await;
+        assert_eq!(without_csrf.status(), StatusCode::FORBIDDEN);
+        let resp = app
+            .post_form(&client, "/logout", &[("csrf_token", &csrf)])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let target = location(&resp);
+        assert!(
+            target.contains("/esia-emulator/idp/ext/Logout?client_id=SCHL41001&redirect_url="),
+            "{target}"
+        );
+        assert_eq!(location(&app.get(&client, &target).await), app.path("/"));
+        let (status, _) = app.get_html(&client, "/no-account").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.count("sessions").await, 0, "the session row is gone");
+    }
+);
 
 story!(session_id_is_renewed_at_login, |app: TestApp| async move {
     let client = browser();
     let first = app.get(&client, "/").await;
-    let before = first.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_string()).unwrap();
-    let callback = app.esia_callback(&client, "parent", "parent-confirmed").await;
+    let before = first
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap();
+    let callback = app
+        .esia_callback(&client, "parent", "parent-confirmed")
+        .await;
     let resp = app.get(&client, &callback).await;
-    let after = resp.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_string()).unwrap();
+    let after = resp
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap();
     let id = |c: &str| c.split(';').next().unwrap().to_string();
     assert_ne!(id(&before), id(&after));
     assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax"));

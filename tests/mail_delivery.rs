@@ -42,7 +42,11 @@ async fn smtp_listener(reply_to_data: &'static str) -> SmtpListener {
                         }
                         continue;
                     }
-                    let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+                    let verb = line
+                        .split(' ')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
                         "DATA" => {
@@ -70,11 +74,13 @@ fn decode_header(value: &str) -> String {
     let mut prev_encoded = false;
     for w in value.split_whitespace() {
         let encoded = w.to_ascii_lowercase().starts_with("=?utf-8?b?") && w.ends_with("?=");
-        if !out.is_empty() && !(encoded && prev_encoded) {
+        if !(out.is_empty() || encoded && prev_encoded) {
             out.push(' ');
         }
         if encoded {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(&w[10..w.len() - 2]).unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&w[10..w.len() - 2])
+                .unwrap();
             out.push_str(&String::from_utf8(bytes).unwrap());
         } else {
             out.push_str(w);
@@ -86,7 +92,9 @@ fn decode_header(value: &str) -> String {
 
 /// A header's value with its folded continuation lines.
 fn header(raw: &str, name: &str) -> Option<String> {
-    let mut lines = raw.lines().skip_while(|l| !l.starts_with(&format!("{name}: ")));
+    let mut lines = raw
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("{name}: ")));
     let mut value = lines.next()?[name.len() + 2..].to_string();
     for cont in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
         value.push(' ');
@@ -103,7 +111,11 @@ async fn file_one(app: &TestApp) -> String {
 
 async fn outbox_state(app: &TestApp) -> (String, i32) {
     use sea_orm::EntityTrait;
-    let row = appeals::store::entities::outbox::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let row = appeals::store::entities::outbox::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     (row.status, row.attempts)
 }
 
@@ -120,14 +132,24 @@ async fn confirmation_reaches_a_real_smtp_server() {
             let number = file_one(&app).await;
             let stats = app.drain_mail().await;
             assert_eq!(stats.sent, 1);
-            let raw = received.lock().unwrap().pop().expect("the server received a message");
+            let raw = received
+                .lock()
+                .unwrap()
+                .pop()
+                .expect("the server received a message");
             assert_eq!(header(&raw, "To").as_deref(), Some("m.ivanova@example.com"));
-            assert_eq!(header(&raw, "Message-ID").as_deref(), Some("<appeals-outbox-1@appeals.localhost>"));
+            assert_eq!(
+                header(&raw, "Message-ID").as_deref(),
+                Some("<appeals-outbox-1@appeals.localhost>")
+            );
             let subject = decode_header(&header(&raw, "Subject").unwrap());
             assert_eq!(subject, format!("Обращение № {number} зарегистрировано"));
             assert!(raw.contains("multipart/alternative") && raw.contains("text/html"));
             assert_eq!(outbox_state(&app).await, ("sent".to_string(), 1));
-            assert!(app.mailbox().await.is_empty(), "SMTP mode writes no dev mailbox");
+            assert!(
+                app.mailbox().await.is_empty(),
+                "SMTP mode writes no dev mailbox"
+            );
         })
         .await;
     }
@@ -135,14 +157,25 @@ async fn confirmation_reaches_a_real_smtp_server() {
 
 story!(
     temporary_smtp_failure_is_retried_later,
-    overrides = vec![("mail.transport", "smtp".to_string()), ("mail.smtp_url", "smtp://127.0.0.1:9".to_string())],
+    overrides = vec![
+        ("mail.transport", "smtp".to_string()),
+        ("mail.smtp_url", "smtp://127.0.0.1:9".to_string())
+    ],
     |app: TestApp| async move {
         file_one(&app).await;
         let stats = app.drain_mail().await;
         assert_eq!(stats.retried, 1);
         assert_eq!(outbox_state(&app).await, ("pending".to_string(), 1));
-        assert_eq!(app.drain_mail().await, Default::default(), "not retried before its backoff");
-        assert_eq!(app.count("appeals").await, 1, "the appeal stands whatever the mail does");
+        assert_eq!(
+            app.drain_mail().await,
+            Default::default(),
+            "not retried before its backoff"
+        );
+        assert_eq!(
+            app.count("appeals").await,
+            1,
+            "the appeal stands whatever the mail does"
+        );
     }
 );
 
@@ -169,11 +202,19 @@ async fn a_rejected_recipient_is_dead_at_once() {
         ("mail.transport", "smtp".to_string()),
         ("mail.smtp_url", format!("smtp://127.0.0.1:{}", smtp.port)),
     ];
-    support::run(support::Backend::Sqlite, overrides, |app: TestApp| async move {
-        file_one(&app).await;
-        assert_eq!(app.drain_mail().await.dead, 1, "a permanent SMTP error is not retried");
-        let (status, _) = outbox_state(&app).await;
-        assert_eq!(status, "dead");
-    })
+    support::run(
+        support::Backend::Sqlite,
+        overrides,
+        |app: TestApp| async move {
+            file_one(&app).await;
+            assert_eq!(
+                app.drain_mail().await.dead,
+                1,
+                "a permanent SMTP error is not retried"
+            );
+            let (status, _) = outbox_state(&app).await;
+            assert_eq!(status, "dead");
+        },
+    )
     .await;
 }

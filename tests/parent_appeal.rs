@@ -6,130 +6,89 @@ mod support;
 use reqwest::StatusCode;
 use support::{TestApp, browser, location};
 
-story!(confirmed_parent_files_and_gets_number_and_email, |app: TestApp| async move {
-    let mum = browser();
-    assert_eq!(app.login_as(&mum, "parent", "parent-confirmed").await, "/no-account");
-    let (status, page) = app.get_html(&mum, "/no-account").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("С выбранной учётной записью портала Госуслуг не связан ни один пользователь системы"));
-    for button in ["Обратиться в организацию", "Привязать учетную запись", "Выход"] {
-        assert!(page.contains(button), "{button} on «Запись не найдена»");
+story!(
+    confirmed_parent_files_and_gets_number_and_email,
+    |app: TestApp| async move {
+        let mum = browser();
+        assert_eq!(
+            app.login_as(&mum, "parent", "parent-confirmed").await,
+            "/no-account"
+        );
+        let (status, page) = app.get_html(&mum, "/no-account").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(
+            "С выбранной учётной записью портала Госуслуг не связан ни один пользователь системы"
+        ));
+        for button in [
+            "Обратиться в организацию",
+            "Привязать учетную запись",
+            "Выход",
+        ] {
+            assert!(page.contains(button), "{button} on «Запись не найдена»");
+        }
+        let (status, confirm) = app.get_html(&mum, "/appeals/new").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(confirm.contains("/appeals/form"));
+
+        let (_, form) = app.get_html(&mum, "/appeals/form").await;
+        for prefilled in [
+            "Иванова Мария Петровна",
+            "14.03.1986",
+            "m.ivanova@example.com",
+            "Родитель",
+            "Иванов Артём Сергеевич",
+            "Иванова Софья Сергеевна",
+        ] {
+            assert!(form.contains(prefilled), "form shows {prefilled} from ESIA");
+        }
+
+        let submission = app.school1_submission().await;
+        let number = app.file_appeal(&mum, &submission).await;
+        let year = chrono::Utc::now().format("%Y").to_string();
+        assert_eq!(number, format!("{year}-000001"));
+
+        let (status, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&number));
+        assert!(page.contains("Зарегистрировано"));
+        assert!(
+            page.contains("ответственным сотрудникам организации"),
+            "routing is in the history"
+        );
+        let (_, mine) = app.get_html(&mum, "/my/appeals").await;
+        assert!(mine.contains(&number));
+
+        assert_eq!(app.count("appeals").await, 1);
+        assert_eq!(app.count("appeal_events").await, 2);
+        assert_eq!(app.count("outbox").await, 1);
+        let stats = app.drain_mail().await;
+        assert_eq!(stats.sent, 1);
+        let mail = app.mailbox().await;
+        assert_eq!(mail.len(), 1);
+        assert_eq!(mail[0].to, "m.ivanova@example.com");
+        assert_eq!(
+            mail[0].subject,
+            format!("Обращение № {number} зарегистрировано")
+        );
+        assert!(mail[0].text.contains("Иванов Артём Сергеевич"));
+        assert!(mail[0].html.contains(&number));
+        assert_eq!(mail[0].message_id, "<appeals-outbox-1@appeals.localhost>");
+        assert_eq!(
+            app.drain_mail().await.sent,
+            0,
+            "a sent message is not sent again"
+        );
     }
-    let (status, confirm) = app.get_html(&mum, "/appeals/new").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(confirm.contains("/appeals/form"));
+);
 
-    let (_, form) = app.get_html(&mum, "/appeals/form").await;
-    for prefilled in ["Иванова Мария Петровна", "14.03.1986", "m.ivanova@example.com", "Родитель", "Иванов Артём Сергеевич", "Иванова Софья Сергеевна"] {
-        assert!(form.contains(prefilled), "form shows {prefilled} from ESIA");
-    }
-
-    let submission = app.school1_submission().await;
-    let number = app.file_appeal(&mum, &submission).await;
-    let year = chrono::Utc::now().format("%Y").to_string();
-    assert_eq!(number, format!("{year}-000001"));
-
-    let (status, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(&number));
-    assert!(page.contains("Зарегистрировано"));
-    assert!(page.contains("ответственным сотрудникам организации"), "routing is in the history");
-    let (_, mine) = app.get_html(&mum, "/my/appeals").await;
-    assert!(mine.contains(&number));
-
-    assert_eq!(app.count("appeals").await, 1);
-    assert_eq!(app.count("appeal_events").await, 2);
-    assert_eq!(app.count("outbox").await, 1);
-    let stats = app.drain_mail().await;
-    assert_eq!(stats.sent, 1);
-    let mail = app.mailbox().await;
-    assert_eq!(mail.len(), 1);
-    assert_eq!(mail[0].to, "m.ivanova@example.com");
-    assert_eq!(mail[0].subject, format!("Обращение № {number} зарегистрировано"));
-    assert!(mail[0].text.contains("Иванов Артём Сергеевич"));
-    assert!(mail[0].html.contains(&number));
-    assert_eq!(mail[0].message_id, "<appeals-outbox-1@appeals.localhost>");
-    assert_eq!(app.drain_mail().await.sent, 0, "a sent message is not sent again");
-});
-
-story!(numbers_follow_each_other_and_a_repeated_post_is_one_appeal, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let s = app.school1_submission().await;
-    let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-    let fields = [
-        ("csrf_token", csrf.as_str()),
-        ("submission_id", submission_id.as_str()),
-        ("child_id", s.child_id.as_str()),
-        ("org_type", "general"),
-        ("organization_id", s.organization_id.as_str()),
-        ("class_id", s.class_id.as_str()),
-        ("comment", ""),
-    ];
-    let first = app.post_form(&mum, "/appeals", &fields).await;
-    let second = app.post_form(&mum, "/appeals", &fields).await;
-    assert_eq!(first.status(), StatusCode::SEE_OTHER);
-    assert_eq!(second.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&first), location(&second), "the same appeal, never a second");
-    assert_eq!(app.count("appeals").await, 1);
-    assert_eq!(app.count("outbox").await, 1);
-
-    let next = app.file_appeal(&mum, &s).await;
-    assert!(next.ends_with("-000002"), "{next}");
-});
-
-story!(identity_fields_in_the_post_are_ignored, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let s = app.school1_submission().await;
-    let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-    let resp = app
-        .post_form(
-            &mum,
-            "/appeals",
-            &[
-                ("csrf_token", &csrf),
-                ("submission_id", &submission_id),
-                ("child_id", &s.child_id),
-                ("org_type", "general"),
-                ("organization_id", &s.organization_id),
-                ("class_id", &s.class_id),
-                ("fio", "Подделкин Иван Иванович"),
-                ("email", "attacker@example.com"),
-                ("birth_date", "01.01.2000"),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let (_, page) = app.get_html(&mum, &location(&resp)).await;
-    assert!(page.contains("m.ivanova@example.com"));
-    assert!(!page.contains("attacker@example.com"));
-    app.drain_mail().await;
-    let mail = app.mailbox().await;
-    assert_eq!(mail[0].to, "m.ivanova@example.com");
-    assert!(!mail[0].text.contains("Подделкин"));
-});
-
-story!(bad_input_gets_a_russian_error_and_changes_nothing, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let s = app.school1_submission().await;
-    let school2 = app.organization_id("«Средняя школа № 2»").await;
-    let class_of_school2 = app.class_id(&school2, "7а").await;
-    let kindergarten = app.organization_id("Детский сад № 5").await;
-    let long_comment = "ж".repeat(2001);
-    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("child_id", "999")], "Выберите ребёнка из списка"),
-        (vec![("child_id", "")], "Выберите ребёнка из списка"),
-        (vec![("class_id", &class_of_school2)], "класс не относится к выбранной организации"),
-        (vec![("organization_id", &kindergarten)], "не относится к указанному типу"),
-        (vec![("organization_id", "abc")], "Выберите организацию"),
-        (vec![("comment", &long_comment)], "длиннее 2000 символов"),
-        (vec![("comment", "a\u{7}b")], "управляющие символы"),
-    ];
-    for (changes, expected) in cases {
+story!(
+    numbers_follow_each_other_and_a_repeated_post_is_one_appeal,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
         let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-        let mut fields = vec![
+        let fields = [
             ("csrf_token", csrf.as_str()),
             ("submission_id", submission_id.as_str()),
             ("child_id", s.child_id.as_str()),
@@ -138,76 +97,199 @@ story!(bad_input_gets_a_russian_error_and_changes_nothing, |app: TestApp| async 
             ("class_id", s.class_id.as_str()),
             ("comment", ""),
         ];
-        for (k, v) in changes {
-            fields.iter_mut().find(|(name, _)| *name == k).expect("field").1 = v;
-        }
-        let resp = app.post_form(&mum, "/appeals", &fields).await;
-        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
-        let body = resp.text().await.unwrap();
-        assert!(body.to_lowercase().contains(&expected.to_lowercase()), "{expected} in {body}");
-        assert!(body.contains("Форма подачи обращения"), "the form is shown again");
+        let first = app.post_form(&mum, "/appeals", &fields).await;
+        let second = app.post_form(&mum, "/appeals", &fields).await;
+        assert_eq!(first.status(), StatusCode::SEE_OTHER);
+        assert_eq!(second.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            location(&first),
+            location(&second),
+            "the same appeal, never a second"
+        );
+        assert_eq!(app.count("appeals").await, 1);
+        assert_eq!(app.count("outbox").await, 1);
+
+        let next = app.file_appeal(&mum, &s).await;
+        assert!(next.ends_with("-000002"), "{next}");
     }
-    // Without a CSRF token, with a forged submission id, without a session.
-    let (_, submission_id) = app.open_form(&mum, &s.organization_id).await;
-    let no_csrf = app
-        .post_form(&mum, "/appeals", &[("submission_id", &submission_id), ("child_id", &s.child_id)])
-        .await;
-    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
-    assert!(no_csrf.text().await.unwrap().contains("Форма устарела"));
-    let (csrf, _) = app.open_form(&mum, &s.organization_id).await;
-    let forged = app
-        .post_form(
-            &mum,
-            "/appeals",
-            &[
-                ("csrf_token", &csrf),
-                ("submission_id", "00000000-0000-4000-8000-000000000000"),
-                ("child_id", &s.child_id),
+);
+
+story!(
+    identity_fields_in_the_post_are_ignored,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        let resp = app
+            .post_form(
+                &mum,
+                "/appeals",
+                &[
+                    ("csrf_token", &csrf),
+                    ("submission_id", &submission_id),
+                    ("child_id", &s.child_id),
+                    ("org_type", "general"),
+                    ("organization_id", &s.organization_id),
+                    ("class_id", &s.class_id),
+                    ("fio", "Подделкин Иван Иванович"),
+                    ("email", "attacker@example.com"),
+                    ("birth_date", "01.01.2000"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.get_html(&mum, &location(&resp)).await;
+        assert!(page.contains("m.ivanova@example.com"));
+        assert!(!page.contains("attacker@example.com"));
+        app.drain_mail().await;
+        let mail = app.mailbox().await;
+        assert_eq!(mail[0].to, "m.ivanova@example.com");
+        assert!(!mail[0].text.contains("Подделкин"));
+    }
+);
+
+story!(
+    bad_input_gets_a_russian_error_and_changes_nothing,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let school2 = app.organization_id("«Средняя школа № 2»").await;
+        let class_of_school2 = app.class_id(&school2, "7а").await;
+        let kindergarten = app.organization_id("Детский сад № 5").await;
+        let long_comment = "ж".repeat(2001);
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![("child_id", "999")], "Выберите ребёнка из списка"),
+            (vec![("child_id", "")], "Выберите ребёнка из списка"),
+            (
+                vec![("class_id", &class_of_school2)],
+                "класс не относится к выбранной организации",
+            ),
+            (
+                vec![("organization_id", &kindergarten)],
+                "не относится к указанному типу",
+            ),
+            (vec![("organization_id", "abc")], "Выберите организацию"),
+            (vec![("comment", &long_comment)], "длиннее 2000 символов"),
+            (vec![("comment", "a\u{7}b")], "управляющие символы"),
+        ];
+        for (changes, expected) in cases {
+            let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+            let mut fields = vec![
+                ("csrf_token", csrf.as_str()),
+                ("submission_id", submission_id.as_str()),
+                ("child_id", s.child_id.as_str()),
                 ("org_type", "general"),
-                ("organization_id", &s.organization_id),
-                ("class_id", &s.class_id),
-            ],
-        )
-        .await;
-    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let stranger = browser();
-    let expired = app.post_form(&stranger, "/appeals", &[("child_id", &s.child_id)]).await;
-    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
-    assert!(expired.text().await.unwrap().contains("Сеанс истёк"));
-    assert_eq!(app.count("appeals").await, 0);
-    assert_eq!(app.count("outbox").await, 0);
-});
+                ("organization_id", s.organization_id.as_str()),
+                ("class_id", s.class_id.as_str()),
+                ("comment", ""),
+            ];
+            for (k, v) in changes {
+                fields
+                    .iter_mut()
+                    .find(|(name, _)| *name == k)
+                    .expect("field")
+                    .1 = v;
+            }
+            let resp = app.post_form(&mum, "/appeals", &fields).await;
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{expected}"
+            );
+            let body = resp.text().await.unwrap();
+            assert!(
+                body.to_lowercase().contains(&expected.to_lowercase()),
+                "{expected} in {body}"
+            );
+            assert!(
+                body.contains("Форма подачи обращения"),
+                "the form is shown again"
+            );
+        }
+        // Without a CSRF token, with a forged submission id, without a session.
+        let (_, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        let no_csrf = app
+            .post_form(
+                &mum,
+                "/appeals",
+                &[("submission_id", &submission_id), ("child_id", &s.child_id)],
+            )
+            .await;
+        assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+        assert!(no_csrf.text().await.unwrap().contains("Форма устарела"));
+        let (csrf, _) = app.open_form(&mum, &s.organization_id).await;
+        let forged = app
+            .post_form(
+                &mum,
+                "/appeals",
+                &[
+                    ("csrf_token", &csrf),
+                    ("submission_id", "00000000-0000-4000-8000-000000000000"),
+                    ("child_id", &s.child_id),
+                    ("org_type", "general"),
+                    ("organization_id", &s.organization_id),
+                    ("class_id", &s.class_id),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let stranger = browser();
+        let expired = app
+            .post_form(&stranger, "/appeals", &[("child_id", &s.child_id)])
+            .await;
+        assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+        assert!(expired.text().await.unwrap().contains("Сеанс истёк"));
+        assert_eq!(app.count("appeals").await, 0);
+        assert_eq!(app.count("outbox").await, 0);
+    }
+);
 
-story!(another_parent_cannot_see_the_appeal, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let number = app.file_appeal(&mum, &app.school1_submission().await).await;
+story!(
+    another_parent_cannot_see_the_appeal,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let number = app.file_appeal(&mum, &app.school1_submission().await).await;
 
-    let other = browser();
-    assert_eq!(app.login_as(&other, "parent", "parent-typo").await, "/no-account");
-    let (status, page) = app.get_html(&other, &format!("/appeals/{number}")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(!page.contains("Иванова"));
-    let (_, mine) = app.get_html(&other, "/my/appeals").await;
-    assert!(!mine.contains(&number));
-    let (status, _) = app.get_html(&other, "/appeals/not-a-number").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.get_html(&browser(), &format!("/appeals/{number}")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-});
+        let other = browser();
+        assert_eq!(
+            app.login_as(&other, "parent", "parent-typo").await,
+            "/no-account"
+        );
+        let (status, page) = app.get_html(&other, &format!("/appeals/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(!page.contains("Иванова"));
+        let (_, mine) = app.get_html(&other, "/my/appeals").await;
+        assert!(!mine.contains(&number));
+        let (status, _) = app.get_html(&other, "/appeals/not-a-number").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = app
+            .get_html(&browser(), &format!("/appeals/{number}"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+);
 
-story!(a_school_without_responsible_staff_routes_to_the_municipal_operator, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let org = app.organization_id("Основная школа № 3").await;
-    let s = support::Submission {
-        child_id: "38420917".into(),
-        org_type: "general".into(),
-        class_id: app.class_id(&org, "5а").await,
-        organization_id: org,
-        comment: String::new(),
-    };
-    let number = app.file_appeal(&mum, &s).await;
-    let (_, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
-    assert!(page.contains("направлено оператору муниципального органа"), "{page}");
-});
+story!(
+    a_school_without_responsible_staff_routes_to_the_municipal_operator,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let org = app.organization_id("Основная школа № 3").await;
+        let s = support::Submission {
+            child_id: "38420917".into(),
+            org_type: "general".into(),
+            class_id: app.class_id(&org, "5а").await,
+            organization_id: org,
+            comment: String::new(),
+        };
+        let number = app.file_appeal(&mum, &s).await;
+        let (_, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(
+            page.contains("направлено оператору муниципального органа"),
+            "{page}"
+        );
+    }
+);

@@ -6,75 +6,148 @@ mod support;
 use reqwest::StatusCode;
 use support::{TestApp, browser};
 
-story!(entry_screen_has_three_role_buttons_and_security_headers, |app: TestApp| async move {
-    let resp = app.get(&browser(), "/").await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let h = resp.headers().clone();
-    let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
-    assert!(csp.contains("frame-ancestors 'none'"));
-    assert_eq!(h["x-frame-options"], "DENY");
-    assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "no-referrer");
-    assert_eq!(h["cache-control"], "no-store");
-    assert!(h.contains_key("x-request-id"));
-    let page = resp.text().await.unwrap();
-    for (text, role) in [("Вход для родителей", "parent"), ("Вход для учащихся", "student"), ("Вход для сотрудников", "staff")] {
-        assert!(page.contains(text));
-        assert!(page.contains(&format!("/login/esia?role={role}")));
+story!(
+    entry_screen_has_three_role_buttons_and_security_headers,
+    |app: TestApp| async move {
+        let resp = app.get(&browser(), "/").await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let h = resp.headers().clone();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["cache-control"], "no-store");
+        assert!(h.contains_key("x-request-id"));
+        let page = resp.text().await.unwrap();
+        for (text, role) in [
+            ("Вход для родителей", "parent"),
+            ("Вход для учащихся", "student"),
+            ("Вход для сотрудников", "staff"),
+        ] {
+            assert!(page.contains(text));
+            assert!(page.contains(&format!("/login/esia?role={role}")));
+        }
+        assert!(!page.contains("<script"), "works without JavaScript");
+        let css = app.get(&browser(), "/static/app.css").await;
+        assert_eq!(css.status(), StatusCode::OK);
+        assert!(
+            css.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/css")
+        );
     }
-    assert!(!page.contains("<script"), "works without JavaScript");
-    let css = app.get(&browser(), "/static/app.css").await;
-    assert_eq!(css.status(), StatusCode::OK);
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-});
+);
 
-story!(unknown_pages_and_bad_queries_get_russian_pages, |app: TestApp| async move {
-    let (status, page) = app.get_html(&browser(), "/no-such-page").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(page.contains("Страница не найдена"));
-    let resp = app.get(&browser(), "/api/v1/organizations?type=university").await;
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = resp.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("Неизвестный тип организации"));
-    let resp = app.get(&browser(), "/api/v1/organizations?municipality_id=1%27%20OR%201=1").await;
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let (status, _) = app.get_html(&browser(), "/api/v1/organizations/999999/classes").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-});
-
-story!(directory_api_lists_organizations_and_classes, |app: TestApp| async move {
-    let list: Vec<serde_json::Value> = app.get(&browser(), "/api/v1/organizations?type=general").await.json().await.unwrap();
-    assert_eq!(list.len(), 4, "four general schools in the demo directory");
-    for o in &list {
-        assert_eq!(o["type"], "general");
-        assert!(o["id"].is_number() && o["name"].is_string() && o["municipality"].is_string());
+story!(
+    unknown_pages_and_bad_queries_get_russian_pages,
+    |app: TestApp| async move {
+        let (status, page) = app.get_html(&browser(), "/no-such-page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(page.contains("Страница не найдена"));
+        let resp = app
+            .get(&browser(), "/api/v1/organizations?type=university")
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("Неизвестный тип организации")
+        );
+        let resp = app
+            .get(
+                &browser(),
+                "/api/v1/organizations?municipality_id=1%27%20OR%201=1",
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let (status, _) = app
+            .get_html(&browser(), "/api/v1/organizations/999999/classes")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
-    let found: Vec<serde_json::Value> =
-        app.get(&browser(), "/api/v1/organizations?q=%D0%94%D0%95%D0%A2%D0%A1%D0%9A%D0%98%D0%99").await.json().await.unwrap();
-    assert_eq!(found.len(), 1, "Cyrillic search ignores case: {found:?}");
-    let school1 = app.organization_id("«Средняя школа № 1»").await;
-    let classes: Vec<serde_json::Value> =
-        app.get(&browser(), &format!("/api/v1/organizations/{school1}/classes")).await.json().await.unwrap();
-    let names: Vec<&str> = classes.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(&names[..3], ["1а", "1б", "2а"]);
-    assert_eq!(names.last(), Some(&"11а"), "grades sort as numbers");
-});
+);
 
-story!(the_form_narrows_organizations_without_javascript, |app: TestApp| async move {
-    let mum = browser();
-    app.login_as(&mum, "parent", "parent-confirmed").await;
-    let (_, page) = app.get_html(&mum, "/appeals/form").await;
-    assert!(page.contains("Камчатский край"), "the only region is preselected");
-    assert!(page.contains("Петропавловск-Камчатский городской округ"));
-    assert!(page.contains("Сначала выберите организацию"));
-    let (_, page) = app.get_html(&mum, "/appeals/form?region_id=1&municipality_id=2&org_type=professional").await;
-    assert!(page.contains("Камчатский политехнический техникум"));
-    assert!(!page.contains("«Средняя школа № 1»"));
-    let school1 = app.organization_id("«Средняя школа № 1»").await;
-    let (_, page) = app.get_html(&mum, &format!("/appeals/form?organization_id={school1}")).await;
-    assert!(page.contains(">7а<") && page.contains(">11а<"), "the classes of the chosen school");
-});
+story!(
+    directory_api_lists_organizations_and_classes,
+    |app: TestApp| async move {
+        let list: Vec<serde_json::Value> = app
+            .get(&browser(), "/api/v1/organizations?type=general")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 4, "four general schools in the demo directory");
+        for o in &list {
+            assert_eq!(o["type"], "general");
+            assert!(o["id"].is_number() && o["name"].is_string() && o["municipality"].is_string());
+        }
+        let found: Vec<serde_json::Value> = app
+            .get(
+                &browser(),
+                "/api/v1/organizations?q=%D0%94%D0%95%D0%A2%D0%A1%D0%9A%D0%98%D0%99",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "Cyrillic search ignores case: {found:?}");
+        let school1 = app.organization_id("«Средняя школа № 1»").await;
+        let classes: Vec<serde_json::Value> = app
+            .get(
+                &browser(),
+                &format!("/api/v1/organizations/{school1}/classes"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let names: Vec<&str> = classes
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(&names[..3], ["1а", "1б", "2а"]);
+        assert_eq!(names.last(), Some(&"11а"), "grades sort as numbers");
+    }
+);
+
+story!(
+    the_form_narrows_organizations_without_javascript,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let (_, page) = app.get_html(&mum, "/appeals/form").await;
+        assert!(
+            page.contains("Камчатский край"),
+            "the only region is preselected"
+        );
+        assert!(page.contains("Петропавловск-Камчатский городской округ"));
+        assert!(page.contains("Сначала выберите организацию"));
+        let (_, page) = app
+            .get_html(
+                &mum,
+                "/appeals/form?region_id=1&municipality_id=2&org_type=professional",
+            )
+            .await;
+        assert!(page.contains("Камчатский политехнический техникум"));
+        assert!(!page.contains("«Средняя школа № 1»"));
+        let school1 = app.organization_id("«Средняя школа № 1»").await;
+        let (_, page) = app
+            .get_html(&mum, &format!("/appeals/form?organization_id={school1}"))
+            .await;
+        assert!(
+            page.contains(">7а<") && page.contains(">11а<"),
+            "the classes of the chosen school"
+        );
+    }
+);
 
 story!(health_readiness_and_metrics, |app: TestApp| async move {
     let (status, body) = app.get_html(&browser(), "/healthz").await;
@@ -99,13 +172,18 @@ story!(dev_mailbox_shows_sent_mail, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains(&number));
     let id = app.mailbox().await[0].id;
-    let (_, message) = app.get_html(&browser(), &format!("/dev/mailbox/{id}")).await;
+    let (_, message) = app
+        .get_html(&browser(), &format!("/dev/mailbox/{id}"))
+        .await;
     assert!(message.contains("Ваше обращение зарегистрировано"));
 });
 
 story!(
     production_like_smtp_config_has_no_dev_mailbox,
-    overrides = vec![("mail.transport", "smtp".to_string()), ("mail.smtp_url", "smtp://127.0.0.1:9".to_string())],
+    overrides = vec![
+        ("mail.transport", "smtp".to_string()),
+        ("mail.smtp_url", "smtp://127.0.0.1:9".to_string())
+    ],
     |app: TestApp| async move {
         let (status, _) = app.get_html(&browser(), "/dev/mailbox").await;
         assert_eq!(status, StatusCode::NOT_FOUND);

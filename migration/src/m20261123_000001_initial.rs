@@ -51,7 +51,11 @@ impl MigrationTrait for Migration {
                 .col(string("locality"))
                 .col(string("org_type"))
                 .col(string("name"))
-                .foreign_key(&mut fk("organizations", "municipality_id", "municipalities"))
+                .foreign_key(&mut fk(
+                    "organizations",
+                    "municipality_id",
+                    "municipalities",
+                ))
                 .take(),
         )
         .await?;
@@ -71,8 +75,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_classes_organization", "classes", &["organization_id"]))
-            .await?;
+        m.create_index(index(
+            "ix_classes_organization",
+            "classes",
+            &["organization_id"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("staff")
@@ -93,9 +101,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_staff_snils", "staff", &["snils"])).await?;
-        m.create_index(index("ix_staff_organization", "staff", &["organization_id", "role"]))
+        m.create_index(index("ix_staff_snils", "staff", &["snils"]))
             .await?;
+        m.create_index(index(
+            "ix_staff_organization",
+            "staff",
+            &["organization_id", "role"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("roster_persons")
@@ -110,7 +123,11 @@ impl MigrationTrait for Migration {
                 .col(string_null("passport"))
                 .col(integer_null("class_id"))
                 .col(string("name_norm"))
-                .foreign_key(&mut fk("roster_persons", "organization_id", "organizations"))
+                .foreign_key(&mut fk(
+                    "roster_persons",
+                    "organization_id",
+                    "organizations",
+                ))
                 .foreign_key(&mut fk("roster_persons", "class_id", "classes"))
                 .take(),
         )
@@ -151,9 +168,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            index("ux_esia_links", "esia_links", &["esia_oid", "roster_person_id"])
-                .unique()
-                .take(),
+            index(
+                "ux_esia_links",
+                "esia_links",
+                &["esia_oid", "roster_person_id"],
+            )
+            .unique()
+            .take(),
         )
         .await?;
         m.create_table(
@@ -165,7 +186,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("expires_at"))
                 .col(timestamp_with_time_zone_null("used_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut fk("binding_codes", "roster_person_id", "roster_persons"))
+                .foreign_key(&mut fk(
+                    "binding_codes",
+                    "roster_person_id",
+                    "roster_persons",
+                ))
                 .take(),
         )
         .await?;
@@ -226,8 +251,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_appeal_events_appeal", "appeal_events", &["appeal_id", "id"]))
-            .await?;
+        m.create_index(index(
+            "ix_appeal_events_appeal",
+            "appeal_events",
+            &["appeal_id", "id"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("outbox")
@@ -249,8 +278,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_outbox_due", "outbox", &["status", "next_attempt_at"]))
-            .await?;
+        m.create_index(index(
+            "ix_outbox_due",
+            "outbox",
+            &["status", "next_attempt_at"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("sessions")

@@ -24,7 +24,10 @@ impl Comment {
     pub fn parse(raw: &str) -> Result<Self, CommentError> {
         let text = raw.replace("\r\n", "\n");
         let text = text.trim();
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             return Err(CommentError::ControlCharacters);
         }
         if text.chars().count() > COMMENT_MAX_CHARS {
@@ -42,29 +45,6 @@ pub fn answer_due(registered_at: DateTime<Utc>) -> DateTime<Utc> {
     registered_at + Duration::days(ANSWER_DAYS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_comment_is_none() {
-        assert_eq!(Comment::parse("  \r\n ").unwrap().into_inner(), None);
-    }
-
-    #[test]
-    fn limit_counts_characters_not_bytes() {
-        assert!(Comment::parse(&"ж".repeat(2000)).is_ok());
-        assert_eq!(Comment::parse(&"ж".repeat(2001)), Err(CommentError::TooLong));
-    }
-
-    #[test]
-    fn control_characters_are_refused_but_newlines_kept() {
-        assert_eq!(Comment::parse("a\u{0}b"), Err(CommentError::ControlCharacters));
-        assert_eq!(Comment::parse("a\u{1b}[31m"), Err(CommentError::ControlCharacters));
-        assert_eq!(Comment::parse("строка 1\r\nстрока 2").unwrap().into_inner().unwrap(), "строка 1\nстрока 2");
-    }
-}
-
 /// Organization types: `type` in the API and `org_type` in the form (DESIGN.md).
 pub const ORG_TYPES: [(&str, &str); 4] = [
     ("general", "Общеобразовательная"),
@@ -77,4 +57,42 @@ pub const DEFAULT_ORG_TYPE: &str = "general";
 
 pub fn is_org_type(s: &str) -> bool {
     ORG_TYPES.iter().any(|(code, _)| *code == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_comment_is_none() {
+        assert_eq!(Comment::parse("  \r\n ").unwrap().into_inner(), None);
+    }
+
+    #[test]
+    fn limit_counts_characters_not_bytes() {
+        assert!(Comment::parse(&"ж".repeat(2000)).is_ok());
+        assert_eq!(
+            Comment::parse(&"ж".repeat(2001)),
+            Err(CommentError::TooLong)
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_kept() {
+        assert_eq!(
+            Comment::parse("a\u{0}b"),
+            Err(CommentError::ControlCharacters)
+        );
+        assert_eq!(
+            Comment::parse("a\u{1b}[31m"),
+            Err(CommentError::ControlCharacters)
+        );
+        assert_eq!(
+            Comment::parse("строка 1\r\nстрока 2")
+                .unwrap()
+                .into_inner()
+                .unwrap(),
+            "строка 1\nстрока 2"
+        );
+    }
 }

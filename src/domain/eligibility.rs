@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn confirmed_parent_with_kids_may_file() {
-        assert_eq!(check(&applicant(LoginRole::Parent, true, 2, 1986), today()), Ok(()));
+        assert_eq!(
+            check(&applicant(LoginRole::Parent, true, 2, 1986), today()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -101,12 +104,18 @@ mod tests {
     fn parent_without_kids_gets_the_exact_text() {
         let r = check(&applicant(LoginRole::Parent, true, 0, 1986), today()).unwrap_err();
         assert_eq!(r, Refusal::NoChildren);
-        assert!(r.message().starts_with("Для возможности подачи обращения в организацию"));
+        assert!(
+            r.message()
+                .starts_with("Для возможности подачи обращения в организацию")
+        );
     }
 
     #[test]
     fn student_needs_14_years() {
-        assert_eq!(check(&applicant(LoginRole::Student, true, 0, 2011), today()), Ok(()));
+        assert_eq!(
+            check(&applicant(LoginRole::Student, true, 0, 2011), today()),
+            Ok(())
+        );
         assert_eq!(
             check(&applicant(LoginRole::Student, true, 0, 2013), today()),
             Err(Refusal::StudentUnder14)

@@ -99,19 +99,28 @@ mod tests {
     #[test]
     fn name_birth_date_and_snils_link() {
         let c = [candidate(7, "ИВАНОВА Мария Петровна", Some("13458726076"))];
-        assert_eq!(match_applicant(&applicant(true), None, &c), MatchOutcome::Unique(7));
+        assert_eq!(
+            match_applicant(&applicant(true), None, &c),
+            MatchOutcome::Unique(7)
+        );
     }
 
     #[test]
     fn unconfirmed_accounts_never_auto_link() {
         let c = [candidate(7, "Иванова Мария Петровна", Some("13458726076"))];
-        assert_eq!(match_applicant(&applicant(false), None, &c), MatchOutcome::None);
+        assert_eq!(
+            match_applicant(&applicant(false), None, &c),
+            MatchOutcome::None
+        );
     }
 
     #[test]
     fn a_name_alone_is_not_enough() {
         let c = [candidate(7, "Иванова Мария Петровна", None)];
-        assert_eq!(match_applicant(&applicant(true), None, &c), MatchOutcome::None);
+        assert_eq!(
+            match_applicant(&applicant(true), None, &c),
+            MatchOutcome::None
+        );
     }
 
     #[test]
@@ -130,12 +139,18 @@ mod tests {
             candidate(7, "Иванова Мария Петровна", Some("134-587-260 76")),
             candidate(8, "Иванова Мария Петровна", Some("13458726076")),
         ];
-        assert_eq!(match_applicant(&applicant(true), None, &c), MatchOutcome::Ambiguous);
+        assert_eq!(
+            match_applicant(&applicant(true), None, &c),
+            MatchOutcome::Ambiguous
+        );
     }
 
     #[test]
     fn one_letter_difference_does_not_link() {
         let c = [candidate(7, "Иванова Мариа Петровна", Some("13458726076"))];
-        assert_eq!(match_applicant(&applicant(true), None, &c), MatchOutcome::None);
+        assert_eq!(
+            match_applicant(&applicant(true), None, &c),
+            MatchOutcome::None
+        );
     }
 }

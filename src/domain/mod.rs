@@ -1,8 +1,8 @@
 //! Pure rules of the product: who may file, how people are matched to the roster, how
 //! appeals are numbered and move between statuses. No I/O here.
 
-pub mod applicant;
 pub mod appeal;
+pub mod applicant;
 pub mod eligibility;
 pub mod matching;
 pub mod names;

@@ -49,7 +49,11 @@ pub fn normalize(s: &str) -> String {
             c => c,
         })
         .collect();
-    let spaced = lowered.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let spaced = lowered
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     spaced.replace(" -", "-").replace("- ", "-")
 }
 
@@ -67,6 +71,9 @@ mod tests {
     #[test]
     fn full_name_skips_missing_patronymic() {
         assert_eq!(PersonName::new("Ли", "Анна", "").full(), "Ли Анна");
-        assert_eq!(PersonName::new("Ёлкин", "Пётр", "Ильич").norm(), "елкин петр ильич");
+        assert_eq!(
+            PersonName::new("Ёлкин", "Пётр", "Ильич").norm(),
+            "елкин петр ильич"
+        );
     }
 }

@@ -30,7 +30,10 @@ impl AppealNumber {
         if seq < 1 || (s.len() > 11 && s.as_bytes()[5] == b'0') {
             return None;
         }
-        Some(Self { year: year.parse().ok()?, seq })
+        Some(Self {
+            year: year.parse().ok()?,
+            seq,
+        })
     }
 }
 
@@ -47,14 +50,31 @@ mod tests {
     #[test]
     fn formats_with_six_digits() {
         assert_eq!(AppealNumber::new(2026, 42).to_string(), "2026-000042");
-        assert_eq!(AppealNumber::new(2026, 1_234_567).to_string(), "2026-1234567");
+        assert_eq!(
+            AppealNumber::new(2026, 1_234_567).to_string(),
+            "2026-1234567"
+        );
     }
 
     #[test]
     fn parses_its_own_output_only() {
-        assert_eq!(AppealNumber::parse("2026-000042"), Some(AppealNumber::new(2026, 42)));
-        assert_eq!(AppealNumber::parse("2026-1234567"), Some(AppealNumber::new(2026, 1_234_567)));
-        for bad in ["2026-42", "26-000042", "2026-00004a", "2026-000000", "2026-0000042", "x", "2026_000042"] {
+        assert_eq!(
+            AppealNumber::parse("2026-000042"),
+            Some(AppealNumber::new(2026, 42))
+        );
+        assert_eq!(
+            AppealNumber::parse("2026-1234567"),
+            Some(AppealNumber::new(2026, 1_234_567))
+        );
+        for bad in [
+            "2026-42",
+            "26-000042",
+            "2026-00004a",
+            "2026-000000",
+            "2026-0000042",
+            "x",
+            "2026_000042",
+        ] {
             assert_eq!(AppealNumber::parse(bad), None, "{bad}");
         }
     }

@@ -21,7 +21,9 @@ impl Snils {
     /// often carry bare digits).
     pub fn parse(s: &str) -> Result<Self, SnilsError> {
         let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-        let other = s.chars().any(|c| !(c.is_ascii_digit() || c == '-' || c == ' '));
+        let other = s
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || c == '-' || c == ' '));
         if digits.len() != 11 || other {
             return Err(SnilsError::Length);
         }
@@ -29,7 +31,11 @@ impl Snils {
         let number: u64 = digits[..9].parse().map_err(|_| SnilsError::Length)?;
         // The checksum is defined only for numbers above 001-001-998.
         if number > 1_001_998 {
-            let sum: u32 = d[..9].iter().enumerate().map(|(i, v)| v * (9 - i as u32)).sum();
+            let sum: u32 = d[..9]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v * (9 - i as u32))
+                .sum();
             let expected = match sum % 101 {
                 100 => 0,
                 s => s,

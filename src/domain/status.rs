@@ -58,14 +58,20 @@ impl Status {
         use Status::*;
         match (self, to) {
             (a, b) if a == b => false,
-            (New | InProgress | NeedsInfo, InProgress | NeedsInfo | Resolved | Rejected | Forwarded) => true,
+            (
+                New | InProgress | NeedsInfo,
+                InProgress | NeedsInfo | Resolved | Rejected | Forwarded,
+            ) => true,
             _ => false,
         }
     }
 
     /// A resolution or rejection text is part of the answer 59-ФЗ requires.
     pub fn requires_text(self) -> bool {
-        matches!(self, Self::NeedsInfo | Self::Resolved | Self::Rejected | Self::Forwarded)
+        matches!(
+            self,
+            Self::NeedsInfo | Self::Resolved | Self::Rejected | Self::Forwarded
+        )
     }
 }
 

@@ -93,7 +93,8 @@ fn oid_string(v: &serde_json::Value) -> Option<String> {
 
 impl EsiaClient {
     pub fn new(cfg: EsiaClientConfig) -> Result<Self, EsiaError> {
-        Url::parse(&cfg.base_url).map_err(|e| EsiaError::BadResponse(format!("esia.base_url: {e}")))?;
+        Url::parse(&cfg.base_url)
+            .map_err(|e| EsiaError::BadResponse(format!("esia.base_url: {e}")))?;
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
@@ -151,7 +152,11 @@ impl EsiaClient {
             .append_pair("timestamp", &timestamp)
             .append_pair("access_type", "online")
             .finish();
-        Ok(format!("{}{}?{query}", self.base_url, protocol::AUTHORIZE_PATH))
+        Ok(format!(
+            "{}{}?{query}",
+            self.base_url,
+            protocol::AUTHORIZE_PATH
+        ))
     }
 
     /// Exchanges an authorization code (v3/te) and verifies both tokens.
@@ -160,7 +165,9 @@ impl EsiaClient {
         let timestamp = self.timestamp();
         // ESIA requires a fresh state for the token request and echoes it back.
         let state = uuid::Uuid::new_v4().to_string();
-        let secret = self.client_secret(&scope, &timestamp, &state, Some(code)).await?;
+        let secret = self
+            .client_secret(&scope, &timestamp, &state, Some(code))
+            .await?;
         let form = [
             ("client_id", self.client_id.as_str()),
             ("code", code),
@@ -185,12 +192,16 @@ impl EsiaClient {
             let err: ErrorResponse = serde_json::from_slice(&body)
                 .map_err(|_| EsiaError::BadResponse(format!("token endpoint HTTP {status}")))?;
             let code = protocol::error_code(&err.error_description).unwrap_or("ESIA-007007");
-            return Err(EsiaError::Protocol { code: code.to_string() });
+            return Err(EsiaError::Protocol {
+                code: code.to_string(),
+            });
         }
         let tokens: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| EsiaError::BadResponse(e.to_string()))?;
         if tokens.state != state {
-            return Err(EsiaError::BadResponse("token response state mismatch".into()));
+            return Err(EsiaError::BadResponse(
+                "token response state mismatch".into(),
+            ));
         }
         self.verify_tokens(tokens).await
     }
@@ -218,13 +229,27 @@ impl EsiaClient {
         if oid_string(&access.sbj_id).as_deref() != Some(oid.as_str()) {
             return Err(JwtError::Claims("tokens name different subjects").into());
         }
-        Ok(VerifiedTokens { access_token: tokens.access_token, oid, is_tru: id.sbj.is_tru })
+        Ok(VerifiedTokens {
+            access_token: tokens.access_token,
+            oid,
+            is_tru: id.sbj.is_tru,
+        })
     }
 
-    async fn get<T: DeserializeOwned>(&self, tokens: &VerifiedTokens, path: &str) -> Result<T, EsiaError> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        tokens: &VerifiedTokens,
+        path: &str,
+    ) -> Result<T, EsiaError> {
         let resp = self
             .http
-            .get(format!("{}{}/{}{}", self.base_url, protocol::PERSONS_PATH, tokens.oid, path))
+            .get(format!(
+                "{}{}/{}{}",
+                self.base_url,
+                protocol::PERSONS_PATH,
+                tokens.oid,
+                path
+            ))
             .bearer_auth(&tokens.access_token)
             .send()
             .await?;
@@ -244,7 +269,9 @@ impl EsiaClient {
         let contacts: Collection<Contact> = self.get(tokens, "/ctts?embed=(elements)").await?;
         let kids: Vec<Kid> = match role {
             LoginRole::Parent => {
-                self.get::<Collection<Kid>>(tokens, "/kids?embed=(elements)").await?.elements
+                self.get::<Collection<Kid>>(tokens, "/kids?embed=(elements)")
+                    .await?
+                    .elements
             }
             _ => Vec::new(),
         };
@@ -264,7 +291,11 @@ impl EsiaClient {
             .filter_map(|k| {
                 Some(Child {
                     esia_id: k.id.to_string(),
-                    name: PersonName::new(&k.last_name, &k.first_name, k.middle_name.as_deref().unwrap_or("")),
+                    name: PersonName::new(
+                        &k.last_name,
+                        &k.first_name,
+                        k.middle_name.as_deref().unwrap_or(""),
+                    ),
                     birth_date: k.birth_date.as_deref().and_then(protocol::parse_date)?,
                     snils: k.snils.as_deref().and_then(|s| Snils::parse(s).ok()),
                 })

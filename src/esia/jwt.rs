@@ -44,18 +44,25 @@ pub async fn verify<C: DeserializeOwned>(
     verifier: &dyn Verifier,
 ) -> Result<(Value, C), JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Malformed);
     };
     let decode = |p: &str| URL_SAFE_NO_PAD.decode(p).map_err(|_| JwtError::Malformed);
     let header: Value = serde_json::from_slice(&decode(h)?).map_err(|_| JwtError::Malformed)?;
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if alg != verifier.jwt_alg() {
         return Err(JwtError::Algorithm(alg.to_string()));
     }
     let signing_input = &token[..h.len() + 1 + c.len()];
-    if !verifier.verify(signing_input.as_bytes(), &decode(s)?).await? {
+    if !verifier
+        .verify(signing_input.as_bytes(), &decode(s)?)
+        .await?
+    {
         return Err(JwtError::BadSignature);
     }
     let claims = serde_json::from_slice(&decode(c)?).map_err(|_| JwtError::Malformed)?;

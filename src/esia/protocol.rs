@@ -16,9 +16,24 @@ const KID_SCOPES: &str = "kid_fullname kid_birthdate kid_gender kid_snils";
 
 /// Every scope the emulator knows; ESIA rejects others with ESIA-007006.
 pub const KNOWN_SCOPES: &[&str] = &[
-    "openid", "fullname", "birthdate", "gender", "snils", "inn", "email", "mobile", "contacts",
-    "id_doc", "addresses", "kid_fullname", "kid_birthdate", "kid_gender", "kid_snils",
-    "kid_inn", "kid_birth_cert_doc", "kid_medical_doc",
+    "openid",
+    "fullname",
+    "birthdate",
+    "gender",
+    "snils",
+    "inn",
+    "email",
+    "mobile",
+    "contacts",
+    "id_doc",
+    "addresses",
+    "kid_fullname",
+    "kid_birthdate",
+    "kid_gender",
+    "kid_snils",
+    "kid_inn",
+    "kid_birth_cert_doc",
+    "kid_medical_doc",
 ];
 
 /// 152-ФЗ: ask only for what the role needs; children data only for parents.
@@ -51,7 +66,14 @@ pub fn secret_message(
     code: Option<&str>,
 ) -> String {
     let mut msg = String::with_capacity(256);
-    for part in [client_id, scope, timestamp, state, redirect_uri, code.unwrap_or("")] {
+    for part in [
+        client_id,
+        scope,
+        timestamp,
+        state,
+        redirect_uri,
+        code.unwrap_or(""),
+    ] {
         msg.push_str(part);
     }
     msg
@@ -62,7 +84,9 @@ pub fn error_message(code: &str) -> &'static str {
     match code {
         "ESIA-007004" => "Вход отменён: разрешение на доступ к данным не было предоставлено.",
         "ESIA-007011" => "Код авторизации Госуслуг устарел или уже использован. Войдите ещё раз.",
-        "ESIA-007015" => "Время запроса к Госуслугам не совпадает со временем сервера. Попробуйте войти ещё раз.",
+        "ESIA-007015" => {
+            "Время запроса к Госуслугам не совпадает со временем сервера. Попробуйте войти ещё раз."
+        }
         "ESIA-007055" => "Вход возможен только с подтверждённой учётной записью Госуслуг.",
         "ESIA-007002" | "ESIA-007005" | "ESIA-007006" | "ESIA-007014" | "ESIA-007023"
         | "ESIA-007053" => {

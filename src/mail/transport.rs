@@ -57,7 +57,12 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, row: &outbox::Model, from: &Mailbox, timeout: Duration) -> Result<(), SendError> {
+    pub async fn send(
+        &self,
+        row: &outbox::Model,
+        from: &Mailbox,
+        timeout: Duration,
+    ) -> Result<(), SendError> {
         let message_id = message_id(row.id, from);
         let to: Mailbox = row
             .recipient
@@ -68,7 +73,10 @@ impl Transport {
             .to(to)
             .subject(row.subject.clone())
             .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(row.body_text.clone(), row.body_html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                row.body_text.clone(),
+                row.body_html.clone(),
+            ))
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self {
             Self::Smtp(smtp) => match tokio::time::timeout(timeout, smtp.send(email)).await {
@@ -92,8 +100,11 @@ impl Transport {
                     html: row.body_html.clone(),
                     sent_at: chrono::Utc::now().to_rfc3339(),
                 };
-                let json = serde_json::to_vec_pretty(&entry).map_err(|e| SendError::Transient(e.to_string()))?;
-                tokio::fs::write(dir.join(format!("{:010}.json", row.id)), json).await.map_err(io)
+                let json = serde_json::to_vec_pretty(&entry)
+                    .map_err(|e| SendError::Transient(e.to_string()))?;
+                tokio::fs::write(dir.join(format!("{:010}.json", row.id)), json)
+                    .await
+                    .map_err(io)
             }
         }
     }
@@ -120,6 +131,6 @@ pub async fn read_mailbox(dir: &std::path::Path) -> std::io::Result<Vec<MailboxE
             entries.push(entry);
         }
     }
-    entries.sort_by(|a, b| b.id.cmp(&a.id));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.id));
     Ok(entries)
 }

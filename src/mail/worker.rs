@@ -36,7 +36,9 @@ pub struct Worker {
 /// Delay before attempt `attempt + 1`: 30 s doubling to at most 1 h, plus up to 25 %
 /// jitter so a recovering SMTP server is not hit by every instance at once.
 pub fn backoff(attempt: i32, jitter_fraction: f64) -> chrono::Duration {
-    let base = 30i64.saturating_mul(1i64 << (attempt.clamp(1, 20) - 1)).min(3600);
+    let base = 30i64
+        .saturating_mul(1i64 << (attempt.clamp(1, 20) - 1))
+        .min(3600);
     let jitter = (base as f64 * 0.25 * jitter_fraction.clamp(0.0, 1.0)) as i64;
     chrono::Duration::seconds(base + jitter)
 }
@@ -50,7 +52,14 @@ impl Worker {
         max_attempts: i32,
         poll: Duration,
     ) -> Self {
-        Self { db, transport, from, send_timeout, max_attempts, poll }
+        Self {
+            db,
+            transport,
+            from,
+            send_timeout,
+            max_attempts,
+            poll,
+        }
     }
 
     /// One pass over the due messages; tests call it instead of waiting for the loop.
@@ -58,13 +67,22 @@ impl Worker {
         let mut stats = DrainStats::default();
         loop {
             let now = Utc::now();
-            let batch =
-                outbox::claim_due(&self.db, now, now + chrono::Duration::seconds(LEASE_SECS), BATCH).await?;
+            let batch = outbox::claim_due(
+                &self.db,
+                now,
+                now + chrono::Duration::seconds(LEASE_SECS),
+                BATCH,
+            )
+            .await?;
             if batch.is_empty() {
                 return Ok(stats);
             }
             for row in batch {
-                match self.transport.send(&row, &self.from, self.send_timeout).await {
+                match self
+                    .transport
+                    .send(&row, &self.from, self.send_timeout)
+                    .await
+                {
                     Ok(()) => {
                         outbox::mark_sent(&self.db, row.id, Utc::now()).await?;
                         tracing::info!(outbox_id = row.id, kind = %row.kind, "mail sent");
@@ -77,10 +95,18 @@ impl Worker {
                         outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
                         // The error text can name the recipient: only the id goes to the log.
                         if retry_at.is_some() {
-                            tracing::warn!(outbox_id = row.id, attempts = row.attempts, "mail send failed, will retry");
+                            tracing::warn!(
+                                outbox_id = row.id,
+                                attempts = row.attempts,
+                                "mail send failed, will retry"
+                            );
                             stats.retried += 1;
                         } else {
-                            tracing::error!(outbox_id = row.id, attempts = row.attempts, "mail is dead");
+                            tracing::error!(
+                                outbox_id = row.id,
+                                attempts = row.attempts,
+                                "mail is dead"
+                            );
                             stats.dead += 1;
                         }
                     }
@@ -103,7 +129,9 @@ impl Worker {
                     tracing::warn!(error = %e, "session sweep failed");
                 }
                 let day_ago = now - chrono::Duration::days(1);
-                if let Err(e) = crate::store::appeals::delete_submission_tokens_before(&self.db, day_ago).await {
+                if let Err(e) =
+                    crate::store::appeals::delete_submission_tokens_before(&self.db, day_ago).await
+                {
                     tracing::warn!(error = %e, "form token sweep failed");
                 }
             }

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
 };
 
 use super::entities::{appeal, appeal_event, submission_token};
@@ -75,7 +75,10 @@ impl Numbering {
     async fn next(&self, txn: &DatabaseTransaction, year: i32) -> Result<i64, DbErr> {
         let backend = txn.get_database_backend();
         let stmt = if is_postgres(txn) {
-            Statement::from_string(backend, format!("SELECT nextval('{}') AS n", sequence_name(year)))
+            Statement::from_string(
+                backend,
+                format!("SELECT nextval('{}') AS n", sequence_name(year)),
+            )
         } else {
             txn.execute_raw(Statement::from_sql_and_values(
                 backend,
@@ -97,7 +100,10 @@ impl Numbering {
     }
 }
 
-pub async fn by_submission(db: &impl ConnectionTrait, submission_id: &str) -> Result<Option<appeal::Model>, DbErr> {
+pub async fn by_submission(
+    db: &impl ConnectionTrait,
+    submission_id: &str,
+) -> Result<Option<appeal::Model>, DbErr> {
     appeal::Entity::find()
         .filter(appeal::Column::SubmissionId.eq(submission_id))
         .one(db)
@@ -154,8 +160,17 @@ where
         }
         Err(e) => return Err(e),
     };
-    record_event(&txn, appeal.id, "registered", None, Some(Status::New), ACTOR_APPLICANT, None, new.now)
-        .await?;
+    record_event(
+        &txn,
+        appeal.id,
+        "registered",
+        None,
+        Some(Status::New),
+        ACTOR_APPLICANT,
+        None,
+        new.now,
+    )
+    .await?;
     record_event(
         &txn,
         appeal.id,
@@ -214,7 +229,10 @@ pub async fn for_applicant(
         .await
 }
 
-pub async fn list_for_applicant(db: &impl ConnectionTrait, oid: &str) -> Result<Vec<appeal::Model>, DbErr> {
+pub async fn list_for_applicant(
+    db: &impl ConnectionTrait,
+    oid: &str,
+) -> Result<Vec<appeal::Model>, DbErr> {
     appeal::Entity::find()
         .filter(appeal::Column::ApplicantOid.eq(oid))
         .order_by_desc(appeal::Column::CreatedAt)
@@ -223,7 +241,10 @@ pub async fn list_for_applicant(db: &impl ConnectionTrait, oid: &str) -> Result<
         .await
 }
 
-pub async fn events(db: &impl ConnectionTrait, appeal_id: i64) -> Result<Vec<appeal_event::Model>, DbErr> {
+pub async fn events(
+    db: &impl ConnectionTrait,
+    appeal_id: i64,
+) -> Result<Vec<appeal_event::Model>, DbErr> {
     appeal_event::Entity::find()
         .filter(appeal_event::Column::AppealId.eq(appeal_id))
         .order_by_asc(appeal_event::Column::Id)
@@ -248,14 +269,20 @@ pub async fn issue_submission_token(
     Ok(token)
 }
 
-pub async fn submission_token_owner(db: &impl ConnectionTrait, token: &str) -> Result<Option<String>, DbErr> {
+pub async fn submission_token_owner(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<String>, DbErr> {
     Ok(submission_token::Entity::find_by_id(token.to_string())
         .one(db)
         .await?
         .map(|t| t.applicant_oid))
 }
 
-pub async fn delete_submission_tokens_before(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn delete_submission_tokens_before(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     Ok(submission_token::Entity::delete_many()
         .filter(submission_token::Column::CreatedAt.lt(before))
         .exec(db)

@@ -5,10 +5,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+};
 use serde::Deserialize;
 
-use super::entities::{class, municipality, organization, region, roster_guardian, roster_person, staff};
+use super::entities::{
+    class, municipality, organization, region, roster_guardian, roster_person, staff,
+};
 use crate::domain::names::PersonName;
 
 #[derive(Deserialize)]
@@ -87,16 +91,20 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
     if region::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     let file: DemoFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let txn = db.begin().await?;
     let mut orgs: HashMap<String, i32> = HashMap::new();
     let mut munis: HashMap<String, i32> = HashMap::new();
     let mut classes: HashMap<(String, String), i32> = HashMap::new();
     for r in &file.region {
-        let region = region::ActiveModel { name: Set(r.name.clone()), ..Default::default() }
-            .insert(&txn)
-            .await?;
+        let region = region::ActiveModel {
+            name: Set(r.name.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
         for m in &r.municipality {
             let muni = municipality::ActiveModel {
                 region_id: Set(region.id),
@@ -132,7 +140,11 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
     }
     let lookup = |map: &HashMap<String, i32>, key: &Option<String>| -> Result<Option<i32>, DbErr> {
         key.as_ref()
-            .map(|k| map.get(k).copied().ok_or_else(|| bad(format!("unknown key {k}"))))
+            .map(|k| {
+                map.get(k)
+                    .copied()
+                    .ok_or_else(|| bad(format!("unknown key {k}")))
+            })
             .transpose()
     };
     for s in &file.staff {
@@ -154,7 +166,9 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
     }
     let mut people: HashMap<String, i32> = HashMap::new();
     for p in &file.roster {
-        let org = *orgs.get(&p.organization).ok_or_else(|| bad(format!("unknown organization {}", p.organization)))?;
+        let org = *orgs
+            .get(&p.organization)
+            .ok_or_else(|| bad(format!("unknown organization {}", p.organization)))?;
         let class_id = match &p.class {
             Some(c) => Some(
                 *classes
@@ -173,7 +187,10 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
             first_name: Set(name.first.clone()),
             middle_name: Set(name.middle.clone()),
             birth_date: Set(birth_date),
-            snils: Set(p.snils.as_ref().map(|s| s.chars().filter(char::is_ascii_digit).collect())),
+            snils: Set(p
+                .snils
+                .as_ref()
+                .map(|s| s.chars().filter(char::is_ascii_digit).collect())),
             passport: Set(None),
             class_id: Set(class_id),
             name_norm: Set(name.norm()),
@@ -185,10 +202,15 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
     }
     for p in &file.roster {
         for child in &p.children {
-            let student = *people.get(child).ok_or_else(|| bad(format!("unknown child {child}")))?;
-            roster_guardian::ActiveModel { parent_id: Set(people[&p.key]), student_id: Set(student) }
-                .insert(&txn)
-                .await?;
+            let student = *people
+                .get(child)
+                .ok_or_else(|| bad(format!("unknown child {child}")))?;
+            roster_guardian::ActiveModel {
+                parent_id: Set(people[&p.key]),
+                student_id: Set(student),
+            }
+            .insert(&txn)
+            .await?;
         }
     }
     txn.commit().await?;

@@ -1,12 +1,17 @@
 //! Regions, municipalities, organizations and their classes: the selectors of the СГО login
 //! screen (Регион → Муниципальный район → Город/село → Тип ОО → Организация).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entities::{class, municipality, organization, region};
 
 pub async fn regions(db: &impl ConnectionTrait) -> Result<Vec<region::Model>, DbErr> {
-    region::Entity::find().order_by_asc(region::Column::Name).all(db).await
+    region::Entity::find()
+        .order_by_asc(region::Column::Name)
+        .all(db)
+        .await
 }
 
 pub async fn municipalities(
@@ -20,11 +25,17 @@ pub async fn municipalities(
         .await
 }
 
-pub async fn municipality(db: &impl ConnectionTrait, id: i32) -> Result<Option<municipality::Model>, DbErr> {
+pub async fn municipality(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<municipality::Model>, DbErr> {
     municipality::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn localities(db: &impl ConnectionTrait, municipality_id: i32) -> Result<Vec<String>, DbErr> {
+pub async fn localities(
+    db: &impl ConnectionTrait,
+    municipality_id: i32,
+) -> Result<Vec<String>, DbErr> {
     organization::Entity::find()
         .select_only()
         .column(organization::Column::Locality)
@@ -67,11 +78,16 @@ pub async fn organizations(
         .map(|m| (m.id, m.name))
         .collect();
     // Cyrillic case folding is done here rather than in SQL: SQLite's LOWER() is ASCII-only.
-    let needle = f.name_contains.as_deref().map(crate::domain::names::normalize);
+    let needle = f
+        .name_contains
+        .as_deref()
+        .map(crate::domain::names::normalize);
     Ok(orgs
         .into_iter()
         .filter(|o| {
-            needle.as_deref().is_none_or(|n| crate::domain::names::normalize(&o.name).contains(n))
+            needle
+                .as_deref()
+                .is_none_or(|n| crate::domain::names::normalize(&o.name).contains(n))
         })
         .map(|o| {
             let m = munis.get(&o.municipality_id).cloned().unwrap_or_default();
@@ -80,23 +96,32 @@ pub async fn organizations(
         .collect())
 }
 
-pub async fn organization(db: &impl ConnectionTrait, id: i32) -> Result<Option<organization::Model>, DbErr> {
+pub async fn organization(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<organization::Model>, DbErr> {
     organization::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn classes(db: &impl ConnectionTrait, organization_id: i32) -> Result<Vec<class::Model>, DbErr> {
+pub async fn classes(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Vec<class::Model>, DbErr> {
     let mut list = class::Entity::find()
         .filter(class::Column::OrganizationId.eq(organization_id))
         .all(db)
         .await?;
-    list.sort_by(|a, b| class_order(&a.name).cmp(&class_order(&b.name)));
+    list.sort_by_key(|c| class_order(&c.name));
     Ok(list)
 }
 
 /// «2а» before «10а»: by grade number, then by letter.
 fn class_order(name: &str) -> (u32, String) {
     let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-    (digits.parse().unwrap_or(u32::MAX), name[digits.len()..].to_string())
+    (
+        digits.parse().unwrap_or(u32::MAX),
+        name[digits.len()..].to_string(),
+    )
 }
 
 pub async fn class(db: &impl ConnectionTrait, id: i32) -> Result<Option<class::Model>, DbErr> {

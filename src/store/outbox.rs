@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::entities::outbox;
@@ -24,7 +24,11 @@ pub struct NewMessage {
     pub body_html: String,
 }
 
-pub async fn enqueue(db: &impl ConnectionTrait, msg: NewMessage, now: DateTime<Utc>) -> Result<i64, DbErr> {
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    msg: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
     let row = outbox::ActiveModel {
         appeal_id: Set(msg.appeal_id),
         kind: Set(msg.kind.to_string()),
@@ -78,7 +82,11 @@ pub async fn claim_due(
     Ok(rows)
 }
 
-pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     outbox::ActiveModel {
         id: Set(id),
         status: Set(SENT.to_string()),
@@ -113,10 +121,16 @@ pub async fn mark_failed(
 }
 
 pub async fn count_by_status(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {
-    outbox::Entity::find().filter(outbox::Column::Status.eq(status)).count(db).await
+    outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(status))
+        .count(db)
+        .await
 }
 
-pub async fn for_appeal(db: &impl ConnectionTrait, appeal_id: i64) -> Result<Vec<outbox::Model>, DbErr> {
+pub async fn for_appeal(
+    db: &impl ConnectionTrait,
+    appeal_id: i64,
+) -> Result<Vec<outbox::Model>, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::AppealId.eq(appeal_id))
         .order_by_asc(outbox::Column::Id)
@@ -125,5 +139,9 @@ pub async fn for_appeal(db: &impl ConnectionTrait, appeal_id: i64) -> Result<Vec
 }
 
 pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
-    outbox::Entity::find().order_by_desc(outbox::Column::Id).limit(limit).all(db).await
+    outbox::Entity::find()
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -16,7 +16,10 @@ pub struct LinkedAccount {
     pub organization: organization::Model,
 }
 
-pub async fn linked_accounts(db: &impl ConnectionTrait, oid: &str) -> Result<Vec<LinkedAccount>, DbErr> {
+pub async fn linked_accounts(
+    db: &impl ConnectionTrait,
+    oid: &str,
+) -> Result<Vec<LinkedAccount>, DbErr> {
     let links = esia_link::Entity::find()
         .filter(esia_link::Column::EsiaOid.eq(oid))
         .order_by_asc(esia_link::Column::Id)
@@ -24,13 +27,22 @@ pub async fn linked_accounts(db: &impl ConnectionTrait, oid: &str) -> Result<Vec
         .await?;
     let mut out = Vec::with_capacity(links.len());
     for link in links {
-        let Some(person) = roster_person::Entity::find_by_id(link.roster_person_id).one(db).await? else {
+        let Some(person) = roster_person::Entity::find_by_id(link.roster_person_id)
+            .one(db)
+            .await?
+        else {
             continue;
         };
-        let Some(organization) = organization::Entity::find_by_id(person.organization_id).one(db).await? else {
+        let Some(organization) = organization::Entity::find_by_id(person.organization_id)
+            .one(db)
+            .await?
+        else {
             continue;
         };
-        out.push(LinkedAccount { person, organization });
+        out.push(LinkedAccount {
+            person,
+            organization,
+        });
     }
     Ok(out)
 }
@@ -86,13 +98,19 @@ pub async fn link(
     Ok(())
 }
 
-pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<roster_person::Model>, DbErr> {
+pub async fn person(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<roster_person::Model>, DbErr> {
     roster_person::Entity::find_by_id(id).one(db).await
 }
 
 fn code_hash(code: &str) -> String {
     let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    format!("{:x}", Sha256::digest(normalized.to_ascii_uppercase().as_bytes()))
+    format!(
+        "{:x}",
+        Sha256::digest(normalized.to_ascii_uppercase().as_bytes())
+    )
 }
 
 /// Without look-alike letters and digits, so a code read aloud over the phone survives.
@@ -140,7 +158,10 @@ pub async fn redeem_binding_code(
     };
     // Conditional update: of two concurrent redemptions only one sees a row change.
     let spent = binding_code::Entity::update_many()
-        .col_expr(binding_code::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            binding_code::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(binding_code::Column::Id.eq(found.id))
         .filter(binding_code::Column::UsedAt.is_null())
         .exec(&txn)

@@ -30,5 +30,8 @@ pub async fn routing_facts(
         .filter(staff::Column::MunicipalityId.eq(municipality_id))
         .count(db)
         .await?;
-    Ok(RoutingFacts { responsible, municipal })
+    Ok(RoutingFacts {
+        responsible,
+        municipal,
+    })
 }

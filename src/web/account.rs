@@ -50,7 +50,12 @@ async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Re
         .map(|a| AccountRow {
             organization: a.organization.name,
             role: roster_role_label(&a.person.role),
-            person: crate::domain::names::PersonName::new(&a.person.last_name, &a.person.first_name, &a.person.middle_name).full(),
+            person: crate::domain::names::PersonName::new(
+                &a.person.last_name,
+                &a.person.first_name,
+                &a.person.middle_name,
+            )
+            .full(),
         })
         .collect();
     let page = HomePage {
@@ -68,7 +73,9 @@ struct NoAccountPage {
 }
 
 async fn no_account_get(user: SignedIn) -> AppResult<Html<String>> {
-    Ok(html(NoAccountPage { layout: Layout::new(&user.session).await? })?)
+    Ok(html(NoAccountPage {
+        layout: Layout::new(&user.session).await?,
+    })?)
 }
 
 #[derive(Template)]
@@ -79,7 +86,10 @@ struct LinkPage {
 }
 
 async fn link_get(user: SignedIn) -> AppResult<Html<String>> {
-    Ok(html(LinkPage { layout: Layout::new(&user.session).await?, error: None })?)
+    Ok(html(LinkPage {
+        layout: Layout::new(&user.session).await?,
+        error: None,
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -106,14 +116,20 @@ async fn link_post(
     let code = form.code.unwrap_or_default();
     let error = if code.trim().is_empty() {
         "Введите код привязки, выданный в образовательной организации."
-    } else if roster::redeem_binding_code(&state.db, &code, &user.applicant.oid, Utc::now()).await?.is_some() {
+    } else if roster::redeem_binding_code(&state.db, &code, &user.applicant.oid, Utc::now())
+        .await?
+        .is_some()
+    {
         user.session.remove::<u32>(LINK_FAILURES).await?;
         return Ok(Redirect::to("/home").into_response());
     } else {
         user.session.insert(LINK_FAILURES, failures + 1).await?;
         "Код не найден, уже использован или срок его действия истёк."
     };
-    let page = LinkPage { layout: Layout::new(&user.session).await?, error: Some(error.into()) };
+    let page = LinkPage {
+        layout: Layout::new(&user.session).await?,
+        error: Some(error.into()),
+    };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response())
 }
 

@@ -38,7 +38,8 @@ async fn organizations_get(
     let org_type = non_empty(q.org_type);
     if org_type.as_deref().is_some_and(|t| !appeal::is_org_type(t)) {
         return Err(AppError::BadRequest(
-            "Неизвестный тип организации: допустимы general, preschool, additional, professional.".into(),
+            "Неизвестный тип организации: допустимы general, preschool, additional, professional."
+                .into(),
         ));
     }
     let municipality_id = match non_empty(q.municipality_id) {
@@ -50,13 +51,25 @@ async fn organizations_get(
     };
     let name = non_empty(q.q);
     if name.as_deref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(AppError::BadRequest("Строка поиска длиннее 200 символов.".into()));
+        return Err(AppError::BadRequest(
+            "Строка поиска длиннее 200 символов.".into(),
+        ));
     }
-    let filter = OrganizationFilter { municipality_id, locality: None, org_type, name_contains: name };
+    let filter = OrganizationFilter {
+        municipality_id,
+        locality: None,
+        org_type,
+        name_contains: name,
+    };
     let list = directory::organizations(&state.db, &filter).await?;
     Ok(Json(
         list.into_iter()
-            .map(|(o, municipality)| OrganizationJson { id: o.id, name: o.name, municipality, org_type: o.org_type })
+            .map(|(o, municipality)| OrganizationJson {
+                id: o.id,
+                name: o.name,
+                municipality,
+                org_type: o.org_type,
+            })
             .collect(),
     ))
 }
@@ -67,11 +80,24 @@ struct ClassJson {
     name: String,
 }
 
-async fn classes_get(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<Vec<ClassJson>>> {
+async fn classes_get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<ClassJson>>> {
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    directory::organization(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    directory::organization(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let classes = directory::classes(&state.db, id).await?;
-    Ok(Json(classes.into_iter().map(|c| ClassJson { id: c.id, name: c.name }).collect()))
+    Ok(Json(
+        classes
+            .into_iter()
+            .map(|c| ClassJson {
+                id: c.id,
+                name: c.name,
+            })
+            .collect(),
+    ))
 }
 
 pub fn router() -> Router<AppState> {

@@ -60,7 +60,10 @@ async fn new_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Res
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
-    Ok(html(ConfirmPage { layout: Layout::new(&user.session).await? })?.into_response())
+    Ok(html(ConfirmPage {
+        layout: Layout::new(&user.session).await?,
+    })?
+    .into_response())
 }
 
 pub struct Opt {
@@ -69,13 +72,21 @@ pub struct Opt {
     pub selected: bool,
 }
 
-fn opts<T>(items: impl IntoIterator<Item = T>, selected: Option<&str>, f: impl Fn(&T) -> (String, String)) -> Vec<Opt> {
+fn opts<T>(
+    items: impl IntoIterator<Item = T>,
+    selected: Option<&str>,
+    f: impl Fn(&T) -> (String, String),
+) -> Vec<Opt> {
     items
         .into_iter()
         .map(|item| {
             let (value, label) = f(&item);
             let selected = selected == Some(value.as_str());
-            Opt { value, label, selected }
+            Opt {
+                value,
+                label,
+                selected,
+            }
         })
         .collect()
 }
@@ -138,7 +149,11 @@ async fn form_page(
     errors: Vec<String>,
 ) -> AppResult<FormPage> {
     let a = &user.applicant;
-    let mut org_type = sel.org_type.clone().filter(|t| appeal::is_org_type(t)).unwrap_or(DEFAULT_ORG_TYPE.into());
+    let mut org_type = sel
+        .org_type
+        .clone()
+        .filter(|t| appeal::is_org_type(t))
+        .unwrap_or(DEFAULT_ORG_TYPE.into());
     let mut region_id = parse_id(&sel.region_id);
     let mut municipality_id = parse_id(&sel.municipality_id);
     let mut locality = sel.locality.clone().filter(|l| !l.is_empty());
@@ -151,7 +166,9 @@ async fn form_page(
         municipality_id = Some(org.municipality_id);
         locality = Some(org.locality.clone());
         org_type = org.org_type.clone();
-        region_id = directory::municipality(&state.db, org.municipality_id).await?.map(|m| m.region_id);
+        region_id = directory::municipality(&state.db, org.municipality_id)
+            .await?
+            .map(|m| m.region_id);
     }
     let regions = directory::regions(&state.db).await?;
     if region_id.is_none() && regions.len() == 1 {
@@ -170,7 +187,10 @@ async fn form_page(
                 org_type: Some(org_type.clone()),
                 name_contains: None,
             };
-            (directory::localities(&state.db, m).await?, directory::organizations(&state.db, &filter).await?)
+            (
+                directory::localities(&state.db, m).await?,
+                directory::organizations(&state.db, &filter).await?,
+            )
         }
         None => (Vec::new(), Vec::new()),
     };
@@ -193,16 +213,29 @@ async fn form_page(
         role_label: a.role.label(),
         is_parent: a.role == LoginRole::Parent,
         kids: opts(&a.kids, values.child_id.as_deref(), |k| {
-            (k.esia_id.clone(), format!("{} ({})", k.name.full(), ru_date(k.birth_date)))
+            (
+                k.esia_id.clone(),
+                format!("{} ({})", k.name.full(), ru_date(k.birth_date)),
+            )
         }),
-        regions: opts(regions, region_sel.as_deref(), |r| (r.id.to_string(), r.name.clone())),
-        municipalities: opts(municipalities, muni_sel.as_deref(), |m| (m.id.to_string(), m.name.clone())),
+        regions: opts(regions, region_sel.as_deref(), |r| {
+            (r.id.to_string(), r.name.clone())
+        }),
+        municipalities: opts(municipalities, muni_sel.as_deref(), |m| {
+            (m.id.to_string(), m.name.clone())
+        }),
         localities: opts(localities, locality.as_deref(), |l| (l.clone(), l.clone())),
-        org_types: opts(ORG_TYPES, Some(org_type.as_str()), |(c, l)| (c.to_string(), l.to_string())),
-        organizations: opts(organizations, org_sel.as_deref(), |(o, _)| (o.id.to_string(), o.name.clone())),
+        org_types: opts(ORG_TYPES, Some(org_type.as_str()), |(c, l)| {
+            (c.to_string(), l.to_string())
+        }),
+        organizations: opts(organizations, org_sel.as_deref(), |(o, _)| {
+            (o.id.to_string(), o.name.clone())
+        }),
         organization: organization.map(|o| (o.id, o.name)),
         org_type,
-        classes: opts(classes, values.class_id.as_deref(), |c| (c.id.to_string(), c.name.clone())),
+        classes: opts(classes, values.class_id.as_deref(), |c| {
+            (c.id.to_string(), c.name.clone())
+        }),
         comment: values.comment.unwrap_or_default(),
         comment_max: appeal::COMMENT_MAX_CHARS,
         submission_id,
@@ -218,7 +251,10 @@ async fn form_get(
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
-    Ok(html(form_page(&state, &user, sel, AppealForm::default(), Vec::new()).await?)?.into_response())
+    Ok(
+        html(form_page(&state, &user, sel, AppealForm::default(), Vec::new()).await?)?
+            .into_response(),
+    )
 }
 
 /// A validated submission, ready for the store.
@@ -229,7 +265,11 @@ struct Checked {
     comment: Option<String>,
 }
 
-async fn check_form(state: &AppState, a: &Applicant, f: &AppealForm) -> AppResult<Result<Checked, Vec<String>>> {
+async fn check_form(
+    state: &AppState,
+    a: &Applicant,
+    f: &AppealForm,
+) -> AppResult<Result<Checked, Vec<String>>> {
     let mut errors = Vec::new();
     let child = match a.role {
         LoginRole::Parent => match f.child_id.as_deref().and_then(|id| a.kid(id)) {
@@ -252,7 +292,9 @@ async fn check_form(state: &AppState, a: &Applicant, f: &AppealForm) -> AppResul
             None
         }
         Some(o) if o.org_type != org_type => {
-            errors.push("Выбранная организация не относится к указанному типу организации.".to_string());
+            errors.push(
+                "Выбранная организация не относится к указанному типу организации.".to_string(),
+            );
             None
         }
         Some(o) => Some(o),
@@ -301,15 +343,25 @@ async fn submit_post(
     }
     let a = &user.applicant;
     let submission_id = form.submission_id.clone().unwrap_or_default();
-    if appeal_store::submission_token_owner(&state.db, &submission_id).await?.as_deref() != Some(a.oid.as_str()) {
+    if appeal_store::submission_token_owner(&state.db, &submission_id)
+        .await?
+        .as_deref()
+        != Some(a.oid.as_str())
+    {
         // A repeat of a submission that already went through is answered with its appeal.
         if let Some(existing) = appeal_store::by_submission(&state.db, &submission_id).await?
             && existing.applicant_oid == a.oid
         {
             return Ok(Redirect::to(&format!("/appeals/{}", existing.number)).into_response());
         }
-        let sel = Selection { organization_id: form.organization_id.clone(), ..Default::default() };
-        let values = AppealForm { submission_id: None, ..form };
+        let sel = Selection {
+            organization_id: form.organization_id.clone(),
+            ..Default::default()
+        };
+        let values = AppealForm {
+            submission_id: None,
+            ..form
+        };
         let errors = vec!["Форма устарела. Проверьте данные и отправьте её ещё раз.".to_string()];
         let page = form_page(&state, &user, sel, values, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response());
@@ -327,7 +379,12 @@ async fn submit_post(
         }
     };
     let now = Utc::now();
-    let facts = staff::routing_facts(&state.db, checked.organization.id, checked.organization.municipality_id).await?;
+    let facts = staff::routing_facts(
+        &state.db,
+        checked.organization.id,
+        checked.organization.municipality_id,
+    )
+    .await?;
     let route = routing::route(facts.responsible, facts.municipal);
     let snapshot_json = serde_json::to_string(&checked.snapshot).map_err(anyhow::Error::from)?;
     let new = NewAppeal {
@@ -354,13 +411,17 @@ async fn submit_post(
             appeal_id: appeal.id,
             number: &appeal.number,
             recipient: email,
-            greeting_name: format!("{} {}", snapshot.name.first, snapshot.name.middle).trim().to_string(),
+            greeting_name: format!("{} {}", snapshot.name.first, snapshot.name.middle)
+                .trim()
+                .to_string(),
             organization: &checked.organization.name,
             class_name: &checked.class.name,
             subject_person: snapshot.subject_name().full(),
             url: format!("{}/appeals/{}", state.public_url, appeal.number),
         };
-        messages::registered(&facts).map_err(|e| render_error = Some(e)).ok()
+        messages::registered(&facts)
+            .map_err(|e| render_error = Some(e))
+            .ok()
     })
     .await?;
     if let Some(e) = render_error {
@@ -370,8 +431,15 @@ async fn submit_post(
     }
     let appeal = match submitted {
         Submitted::Created(appeal) => {
-            state.metrics.appeals_submitted.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(appeal_id = appeal.id, route = route.as_str(), "appeal registered");
+            state
+                .metrics
+                .appeals_submitted
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                appeal_id = appeal.id,
+                route = route.as_str(),
+                "appeal registered"
+            );
             appeal
         }
         Submitted::Repeated(appeal) => appeal,
@@ -424,7 +492,9 @@ async fn show_get(
     user: SignedIn,
     Path(number): Path<String>,
 ) -> AppResult<Html<String>> {
-    let number = AppealNumber::parse(&number).ok_or(AppError::NotFound)?.to_string();
+    let number = AppealNumber::parse(&number)
+        .ok_or(AppError::NotFound)?
+        .to_string();
     let appeal = appeal_store::for_applicant(&state.db, &number, &user.applicant.oid)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -444,7 +514,9 @@ async fn show_get(
     Ok(html(AppealPage {
         layout: Layout::new(&user.session).await?,
         number: appeal.number,
-        status: Status::parse(&appeal.status).map(Status::label).unwrap_or("—"),
+        status: Status::parse(&appeal.status)
+            .map(Status::label)
+            .unwrap_or("—"),
         organization: organization.map(|o| o.name).unwrap_or_default(),
         class_name: class.map(|c| c.name).unwrap_or_default(),
         subject: snapshot.subject_name().full(),
@@ -482,7 +554,10 @@ async fn mine_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Ht
             status: Status::parse(&a.status).map(Status::label).unwrap_or("—"),
         });
     }
-    Ok(html(MyAppealsPage { layout: Layout::new(&user.session).await?, appeals })?)
+    Ok(html(MyAppealsPage {
+        layout: Layout::new(&user.session).await?,
+        appeals,
+    })?)
 }
 
 pub fn router() -> Router<AppState> {

@@ -34,7 +34,9 @@ async fn login_get(
         .role
         .as_deref()
         .and_then(LoginRole::parse)
-        .ok_or_else(|| AppError::BadRequest("Выберите, кто входит: родитель, учащийся или сотрудник.".into()))?;
+        .ok_or_else(|| {
+            AppError::BadRequest("Выберите, кто входит: родитель, учащийся или сотрудник.".into())
+        })?;
     let login = PendingLogin {
         state: uuid::Uuid::new_v4().to_string(),
         role,
@@ -59,7 +61,11 @@ async fn callback_get(
     Query(q): Query<CallbackQuery>,
 ) -> AppResult<Response> {
     let result = callback(&state, &session, q).await;
-    let counter = if result.is_ok() { &state.metrics.logins_succeeded } else { &state.metrics.logins_failed };
+    let counter = if result.is_ok() {
+        &state.metrics.logins_succeeded
+    } else {
+        &state.metrics.logins_failed
+    };
     counter.fetch_add(1, Ordering::Relaxed);
     result
 }
@@ -69,7 +75,11 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     // callback we did not start (forged, replayed, or from another browser) is refused.
     let pending = PendingLogin::take(session).await?;
     let pending = match (pending, q.state.as_deref()) {
-        (Some(p), Some(s)) if p.state == s && Utc::now().timestamp() - p.started_at <= LOGIN_WINDOW_SECS => p,
+        (Some(p), Some(s))
+            if p.state == s && Utc::now().timestamp() - p.started_at <= LOGIN_WINDOW_SECS =>
+        {
+            p
+        }
         _ => {
             return Err(AppError::BadRequest(
                 "Ссылка входа устарела или недействительна. Начните вход заново с главной страницы.".into(),
@@ -78,13 +88,14 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     };
     if q.error.is_some() {
         let description = q.error_description.unwrap_or_default();
-        let code = protocol::error_code(&description).unwrap_or("ESIA-007007").to_string();
+        let code = protocol::error_code(&description)
+            .unwrap_or("ESIA-007007")
+            .to_string();
         return Err(EsiaError::Protocol { code }.into());
     }
-    let code = q
-        .code
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| AppError::BadRequest("Госуслуги не передали код авторизации. Войдите ещё раз.".into()))?;
+    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| {
+        AppError::BadRequest("Госуслуги не передали код авторизации. Войдите ещё раз.".into())
+    })?;
     let tokens = state.esia.exchange(&code, pending.role).await?;
     let applicant = state.esia.load_applicant(&tokens, pending.role).await?;
     if pending.role == LoginRole::Staff {
@@ -94,18 +105,25 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
             "Кабинет сотрудников пока недоступен. Обращения граждан направляются ответственным сотрудникам по электронной почте.".into(),
         ));
     }
-    let linked = !roster::linked_accounts(&state.db, &applicant.oid).await?.is_empty() || {
-        let candidates =
-            roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date).await?;
-        match matching::match_applicant(&applicant, None, &candidates) {
-            MatchOutcome::Unique(person) => {
-                roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await?;
-                tracing::info!(roster_person_id = person, "ESIA identity linked automatically");
-                true
+    let linked = !roster::linked_accounts(&state.db, &applicant.oid)
+        .await?
+        .is_empty()
+        || {
+            let candidates =
+                roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date)
+                    .await?;
+            match matching::match_applicant(&applicant, None, &candidates) {
+                MatchOutcome::Unique(person) => {
+                    roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await?;
+                    tracing::info!(
+                        roster_person_id = person,
+                        "ESIA identity linked automatically"
+                    );
+                    true
+                }
+                MatchOutcome::None | MatchOutcome::Ambiguous => false,
             }
-            MatchOutcome::None | MatchOutcome::Ambiguous => false,
-        }
-    };
+        };
     SessionUser::sign_in(session, applicant).await?;
     let target = if linked { "/home" } else { "/no-account" };
     Ok(Redirect::to(target).into_response())
@@ -120,7 +138,9 @@ async fn logout_post(
     CsrfForm(_): CsrfForm<LogoutForm>,
 ) -> AppResult<Redirect> {
     session.flush().await?;
-    Ok(Redirect::to(&state.esia.logout_url(&format!("{}/", state.public_url))))
+    Ok(Redirect::to(
+        &state.esia.logout_url(&format!("{}/", state.public_url)),
+    ))
 }
 
 pub fn router() -> Router<AppState> {

@@ -1,8 +1,8 @@
 //! CSRF: a random token per session, embedded in every form as `csrf_token` and checked
 //! on every POST before the handler runs.
 
-use axum::extract::{FromRequest, Request};
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -37,7 +37,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let session = req.extensions().get::<Session>().cloned().ok_or(AppError::Csrf)?;
+        let session = req
+            .extensions()
+            .get::<Session>()
+            .cloned()
+            .ok_or(AppError::Csrf)?;
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("Не удалось прочитать форму.".into()))?;

@@ -26,15 +26,26 @@ struct MessagePage {
 
 async fn entries(state: &AppState) -> AppResult<Vec<MailboxEntry>> {
     let dir = state.transport.mailbox_dir().ok_or(AppError::NotFound)?;
-    read_mailbox(dir).await.map_err(|e| AppError::Unexpected(e.into()))
+    read_mailbox(dir)
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))
 }
 
 async fn mailbox_get(State(state): State<AppState>) -> AppResult<Html<String>> {
-    Ok(html(MailboxPage { messages: entries(&state).await? })?)
+    Ok(html(MailboxPage {
+        messages: entries(&state).await?,
+    })?)
 }
 
-async fn message_get(State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Html<String>> {
-    let message = entries(&state).await?.into_iter().find(|m| m.id == id).ok_or(AppError::NotFound)?;
+async fn message_get(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let message = entries(&state)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?;
     Ok(html(MessagePage { message })?)
 }
 

@@ -18,7 +18,9 @@ struct EntryPage {
 }
 
 async fn entry_get(session: Session) -> AppResult<Html<String>> {
-    Ok(html(EntryPage { layout: Layout::new(&session).await? })?)
+    Ok(html(EntryPage {
+        layout: Layout::new(&session).await?,
+    })?)
 }
 
 pub fn router() -> Router<AppState> {

@@ -53,30 +53,56 @@ impl From<askama::Error> for AppError {
 
 impl AppError {
     fn parts(&self) -> (StatusCode, ErrorView) {
-        let view = |title, message: &str, retry_login| ErrorView { title, message: message.to_string(), retry_login };
+        let view = |title, message: &str, retry_login| ErrorView {
+            title,
+            message: message.to_string(),
+            retry_login,
+        };
         match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, view("Ошибка в запросе", m, false)),
             Self::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
-                view("Требуется вход", "Сеанс истёк или вход не выполнен. Войдите через Госуслуги ещё раз.", true),
+                view(
+                    "Требуется вход",
+                    "Сеанс истёк или вход не выполнен. Войдите через Госуслуги ещё раз.",
+                    true,
+                ),
             ),
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
-                view("Форма устарела", "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите действие.", false),
+                view(
+                    "Форма устарела",
+                    "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите действие.",
+                    false,
+                ),
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, view("Доступ запрещён", m, false)),
-            Self::NotFound => (StatusCode::NOT_FOUND, view("Страница не найдена", "Такой страницы нет или у вас нет к ней доступа.", false)),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                view(
+                    "Страница не найдена",
+                    "Такой страницы нет или у вас нет к ней доступа.",
+                    false,
+                ),
+            ),
             Self::Esia(e) => {
                 let status = match e {
                     EsiaError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
                     EsiaError::Protocol { code } if code == "ESIA-007004" => StatusCode::FORBIDDEN,
                     _ => StatusCode::BAD_GATEWAY,
                 };
-                (status, view("Не удалось войти через Госуслуги", e.user_message(), true))
+                (
+                    status,
+                    view("Не удалось войти через Госуслуги", e.user_message(), true),
+                )
             }
             Self::Unexpected(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                view("Внутренняя ошибка", "Произошла внутренняя ошибка. Ваши данные не потеряны; попробуйте ещё раз через минуту.", false),
+                view(
+                    "Внутренняя ошибка",
+                    "Произошла внутренняя ошибка. Ваши данные не потеряны; попробуйте ещё раз через минуту.",
+                    false,
+                ),
             ),
         }
     }

@@ -33,13 +33,41 @@ async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
     let dead = outbox::count_by_status(&state.db, outbox::DEAD).await?;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
     };
-    metric("appeals_submitted_total", "counter", "Appeals registered by this instance.", m.appeals_submitted.load(Ordering::Relaxed));
-    metric("esia_logins_succeeded_total", "counter", "ESIA callbacks that signed someone in.", m.logins_succeeded.load(Ordering::Relaxed));
-    metric("esia_logins_failed_total", "counter", "ESIA callbacks that failed.", m.logins_failed.load(Ordering::Relaxed));
-    metric("outbox_pending", "gauge", "E-mails waiting to be sent.", pending);
-    metric("outbox_dead", "gauge", "E-mails given up after all retries.", dead);
+    metric(
+        "appeals_submitted_total",
+        "counter",
+        "Appeals registered by this instance.",
+        m.appeals_submitted.load(Ordering::Relaxed),
+    );
+    metric(
+        "esia_logins_succeeded_total",
+        "counter",
+        "ESIA callbacks that signed someone in.",
+        m.logins_succeeded.load(Ordering::Relaxed),
+    );
+    metric(
+        "esia_logins_failed_total",
+        "counter",
+        "ESIA callbacks that failed.",
+        m.logins_failed.load(Ordering::Relaxed),
+    );
+    metric(
+        "outbox_pending",
+        "gauge",
+        "E-mails waiting to be sent.",
+        pending,
+    );
+    metric(
+        "outbox_dead",
+        "gauge",
+        "E-mails given up after all retries.",
+        dead,
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 

@@ -11,7 +11,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -56,11 +58,21 @@ async fn render_errors(req: Request, next: Next) -> Response {
                 return resp;
             }
             ErrorView {
-                title: if status == StatusCode::NOT_FOUND { "Страница не найдена" } else { "Ошибка" },
+                title: if status == StatusCode::NOT_FOUND {
+                    "Страница не найдена"
+                } else {
+                    "Ошибка"
+                },
                 message: match status {
-                    StatusCode::NOT_FOUND => "Такой страницы нет или у вас нет к ней доступа.".into(),
-                    StatusCode::REQUEST_TIMEOUT => "Сервер не успел ответить. Попробуйте ещё раз.".into(),
-                    s if s.is_server_error() => "Произошла внутренняя ошибка. Попробуйте ещё раз через минуту.".into(),
+                    StatusCode::NOT_FOUND => {
+                        "Такой страницы нет или у вас нет к ней доступа.".into()
+                    }
+                    StatusCode::REQUEST_TIMEOUT => {
+                        "Сервер не успел ответить. Попробуйте ещё раз.".into()
+                    }
+                    s if s.is_server_error() => {
+                        "Произошла внутренняя ошибка. Попробуйте ещё раз через минуту.".into()
+                    }
                     _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
                 },
                 retry_login: false,
@@ -71,16 +83,23 @@ async fn render_errors(req: Request, next: Next) -> Response {
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = if api {
-        parts
-            .headers
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         Body::from(serde_json::json!({"error": view.message, "request_id": request_id}).to_string())
     } else {
-        match (ErrorPage { view: &view, request_id: &request_id }).render() {
+        match (ErrorPage {
+            view: &view,
+            request_id: &request_id,
+        })
+        .render()
+        {
             Ok(html) => {
-                parts
-                    .headers
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                parts.headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
                 Body::from(html)
             }
             Err(_) => Body::from(view.message),
@@ -97,17 +116,36 @@ fn security_headers(esia_origin: &str) -> Vec<(HeaderName, HeaderValue)> {
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {esia_origin}"
     );
     vec![
-        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'"))),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+        ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
         // The callback URL carries the ESIA code: never leak it in a Referer.
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()")),
-        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
     ]
 }
 
-async fn add_headers(headers: axum::extract::State<Vec<(HeaderName, HeaderValue)>>, req: Request, next: Next) -> Response {
+async fn add_headers(
+    headers: axum::extract::State<Vec<(HeaderName, HeaderValue)>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let is_static = req.uri().path().starts_with("/static/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -160,11 +198,17 @@ pub fn wrap(
         tracing::info_span!("http", method = %req.method(), route, request_id = id)
     });
     app.route("/static/app.css", axum::routing::get(stylesheet))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(session_layer)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(render_errors))
-        .layer(middleware::from_fn_with_state(security_headers(esia_origin), add_headers))
+        .layer(middleware::from_fn_with_state(
+            security_headers(esia_origin),
+            add_headers,
+        ))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))

@@ -50,7 +50,10 @@ impl SessionUser {
     /// A new id at login, so a session id planted before login is worthless after it.
     pub async fn sign_in(session: &Session, applicant: Applicant) -> AppResult<()> {
         session.cycle_id().await?;
-        let user = Self { applicant, signed_in_at: Utc::now().timestamp() };
+        let user = Self {
+            applicant,
+            signed_in_at: Utc::now().timestamp(),
+        };
         Ok(session.insert(USER, user).await?)
     }
 }
@@ -64,14 +67,26 @@ pub struct SignedIn {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
-        let user = SessionUser::load(&session).await?.ok_or(AppError::Unauthenticated)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)?;
+        let user = SessionUser::load(&session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let max_age = state.settings.session.absolute_timeout_minutes * 60;
         if Utc::now().timestamp() - user.signed_in_at > max_age {
             session.flush().await?;
             return Err(AppError::Unauthenticated);
         }
-        Ok(Self { applicant: user.applicant, session })
+        Ok(Self {
+            applicant: user.applicant,
+            session,
+        })
     }
 }

@@ -28,5 +28,7 @@ pub fn ru_date(d: chrono::NaiveDate) -> String {
 }
 
 pub fn ru_datetime(t: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset) -> String {
-    t.with_timezone(&offset).format("%d.%m.%Y %H:%M").to_string()
+    t.with_timezone(&offset)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
 }

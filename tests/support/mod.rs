@@ -61,7 +61,8 @@ pub struct TestApp {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// Builds the app for `backend`, runs `body` against it, then removes the database and
@@ -72,24 +73,38 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn")
+            .with_test_writer()
+            .try_init();
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("appeals-test-{id}"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (db_url, pg_name) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.join("appeals.db").display()), None),
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.join("appeals.db").display()),
+            None,
+        ),
         Backend::Postgres => {
             let name = format!("appeals_t_{id}");
             let admin = Database::connect(postgres_admin_url())
                 .await
-                .unwrap_or_else(|e| panic!("PostgreSQL is required for the test suite ({}): {e}", postgres_admin_url()));
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required for the test suite ({}): {e}",
+                        postgres_admin_url()
+                    )
+                });
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
             let base = postgres_admin_url();
-            let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or(base);
+            let server = base
+                .rsplit_once('/')
+                .map(|(s, _)| s.to_string())
+                .unwrap_or(base);
             (format!("{server}/{name}"), Some(name))
         }
     };
@@ -97,13 +112,18 @@ where
         ("server.port", "0".to_string()),
         ("database.url", db_url),
         ("database.max_connections", "5".to_string()),
-        ("mail.mailbox_dir", dir.join("mailbox").display().to_string()),
+        (
+            "mail.mailbox_dir",
+            dir.join("mailbox").display().to_string(),
+        ),
     ];
     all.extend(overrides);
     let config_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
     let settings = Settings::load_for(&config_dir, Environment::Test, &all).expect("test settings");
     let mailbox = settings.mail.mailbox_dir.clone();
-    let app = Application::build(settings).await.expect("application builds");
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
     let test_app = TestApp {
         url: app.public_url().to_string(),
         db: app.db().clone(),
@@ -165,7 +185,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
-        let url = if path.starts_with("http") { path.to_string() } else { self.path(path) };
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            self.path(path)
+        };
         client.get(url).send().await.expect("GET")
     }
 
@@ -178,17 +202,30 @@ impl TestApp {
     /// Starts a login with `role` and returns the emulator's authorize URL.
     pub async fn authorize_url(&self, client: &Client, role: &str) -> String {
         let resp = self.get(client, &format!("/login/esia?role={role}")).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "login redirects to ESIA");
+        assert_eq!(
+            resp.status(),
+            StatusCode::SEE_OTHER,
+            "login redirects to ESIA"
+        );
         location(&resp)
     }
 
     /// The callback URL the emulator sends the browser back to for `persona`.
     pub async fn esia_callback(&self, client: &Client, role: &str, persona: &str) -> String {
         let authorize = self.authorize_url(client, role).await;
-        let resp = self.get(client, &format!("{authorize}&persona={persona}")).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "emulator approves {persona}");
+        let resp = self
+            .get(client, &format!("{authorize}&persona={persona}"))
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::SEE_OTHER,
+            "emulator approves {persona}"
+        );
         let callback = location(&resp);
-        assert!(callback.contains("code="), "callback carries a code: {callback}");
+        assert!(
+            callback.contains("code="),
+            "callback carries a code: {callback}"
+        );
         callback
     }
 
@@ -196,7 +233,11 @@ impl TestApp {
     pub async fn login_as(&self, client: &Client, role: &str, persona: &str) -> String {
         let callback = self.esia_callback(client, role, persona).await;
         let resp = self.get(client, &callback).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "callback signs {persona} in");
+        assert_eq!(
+            resp.status(),
+            StatusCode::SEE_OTHER,
+            "callback signs {persona} in"
+        );
         location(&resp)
     }
 
@@ -210,7 +251,11 @@ impl TestApp {
             .json()
             .await
             .expect("json");
-        assert_eq!(list.len(), 1, "exactly one organization matches {name_part}");
+        assert_eq!(
+            list.len(),
+            1,
+            "exactly one organization matches {name_part}"
+        );
         list[0]["id"].to_string()
     }
 
@@ -243,7 +288,12 @@ impl TestApp {
 
     /// Opens the form for `organization_id` and returns (csrf_token, submission_id).
     pub async fn open_form(&self, client: &Client, organization_id: &str) -> (String, String) {
-        let (status, html) = self.get_html(client, &format!("/appeals/form?organization_id={organization_id}")).await;
+        let (status, html) = self
+            .get_html(
+                client,
+                &format!("/appeals/form?organization_id={organization_id}"),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "form opens: {html}");
         (
             hidden_value(&html, "csrf_token").expect("csrf token in form"),
@@ -251,8 +301,18 @@ impl TestApp {
         )
     }
 
-    pub async fn post_form(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
-        client.post(self.path(path)).form(fields).send().await.expect("POST")
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.path(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Fills and sends the form as a person would; returns the raw response.
@@ -279,7 +339,10 @@ impl TestApp {
         let resp = self.submit(client, s).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "appeal accepted");
         let target = location(&resp);
-        target.strip_prefix("/appeals/").expect("redirect to the appeal").to_string()
+        target
+            .strip_prefix("/appeals/")
+            .expect("redirect to the appeal")
+            .to_string()
     }
 
     pub async fn count(&self, table: &str) -> i64 {

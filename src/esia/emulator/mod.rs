@@ -72,9 +72,16 @@ const fn fault(error: &'static str, code: &'static str, text: &'static str) -> E
     EsiaFault { error, code, text }
 }
 
-const CERT_MISMATCH: EsiaFault =
-    fault("invalid_client", "007002", "The client certificate does not match the client_id.");
-const INVALID_PARAM: EsiaFault = fault("invalid_request", "007003", "The request contains an invalid parameter value.");
+const CERT_MISMATCH: EsiaFault = fault(
+    "invalid_client",
+    "007002",
+    "The client certificate does not match the client_id.",
+);
+const INVALID_PARAM: EsiaFault = fault(
+    "invalid_request",
+    "007003",
+    "The request contains an invalid parameter value.",
+);
 const DENIED: EsiaFault = fault(
     "access_denied",
     "007004",
@@ -85,20 +92,41 @@ const UNAUTHORIZED_CLIENT: EsiaFault = fault(
     "007005",
     "The client is not authorized to request an access token using this method.",
 );
-const BAD_SCOPE: EsiaFault = fault("invalid_scope", "007006", "The requested scope is invalid, unknown, or malformed.");
+const BAD_SCOPE: EsiaFault = fault(
+    "invalid_scope",
+    "007006",
+    "The requested scope is invalid, unknown, or malformed.",
+);
 const BAD_GRANT: EsiaFault = fault(
     "invalid_grant",
     "007011",
     "The provided authorization grant or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
 );
-const BAD_GRANT_TYPE: EsiaFault =
-    fault("unsupported_grant_type", "007012", "The authorization grant type is not supported.");
-const MISSING_PARAM: EsiaFault =
-    fault("invalid_request", "007014", "The request does not contain the mandatory parameter");
-const BAD_TIME: EsiaFault = fault("invalid_request", "007015", "The request timestamp is invalid.");
-const BAD_REDIRECT: EsiaFault =
-    fault("invalid_request", "007023", "The redirect_uri is not registered for the client.");
-const BAD_SECRET: EsiaFault = fault("access_denied", "007053", "OAuthErrorEnum.clientSecretWrong");
+const BAD_GRANT_TYPE: EsiaFault = fault(
+    "unsupported_grant_type",
+    "007012",
+    "The authorization grant type is not supported.",
+);
+const MISSING_PARAM: EsiaFault = fault(
+    "invalid_request",
+    "007014",
+    "The request does not contain the mandatory parameter",
+);
+const BAD_TIME: EsiaFault = fault(
+    "invalid_request",
+    "007015",
+    "The request timestamp is invalid.",
+);
+const BAD_REDIRECT: EsiaFault = fault(
+    "invalid_request",
+    "007023",
+    "The redirect_uri is not registered for the client.",
+);
+const BAD_SECRET: EsiaFault = fault(
+    "access_denied",
+    "007053",
+    "OAuthErrorEnum.clientSecretWrong",
+);
 
 impl EsiaFault {
     fn description(&self) -> String {
@@ -170,7 +198,10 @@ impl Emulator {
         let Ok(sig) = URL_SAFE_NO_PAD.decode(p["client_secret"].as_bytes()) else {
             return false;
         };
-        self.client_verifier.verify(msg.as_bytes(), &sig).await.unwrap_or(false)
+        self.client_verifier
+            .verify(msg.as_bytes(), &sig)
+            .await
+            .unwrap_or(false)
     }
 
     /// The checks both endpoints share, in ESIA's order.
@@ -180,7 +211,10 @@ impl Emulator {
         required: &[&str],
         code: Option<&str>,
     ) -> Result<(), EsiaFault> {
-        if required.iter().any(|k| p.get(*k).is_none_or(|v| v.is_empty())) {
+        if required
+            .iter()
+            .any(|k| p.get(*k).is_none_or(|v| v.is_empty()))
+        {
             return Err(MISSING_PARAM);
         }
         if p["client_id"] != self.client_id {
@@ -193,7 +227,8 @@ impl Emulator {
             return Err(CERT_MISMATCH);
         }
         let scopes: Vec<&str> = p["scope"].split(' ').collect();
-        if !scopes.contains(&"openid") || scopes.iter().any(|s| !protocol::KNOWN_SCOPES.contains(s)) {
+        if !scopes.contains(&"openid") || scopes.iter().any(|s| !protocol::KNOWN_SCOPES.contains(s))
+        {
             return Err(BAD_SCOPE);
         }
         if uuid::Uuid::parse_str(&p["state"]).is_err() {
@@ -210,13 +245,23 @@ impl Emulator {
         Ok(())
     }
 
-    async fn issue_tokens(&self, persona: &Persona, scope: &str) -> Result<TokenResponse, StatusCode> {
+    async fn issue_tokens(
+        &self,
+        persona: &Persona,
+        scope: &str,
+    ) -> Result<TokenResponse, StatusCode> {
         let now = Utc::now().timestamp();
         let sid = uuid::Uuid::new_v4().to_string();
         let oid = persona.oid;
         let scoped: Vec<String> = scope
             .split(' ')
-            .map(|s| if s == "openid" { s.to_string() } else { format!("{s}?oid={oid}") })
+            .map(|s| {
+                if s == "openid" {
+                    s.to_string()
+                } else {
+                    format!("{s}?oid={oid}")
+                }
+            })
             .collect();
         let alg = self.signer.jwt_alg();
         let access_header = json!({"ver": 1, "typ": "JWT", "sbt": "access", "alg": alg});
@@ -269,16 +314,26 @@ impl Emulator {
             .await
             .map_err(|_| StatusCode::UNAUTHORIZED)?;
         let now = Utc::now().timestamp();
-        let (nbf, exp) = (claims["nbf"].as_i64().unwrap_or(0), claims["exp"].as_i64().unwrap_or(0));
-        if jwt::check_times(nbf, exp, now, 0).is_err() || claims["urn:esia:sbj_id"].as_i64() != Some(oid) {
+        let (nbf, exp) = (
+            claims["nbf"].as_i64().unwrap_or(0),
+            claims["exp"].as_i64().unwrap_or(0),
+        );
+        if jwt::check_times(nbf, exp, now, 0).is_err()
+            || claims["urn:esia:sbj_id"].as_i64() != Some(oid)
+        {
             return Err(StatusCode::UNAUTHORIZED);
         }
         let granted = claims["scope"].as_str().unwrap_or_default();
-        let has = granted.split(' ').any(|s| s.split('?').next() == Some(needed_scope));
+        let has = granted
+            .split(' ')
+            .any(|s| s.split('?').next() == Some(needed_scope));
         if !has {
             return Err(StatusCode::FORBIDDEN);
         }
-        self.personas.iter().find(|p| p.oid == oid).ok_or(StatusCode::NOT_FOUND)
+        self.personas
+            .iter()
+            .find(|p| p.oid == oid)
+            .ok_or(StatusCode::NOT_FOUND)
     }
 }
 
@@ -292,7 +347,10 @@ fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> Response {
 
 fn error_redirect(uri: &str, f: EsiaFault, state: &str) -> Response {
     let description = f.description();
-    let mut pairs = vec![("error", f.error), ("error_description", description.as_str())];
+    let mut pairs = vec![
+        ("error", f.error),
+        ("error_description", description.as_str()),
+    ];
     if !state.is_empty() {
         pairs.push(("state", state));
     }
@@ -314,7 +372,9 @@ async fn authorize(
     State(emu): State<Arc<Emulator>>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Response {
-    let redirect_ok = p.get("redirect_uri").is_some_and(|r| *r == emu.redirect_uri)
+    let redirect_ok = p
+        .get("redirect_uri")
+        .is_some_and(|r| *r == emu.redirect_uri)
         && p.get("client_id").is_some_and(|c| *c == emu.client_id);
     let state = p.get("state").cloned().unwrap_or_default();
     let result = match emu.check_common(&p, AUTHORIZE_PARAMS, None).await {
@@ -324,7 +384,12 @@ async fn authorize(
     if let Err(f) = result {
         // With an unknown client or redirect_uri ESIA stays on its own page.
         if !redirect_ok {
-            return html(ErrorPage { description: f.description() }, StatusCode::BAD_REQUEST);
+            return html(
+                ErrorPage {
+                    description: f.description(),
+                },
+                StatusCode::BAD_REQUEST,
+            );
         }
         return error_redirect(&emu.redirect_uri, f, &state);
     }
@@ -340,7 +405,10 @@ async fn authorize(
             q.append_pair(k, v);
         }
         return html(
-            ChooserPage { personas: &emu.personas, base_query: q.finish() },
+            ChooserPage {
+                personas: &emu.personas,
+                base_query: q.finish(),
+            },
             StatusCode::OK,
         );
     };
@@ -373,7 +441,11 @@ const TOKEN_PARAMS: &[&str] = &[
 ];
 
 fn token_error(f: EsiaFault, state: Option<String>) -> Response {
-    let body = ErrorResponse { error: f.error.into(), error_description: f.description(), state };
+    let body = ErrorResponse {
+        error: f.error.into(),
+        error_description: f.description(),
+        state,
+    };
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
@@ -382,7 +454,9 @@ async fn token(
     axum::Form(p): axum::Form<HashMap<String, String>>,
 ) -> Response {
     let state = p.get("state").cloned();
-    if p.get("grant_type").is_some_and(|g| g != "authorization_code") {
+    if p.get("grant_type")
+        .is_some_and(|g| g != "authorization_code")
+    {
         return token_error(BAD_GRANT_TYPE, state);
     }
     let code = p.get("code").cloned().unwrap_or_default();
@@ -395,7 +469,9 @@ async fn token(
         };
         let now = Utc::now().timestamp();
         match codes.get_mut(&code) {
-            Some(c) if !c.used && now - c.issued_at <= emu.code_ttl_secs && c.scope == p["scope"] => {
+            Some(c)
+                if !c.used && now - c.issued_at <= emu.code_ttl_secs && c.scope == p["scope"] =>
+            {
                 c.used = true;
                 Some((c.persona, c.scope.clone()))
             }
@@ -499,7 +575,10 @@ async fn collection(
                 v["eTag"] = json!(etag(&format!("{oid}/{name}/{id}")));
                 v
             } else {
-                json!(format!("{}/rs/prns/{oid}/{name}/{id}", emu.issuer.trim_end_matches('/')))
+                json!(format!(
+                    "{}/rs/prns/{oid}/{name}/{id}",
+                    emu.issuer.trim_end_matches('/')
+                ))
             }
         })
         .collect();
@@ -532,7 +611,9 @@ async fn logout(State(emu): State<Arc<Emulator>>, Query(q): Query<LogoutQuery>) 
             Redirect::to(&r).into_response()
         }
         _ => html(
-            ErrorPage { description: MISSING_PARAM.description() },
+            ErrorPage {
+                description: MISSING_PARAM.description(),
+            },
             StatusCode::BAD_REQUEST,
         ),
     }
