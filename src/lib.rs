@@ -119,15 +119,11 @@ impl Application {
 
     /// A mail worker on this application's database and transport.
     pub fn mail_worker(&self) -> anyhow::Result<Worker> {
-        let s = &self.state.settings.mail;
-        Ok(Worker::new(
+        Worker::new(
             self.state.db.clone(),
             self.state.transport.clone(),
-            s.from.parse().context("mail.from")?,
-            Duration::from_secs(s.send_timeout_secs),
-            s.max_attempts,
-            Duration::from_millis(s.poll_interval_ms),
-        ))
+            &self.state.settings.mail,
+        )
     }
 
     /// Serves until SIGINT/SIGTERM, with the mail worker beside it; in-flight requests

@@ -22,19 +22,15 @@ async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str
     }
     let (_, page) = app.get_html(&client, "/no-account").await;
     let csrf = support::hidden_value(&page, "csrf_token").expect("csrf");
-    let s = app.school1_submission().await;
+    let s = support::Submission {
+        child_id: "38421003".into(),
+        ..app.school1_submission().await
+    };
     let resp = app
         .post_form(
             &client,
             "/appeals",
-            &[
-                ("csrf_token", &csrf),
-                ("submission_id", "00000000-0000-4000-8000-000000000000"),
-                ("child_id", "38421003"),
-                ("org_type", "general"),
-                ("organization_id", &s.organization_id),
-                ("class_id", &s.class_id),
-            ],
+            &s.fields(&csrf, "00000000-0000-4000-8000-000000000000"),
         )
         .await;
     assert_eq!(

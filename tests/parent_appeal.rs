@@ -88,15 +88,7 @@ story!(
         app.login_as(&mum, "parent", "parent-confirmed").await;
         let s = app.school1_submission().await;
         let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-        let fields = [
-            ("csrf_token", csrf.as_str()),
-            ("submission_id", submission_id.as_str()),
-            ("child_id", s.child_id.as_str()),
-            ("org_type", "general"),
-            ("organization_id", s.organization_id.as_str()),
-            ("class_id", s.class_id.as_str()),
-            ("comment", ""),
-        ];
+        let fields = s.fields(&csrf, &submission_id);
         let first = app.post_form(&mum, "/appeals", &fields).await;
         let second = app.post_form(&mum, "/appeals", &fields).await;
         assert_eq!(first.status(), StatusCode::SEE_OTHER);
@@ -121,23 +113,13 @@ story!(
         app.login_as(&mum, "parent", "parent-confirmed").await;
         let s = app.school1_submission().await;
         let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-        let resp = app
-            .post_form(
-                &mum,
-                "/appeals",
-                &[
-                    ("csrf_token", &csrf),
-                    ("submission_id", &submission_id),
-                    ("child_id", &s.child_id),
-                    ("org_type", "general"),
-                    ("organization_id", &s.organization_id),
-                    ("class_id", &s.class_id),
-                    ("fio", "Подделкин Иван Иванович"),
-                    ("email", "attacker@example.com"),
-                    ("birth_date", "01.01.2000"),
-                ],
-            )
-            .await;
+        let mut fields = s.fields(&csrf, &submission_id);
+        fields.extend([
+            ("fio", "Подделкин Иван Иванович"),
+            ("email", "attacker@example.com"),
+            ("birth_date", "01.01.2000"),
+        ]);
+        let resp = app.post_form(&mum, "/appeals", &fields).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let (_, page) = app.get_html(&mum, &location(&resp)).await;
         assert!(page.contains("m.ivanova@example.com"));
@@ -176,15 +158,7 @@ story!(
         ];
         for (changes, expected) in cases {
             let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-            let mut fields = vec![
-                ("csrf_token", csrf.as_str()),
-                ("submission_id", submission_id.as_str()),
-                ("child_id", s.child_id.as_str()),
-                ("org_type", "general"),
-                ("organization_id", s.organization_id.as_str()),
-                ("class_id", s.class_id.as_str()),
-                ("comment", ""),
-            ];
+            let mut fields = s.fields(&csrf, &submission_id);
             for (k, v) in changes {
                 fields
                     .iter_mut()
@@ -224,14 +198,7 @@ story!(
             .post_form(
                 &mum,
                 "/appeals",
-                &[
-                    ("csrf_token", &csrf),
-                    ("submission_id", "00000000-0000-4000-8000-000000000000"),
-                    ("child_id", &s.child_id),
-                    ("org_type", "general"),
-                    ("organization_id", &s.organization_id),
-                    ("class_id", &s.class_id),
-                ],
+                &s.fields(&csrf, "00000000-0000-4000-8000-000000000000"),
             )
             .await;
         assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -54,8 +54,9 @@ pub struct Child {
     pub snils: Option<Snils>,
 }
 
+/// Who the person is, as ESIA says: kept in the session and copied into every appeal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Applicant {
+pub struct Identity {
     pub oid: String,
     pub role: LoginRole,
     pub name: PersonName,
@@ -64,7 +65,20 @@ pub struct Applicant {
     pub email: Option<String>,
     /// A confirmed («подтверждённая») ESIA account.
     pub confirmed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applicant {
+    #[serde(flatten)]
+    pub identity: Identity,
     pub kids: Vec<Child>,
+}
+
+impl std::ops::Deref for Applicant {
+    type Target = Identity;
+    fn deref(&self) -> &Identity {
+        &self.identity
+    }
 }
 
 impl Applicant {
@@ -81,26 +95,22 @@ impl Applicant {
 /// parent, only the child the appeal is about (152-ФЗ: no more than the purpose needs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
-    pub oid: String,
-    pub role: LoginRole,
-    pub name: PersonName,
-    pub birth_date: NaiveDate,
-    pub snils: Option<Snils>,
-    pub email: Option<String>,
-    pub confirmed: bool,
+    #[serde(flatten)]
+    pub identity: Identity,
     pub child: Option<Child>,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Identity;
+    fn deref(&self) -> &Identity {
+        &self.identity
+    }
 }
 
 impl Snapshot {
     pub fn new(applicant: &Applicant, child: Option<Child>) -> Self {
         Self {
-            oid: applicant.oid.clone(),
-            role: applicant.role,
-            name: applicant.name.clone(),
-            birth_date: applicant.birth_date,
-            snils: applicant.snils.clone(),
-            email: applicant.email.clone(),
-            confirmed: applicant.confirmed,
+            identity: applicant.identity.clone(),
             child,
         }
     }

@@ -57,7 +57,7 @@ pub fn is_confirmed(id_token_is_tru: Option<bool>, person_trusted: bool) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::applicant::Child;
+    use crate::domain::applicant::{Child, Identity};
     use crate::domain::names::PersonName;
 
     fn today() -> NaiveDate {
@@ -66,13 +66,15 @@ mod tests {
 
     fn applicant(role: LoginRole, confirmed: bool, kids: usize, born: i32) -> Applicant {
         Applicant {
-            oid: "1".into(),
-            role,
-            name: PersonName::new("Иванова", "Мария", "Петровна"),
-            birth_date: NaiveDate::from_ymd_opt(born, 1, 1).unwrap(),
-            snils: None,
-            email: None,
-            confirmed,
+            identity: Identity {
+                oid: "1".into(),
+                role,
+                name: PersonName::new("Иванова", "Мария", "Петровна"),
+                birth_date: NaiveDate::from_ymd_opt(born, 1, 1).unwrap(),
+                snils: None,
+                email: None,
+                confirmed,
+            },
             kids: (0..kids)
                 .map(|i| Child {
                     esia_id: i.to_string(),

@@ -66,7 +66,7 @@ fn passport_norm(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::applicant::LoginRole;
+    use crate::domain::applicant::{Identity, LoginRole};
     use crate::domain::names::PersonName;
 
     fn born() -> NaiveDate {
@@ -75,13 +75,15 @@ mod tests {
 
     fn applicant(confirmed: bool) -> Applicant {
         Applicant {
-            oid: "1000451732".into(),
-            role: LoginRole::Parent,
-            name: PersonName::new("Иванова", "Мария", "Петровна"),
-            birth_date: born(),
-            snils: Some(Snils::parse("134-587-260 76").unwrap()),
-            email: None,
-            confirmed,
+            identity: Identity {
+                oid: "1000451732".into(),
+                role: LoginRole::Parent,
+                name: PersonName::new("Иванова", "Мария", "Петровна"),
+                birth_date: born(),
+                snils: Some(Snils::parse("134-587-260 76").unwrap()),
+                email: None,
+                confirmed,
+            },
             kids: vec![],
         }
     }

@@ -15,10 +15,8 @@ use super::error::EsiaError;
 use super::jwt::{self, JwtError};
 use super::protocol::{self, Collection, Contact, ErrorResponse, Kid, Person, TokenResponse};
 use super::signer::{Signer, Verifier};
-use crate::domain::applicant::{Applicant, Child, LoginRole};
+use crate::domain::applicant::{Applicant, Child, Identity, LoginRole};
 use crate::domain::eligibility;
-use crate::domain::names::PersonName;
-use crate::domain::snils::Snils;
 
 /// Tolerated clock skew between this server and ESIA, in seconds.
 const LEEWAY_SECS: i64 = 60;
@@ -276,9 +274,8 @@ impl EsiaClient {
             _ => Vec::new(),
         };
         let birth_date = person
-            .birth_date
-            .as_deref()
-            .and_then(protocol::parse_date)
+            .names
+            .birth_date()
             .ok_or_else(|| EsiaError::BadResponse("person has no valid birthDate".into()))?;
         let email = contacts
             .elements
@@ -291,28 +288,22 @@ impl EsiaClient {
             .filter_map(|k| {
                 Some(Child {
                     esia_id: k.id.to_string(),
-                    name: PersonName::new(
-                        &k.last_name,
-                        &k.first_name,
-                        k.middle_name.as_deref().unwrap_or(""),
-                    ),
-                    birth_date: k.birth_date.as_deref().and_then(protocol::parse_date)?,
-                    snils: k.snils.as_deref().and_then(|s| Snils::parse(s).ok()),
+                    name: k.names.name(),
+                    birth_date: k.names.birth_date()?,
+                    snils: k.names.snils(),
                 })
             })
             .collect();
         Ok(Applicant {
-            oid: tokens.oid.clone(),
-            role,
-            name: PersonName::new(
-                &person.last_name,
-                &person.first_name,
-                person.middle_name.as_deref().unwrap_or(""),
-            ),
-            birth_date,
-            snils: person.snils.as_deref().and_then(|s| Snils::parse(s).ok()),
-            email,
-            confirmed: eligibility::is_confirmed(tokens.is_tru, person.trusted),
+            identity: Identity {
+                oid: tokens.oid.clone(),
+                role,
+                name: person.names.name(),
+                birth_date,
+                snils: person.names.snils(),
+                email,
+                confirmed: eligibility::is_confirmed(tokens.is_tru, person.trusted),
+            },
             kids,
         })
     }

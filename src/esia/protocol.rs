@@ -5,6 +5,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::applicant::LoginRole;
+use crate::domain::names::PersonName;
+use crate::domain::snils::Snils;
 
 pub const AUTHORIZE_PATH: &str = "/aas/oauth2/v2/ac";
 pub const TOKEN_PATH: &str = "/aas/oauth2/v3/te";
@@ -122,9 +124,10 @@ pub struct ErrorResponse {
     pub state: Option<String>,
 }
 
+/// The person-like fields a person and a kid share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Person {
+pub struct Names {
     #[serde(default)]
     pub first_name: String,
     #[serde(default)]
@@ -135,9 +138,35 @@ pub struct Person {
     #[serde(default)]
     pub gender: Option<String>,
     #[serde(default)]
-    pub trusted: bool,
-    #[serde(default)]
     pub snils: Option<String>,
+}
+
+impl Names {
+    pub fn name(&self) -> PersonName {
+        PersonName::new(
+            &self.last_name,
+            &self.first_name,
+            self.middle_name.as_deref().unwrap_or(""),
+        )
+    }
+
+    pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
+        self.birth_date.as_deref().and_then(parse_date)
+    }
+
+    /// A malformed СНИЛС from ESIA is treated as absent, never trusted for matching.
+    pub fn snils(&self) -> Option<Snils> {
+        self.snils.as_deref().and_then(|s| Snils::parse(s).ok())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    #[serde(flatten)]
+    pub names: Names,
+    #[serde(default)]
+    pub trusted: bool,
     #[serde(default)]
     pub status: Option<String>,
 }
@@ -153,20 +182,10 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Kid {
     pub id: i64,
-    #[serde(default)]
-    pub first_name: String,
-    #[serde(default)]
-    pub last_name: String,
-    #[serde(default)]
-    pub middle_name: Option<String>,
-    pub birth_date: Option<String>,
-    #[serde(default)]
-    pub gender: Option<String>,
-    #[serde(default)]
-    pub snils: Option<String>,
+    #[serde(flatten)]
+    pub names: Names,
 }
 
 /// `{stateFacts, size, eTag, elements}`; with `?embed=(elements)` the elements are objects.

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 use super::transport::{SendError, Transport};
+use crate::config::MailSettings;
 use crate::store::{outbox, sessions::DbSessionStore};
 
 const BATCH: u64 = 20;
@@ -47,19 +48,19 @@ impl Worker {
     pub fn new(
         db: DatabaseConnection,
         transport: Arc<Transport>,
-        from: Mailbox,
-        send_timeout: Duration,
-        max_attempts: i32,
-        poll: Duration,
-    ) -> Self {
-        Self {
+        s: &MailSettings,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
             db,
             transport,
-            from,
-            send_timeout,
-            max_attempts,
-            poll,
-        }
+            from: s
+                .from
+                .parse()
+                .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
+            send_timeout: Duration::from_secs(s.send_timeout_secs),
+            max_attempts: s.max_attempts,
+            poll: Duration::from_millis(s.poll_interval_ms),
+        })
     }
 
     /// One pass over the due messages; tests call it instead of waiting for the loop.

@@ -523,7 +523,7 @@ async fn show_get(
         created: ru_datetime(appeal.created_at, state.offset),
         due: ru_datetime(appeal.due_at, state.offset),
         comment: appeal.comment,
-        email: snapshot.email,
+        email: snapshot.identity.email,
         history,
     })?)
 }

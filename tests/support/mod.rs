@@ -179,6 +179,21 @@ pub struct Submission {
     pub comment: String,
 }
 
+impl Submission {
+    /// The POST fields of the form, with the tokens it was opened with.
+    pub fn fields<'a>(&'a self, csrf: &'a str, submission_id: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("csrf_token", csrf),
+            ("submission_id", submission_id),
+            ("child_id", &self.child_id),
+            ("org_type", &self.org_type),
+            ("organization_id", &self.organization_id),
+            ("class_id", &self.class_id),
+            ("comment", &self.comment),
+        ]
+    }
+}
+
 impl TestApp {
     pub fn path(&self, p: &str) -> String {
         format!("{}{p}", self.url)
@@ -318,20 +333,8 @@ impl TestApp {
     /// Fills and sends the form as a person would; returns the raw response.
     pub async fn submit(&self, client: &Client, s: &Submission) -> Response {
         let (csrf, submission_id) = self.open_form(client, &s.organization_id).await;
-        self.post_form(
-            client,
-            "/appeals",
-            &[
-                ("csrf_token", &csrf),
-                ("submission_id", &submission_id),
-                ("child_id", &s.child_id),
-                ("org_type", &s.org_type),
-                ("organization_id", &s.organization_id),
-                ("class_id", &s.class_id),
-                ("comment", &s.comment),
-            ],
-        )
-        .await
+        self.post_form(client, "/appeals", &s.fields(&csrf, &submission_id))
+            .await
     }
 
     /// Files an appeal and returns its number.

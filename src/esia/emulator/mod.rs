@@ -504,14 +504,26 @@ async fn person(
         Ok(p) => p,
         Err(s) => return s.into_response(),
     };
-    axum::Json(json!({
-        "stateFacts": ["EntityRoot"],
-        "firstName": p.first_name, "lastName": p.last_name, "middleName": p.middle_name,
-        "birthDate": p.birth_date, "gender": p.gender, "trusted": p.trusted,
-        "citizenship": "RUS", "snils": p.snils, "updatedOn": 1_755_088_113,
-        "status": "REGISTERED", "verifying": false, "eTag": etag(&p.id),
-    }))
-    .into_response()
+    let mut v = person_json(&p.person);
+    for (key, value) in [
+        ("stateFacts", json!(["EntityRoot"])),
+        ("trusted", json!(p.trusted)),
+        ("citizenship", json!("RUS")),
+        ("updatedOn", json!(1_755_088_113)),
+        ("status", json!("REGISTERED")),
+        ("verifying", json!(false)),
+        ("eTag", json!(etag(&p.id))),
+    ] {
+        v[key] = value;
+    }
+    axum::Json(v).into_response()
+}
+
+fn person_json(f: &personas::PersonFields) -> Value {
+    json!({
+        "firstName": f.first_name, "lastName": f.last_name, "middleName": f.middle_name,
+        "birthDate": f.birth_date, "gender": f.gender, "snils": f.snils,
+    })
 }
 
 fn etag(seed: &str) -> String {
@@ -546,22 +558,23 @@ async fn collection(
         "ctts" => {
             let mut v = Vec::new();
             if let Some(e) = &p.email {
-                v.push((oid * 10 + 1, json!({"type": "EML", "vrfStu": "VERIFIED", "value": e})));
+                v.push((
+                    oid * 10 + 1,
+                    json!({"type": "EML", "vrfStu": "VERIFIED", "value": e}),
+                ));
             }
             if let Some(m) = &p.mobile {
-                v.push((oid * 10 + 2, json!({"type": "MBT", "vrfStu": "VERIFIED", "value": m})));
+                v.push((
+                    oid * 10 + 2,
+                    json!({"type": "MBT", "vrfStu": "VERIFIED", "value": m}),
+                ));
             }
             v
         }
         "kids" => p
             .kids
             .iter()
-            .map(|k| {
-                (k.id, json!({
-                    "firstName": k.first_name, "lastName": k.last_name, "middleName": k.middle_name,
-                    "birthDate": k.birth_date, "gender": k.gender, "snils": k.snils,
-                }))
-            })
+            .map(|k| (k.id, person_json(&k.person)))
             .collect(),
         _ => Vec::new(),
     };

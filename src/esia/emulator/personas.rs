@@ -4,13 +4,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+/// Fields a persona and each of its kids share. (`flatten` rules out
+/// `deny_unknown_fields`; `load` checks the kids' ids instead.)
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Persona {
-    pub id: String,
-    pub label: String,
-    pub oid: i64,
-    pub trusted: bool,
+pub struct PersonFields {
     pub last_name: String,
     pub first_name: String,
     #[serde(default)]
@@ -18,6 +15,16 @@ pub struct Persona {
     pub birth_date: String,
     pub gender: String,
     pub snils: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Persona {
+    pub id: String,
+    pub label: String,
+    pub oid: i64,
+    pub trusted: bool,
+    #[serde(flatten)]
+    pub person: PersonFields,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
@@ -27,16 +34,10 @@ pub struct Persona {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PersonaKid {
     pub id: i64,
-    pub last_name: String,
-    pub first_name: String,
-    #[serde(default)]
-    pub middle_name: String,
-    pub birth_date: String,
-    pub gender: String,
-    pub snils: String,
+    #[serde(flatten)]
+    pub person: PersonFields,
 }
 
 #[derive(Deserialize)]
@@ -49,5 +50,15 @@ pub fn load(path: &Path) -> anyhow::Result<Vec<Persona>> {
         .map_err(|e| anyhow::anyhow!("cannot read personas file {}: {e}", path.display()))?;
     let file: PersonaFile = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("personas file {}: {e}", path.display()))?;
+    let mut ids = std::collections::HashSet::new();
+    for p in &file.persona {
+        if !ids.insert(p.id.as_str()) {
+            anyhow::bail!(
+                "personas file {}: persona {} appears twice",
+                path.display(),
+                p.id
+            );
+        }
+    }
     Ok(file.persona)
 }
