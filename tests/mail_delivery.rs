@@ -131,12 +131,22 @@ async fn confirmation_reaches_a_real_smtp_server() {
         support::run(backend, overrides, move |app: TestApp| async move {
             let number = file_one(&app).await;
             let stats = app.drain_mail().await;
-            assert_eq!(stats.sent, 1);
-            let raw = received
-                .lock()
-                .unwrap()
-                .pop()
-                .expect("the server received a message");
+            assert_eq!(
+                stats.sent, 2,
+                "the applicant's confirmation and the school's notice"
+            );
+            let all = received.lock().unwrap().clone();
+            assert_eq!(all.len(), 2);
+            let to_staff = all
+                .iter()
+                .find(|m| header(m, "To").as_deref() == Some("orlova@school1.example.com"));
+            let staff_subject =
+                decode_header(&header(to_staff.expect("staff notice"), "Subject").unwrap());
+            assert_eq!(staff_subject, format!("Новое обращение № {number}"));
+            let raw = all
+                .into_iter()
+                .find(|m| header(m, "To").as_deref() == Some("m.ivanova@example.com"))
+                .expect("the applicant's message");
             assert_eq!(header(&raw, "To").as_deref(), Some("m.ivanova@example.com"));
             assert_eq!(
                 header(&raw, "Message-ID").as_deref(),
@@ -164,7 +174,7 @@ story!(
     |app: TestApp| async move {
         file_one(&app).await;
         let stats = app.drain_mail().await;
-        assert_eq!(stats.retried, 1);
+        assert_eq!(stats.retried, 2);
         assert_eq!(outbox_state(&app).await, ("pending".to_string(), 1));
         assert_eq!(
             app.drain_mail().await,
@@ -188,10 +198,10 @@ story!(
     ],
     |app: TestApp| async move {
         file_one(&app).await;
-        assert_eq!(app.drain_mail().await.dead, 1);
+        assert_eq!(app.drain_mail().await.dead, 2);
         assert_eq!(outbox_state(&app).await, ("dead".to_string(), 1));
         let metrics = app.get(&browser(), "/metrics").await.text().await.unwrap();
-        assert!(metrics.contains("outbox_dead 1"), "{metrics}");
+        assert!(metrics.contains("outbox_dead 2"), "{metrics}");
     }
 );
 
@@ -209,7 +219,7 @@ async fn a_rejected_recipient_is_dead_at_once() {
             file_one(&app).await;
             assert_eq!(
                 app.drain_mail().await.dead,
-                1,
+                2,
                 "a permanent SMTP error is not retried"
             );
             let (status, _) = outbox_state(&app).await;

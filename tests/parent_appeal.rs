@@ -60,12 +60,15 @@ story!(
 
         assert_eq!(app.count("appeals").await, 1);
         assert_eq!(app.count("appeal_events").await, 2);
-        assert_eq!(app.count("outbox").await, 1);
+        assert_eq!(app.count("outbox").await, 2);
         let stats = app.drain_mail().await;
-        assert_eq!(stats.sent, 1);
-        let mail = app.mailbox().await;
+        assert_eq!(stats.sent, 2);
+        let notice = app.mail_to("orlova@school1.example.com").await;
+        assert_eq!(notice.len(), 1, "the school's responsible staff are told");
+        assert_eq!(notice[0].subject, format!("Новое обращение № {number}"));
+        assert!(!notice[0].text.contains("Иванов"), "no personal data in the notice");
+        let mail = app.mail_to("m.ivanova@example.com").await;
         assert_eq!(mail.len(), 1);
-        assert_eq!(mail[0].to, "m.ivanova@example.com");
         assert_eq!(
             mail[0].subject,
             format!("Обращение № {number} зарегистрировано")
@@ -99,7 +102,7 @@ story!(
             "the same appeal, never a second"
         );
         assert_eq!(app.count("appeals").await, 1);
-        assert_eq!(app.count("outbox").await, 1);
+        assert_eq!(app.count("outbox").await, 2, "one confirmation, one staff notice");
 
         let next = app.file_appeal(&mum, &s).await;
         assert!(next.ends_with("-000002"), "{next}");
@@ -125,9 +128,10 @@ story!(
         assert!(page.contains("m.ivanova@example.com"));
         assert!(!page.contains("attacker@example.com"));
         app.drain_mail().await;
-        let mail = app.mailbox().await;
-        assert_eq!(mail[0].to, "m.ivanova@example.com");
+        let mail = app.mail_to("m.ivanova@example.com").await;
+        assert_eq!(mail.len(), 1);
         assert!(!mail[0].text.contains("Подделкин"));
+        assert!(app.mail_to("attacker@example.com").await.is_empty());
     }
 );
 

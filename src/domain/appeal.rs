@@ -7,33 +7,42 @@ pub const COMMENT_MAX_CHARS: usize = 2000;
 /// 59-ФЗ, art. 12: a written appeal is answered within 30 days of registration.
 pub const ANSWER_DAYS: i64 = 30;
 
+/// Staff texts (resolutions, reasons, questions) may be longer than a comment.
+pub const STAFF_TEXT_MAX_CHARS: usize = 4000;
+pub const NOTE_MAX_CHARS: usize = 2000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment(Option<String>);
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CommentError {
-    #[error("Комментарий длиннее {COMMENT_MAX_CHARS} символов.")]
-    TooLong,
-    #[error("Комментарий содержит недопустимые управляющие символы.")]
+pub enum TextError {
+    #[error("Текст длиннее {0} символов.")]
+    TooLong(usize),
+    #[error("Текст содержит недопустимые управляющие символы.")]
     ControlCharacters,
 }
 
+/// Free text from a form: trimmed, CRLF as LF, at most `max` characters. Line breaks and
+/// tabs are kept; other control characters (often pasted from messengers) would corrupt
+/// e-mails and exports, so they are refused, not stripped.
+pub fn parse_text(raw: &str, max: usize) -> Result<Option<String>, TextError> {
+    let text = raw.replace("\r\n", "\n");
+    let text = text.trim();
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(TextError::ControlCharacters);
+    }
+    if text.chars().count() > max {
+        return Err(TextError::TooLong(max));
+    }
+    Ok((!text.is_empty()).then(|| text.to_string()))
+}
+
 impl Comment {
-    /// Line breaks and tabs are kept; other control characters (often pasted from
-    /// messengers) would corrupt e-mails and exports, so they are refused, not stripped.
-    pub fn parse(raw: &str) -> Result<Self, CommentError> {
-        let text = raw.replace("\r\n", "\n");
-        let text = text.trim();
-        if text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err(CommentError::ControlCharacters);
-        }
-        if text.chars().count() > COMMENT_MAX_CHARS {
-            return Err(CommentError::TooLong);
-        }
-        Ok(Self((!text.is_empty()).then(|| text.to_string())))
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        parse_text(raw, COMMENT_MAX_CHARS).map(Self)
     }
 
     pub fn into_inner(self) -> Option<String> {
@@ -73,19 +82,16 @@ mod tests {
         assert!(Comment::parse(&"ж".repeat(2000)).is_ok());
         assert_eq!(
             Comment::parse(&"ж".repeat(2001)),
-            Err(CommentError::TooLong)
+            Err(TextError::TooLong(2000))
         );
     }
 
     #[test]
     fn control_characters_are_refused_but_newlines_kept() {
-        assert_eq!(
-            Comment::parse("a\u{0}b"),
-            Err(CommentError::ControlCharacters)
-        );
+        assert_eq!(Comment::parse("a\u{0}b"), Err(TextError::ControlCharacters));
         assert_eq!(
             Comment::parse("a\u{1b}[31m"),
-            Err(CommentError::ControlCharacters)
+            Err(TextError::ControlCharacters)
         );
         assert_eq!(
             Comment::parse("строка 1\r\nстрока 2")

@@ -120,6 +120,23 @@ impl Snapshot {
         self.child.as_ref().map(|c| &c.name).unwrap_or(&self.name)
     }
 
+    pub fn subject_birth_date(&self) -> NaiveDate {
+        self.child
+            .as_ref()
+            .map(|c| c.birth_date)
+            .unwrap_or(self.birth_date)
+    }
+
+    /// Groups appeals about the same person: two parents of one child file separately,
+    /// and ESIA gives each parent its own id for the kid, so the key is name + birth date.
+    pub fn subject_key(&self) -> String {
+        format!(
+            "{}|{}",
+            self.subject_name().norm(),
+            self.subject_birth_date()
+        )
+    }
+
     /// What staff search by: applicant and child names in normal form.
     pub fn search_text(&self) -> String {
         match &self.child {

@@ -3,10 +3,12 @@
 
 pub mod appeal;
 pub mod applicant;
+pub mod candidates;
 pub mod eligibility;
 pub mod matching;
 pub mod names;
 pub mod number;
 pub mod routing;
 pub mod snils;
+pub mod staff;
 pub mod status;

@@ -49,22 +49,33 @@ impl Status {
         }
     }
 
+    /// Forwarded appeals are open: the receiving organization answers them.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::New | Self::InProgress | Self::NeedsInfo)
+        matches!(
+            self,
+            Self::New | Self::InProgress | Self::NeedsInfo | Self::Forwarded
+        )
     }
 
     /// Closed appeals stay closed: a new problem is a new appeal with its own deadline.
+    /// Forwarding again is allowed (the next organization may not be competent either).
     pub fn can_move_to(self, to: Status) -> bool {
         use Status::*;
         match (self, to) {
+            (Forwarded, Forwarded) => true,
             (a, b) if a == b => false,
-            (
-                New | InProgress | NeedsInfo,
-                InProgress | NeedsInfo | Resolved | Rejected | Forwarded,
-            ) => true,
+            (a, InProgress | NeedsInfo | Resolved | Rejected | Forwarded) => a.is_open(),
             _ => false,
         }
     }
+
+    /// Statuses staff set with the status form (forwarding has its own form).
+    pub const SETTABLE: [Status; 4] = [
+        Status::InProgress,
+        Status::NeedsInfo,
+        Status::Resolved,
+        Status::Rejected,
+    ];
 
     /// A resolution or rejection text is part of the answer 59-ФЗ requires.
     pub fn requires_text(self) -> bool {
@@ -87,6 +98,9 @@ mod tests {
         assert!(!Status::Rejected.can_move_to(Status::InProgress));
         assert!(!Status::InProgress.can_move_to(Status::New));
         assert!(!Status::New.can_move_to(Status::New));
+        assert!(Status::Forwarded.can_move_to(Status::Resolved));
+        assert!(Status::Forwarded.can_move_to(Status::Forwarded));
+        assert!(!Status::Resolved.can_move_to(Status::Forwarded));
     }
 
     #[test]

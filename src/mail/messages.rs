@@ -1,9 +1,13 @@
-//! The e-mails the applicant receives, rendered into outbox rows.
+//! The e-mails of the product, rendered from `templates/mail/` into outbox rows.
 
 use askama::Template;
 
+use crate::domain::applicant::Snapshot;
+use crate::domain::status::Status;
+use crate::store::entities::appeal;
 use crate::store::outbox::NewMessage;
 
+/// What every applicant e-mail says about the appeal.
 pub struct AppealFacts<'a> {
     pub appeal_id: i64,
     pub number: &'a str,
@@ -14,6 +18,30 @@ pub struct AppealFacts<'a> {
     pub class_name: &'a str,
     pub subject_person: String,
     pub url: String,
+}
+
+impl<'a> AppealFacts<'a> {
+    /// `None` when the applicant's ESIA profile has no e-mail: nothing to send.
+    pub fn new(
+        a: &'a appeal::Model,
+        snapshot: &'a Snapshot,
+        organization: &'a str,
+        class_name: &'a str,
+        public_url: &str,
+    ) -> Option<Self> {
+        Some(Self {
+            appeal_id: a.id,
+            number: &a.number,
+            recipient: snapshot.email.as_deref()?,
+            greeting_name: format!("{} {}", snapshot.name.first, snapshot.name.middle)
+                .trim()
+                .to_string(),
+            organization,
+            class_name,
+            subject_person: snapshot.subject_name().full(),
+            url: format!("{public_url}/appeals/{}", a.number),
+        })
+    }
 }
 
 #[derive(Template)]
@@ -37,5 +65,131 @@ pub fn registered(f: &AppealFacts<'_>) -> Result<NewMessage, askama::Error> {
         subject: format!("Обращение № {} зарегистрировано", f.number),
         body_text: RegisteredText { f }.render()?,
         body_html: RegisteredHtml { f }.render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/status.txt")]
+struct StatusText<'a> {
+    f: &'a AppealFacts<'a>,
+    headline: String,
+    text_label: &'static str,
+    text: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/status.html")]
+struct StatusHtml<'a> {
+    f: &'a AppealFacts<'a>,
+    headline: String,
+    text_label: &'static str,
+    text: Option<&'a str>,
+}
+
+/// The e-mail for a status the applicant should know about; `text` is the resolution,
+/// the reason or the question. `forwarded_to` names the new organization.
+pub fn status_changed(
+    f: &AppealFacts<'_>,
+    status: Status,
+    text: Option<&str>,
+    forwarded_to: Option<&str>,
+) -> Result<NewMessage, askama::Error> {
+    let (headline, text_label) = match status {
+        Status::InProgress => ("Ваше обращение взято в работу.".to_string(), ""),
+        Status::NeedsInfo => (
+            "Для рассмотрения обращения нужны дополнительные сведения.".to_string(),
+            "Вопрос сотрудника",
+        ),
+        Status::Resolved => (
+            "Ваше обращение рассмотрено: проблема решена.".to_string(),
+            "Решение",
+        ),
+        Status::Rejected => (
+            "Ваше обращение рассмотрено и отклонено.".to_string(),
+            "Причина",
+        ),
+        Status::Forwarded => (
+            format!(
+                "Ваше обращение перенаправлено в организацию «{}», к компетенции которой относится решение вопроса (ст. 8 Федерального закона № 59-ФЗ).",
+                forwarded_to.unwrap_or_default()
+            ),
+            "Пояснение",
+        ),
+        Status::New => ("Ваше обращение зарегистрировано.".to_string(), ""),
+    };
+    Ok(NewMessage {
+        kind: status.as_str(),
+        appeal_id: Some(f.appeal_id),
+        recipient: f.recipient.to_string(),
+        subject: format!(
+            "Обращение № {}: {}",
+            f.number,
+            status.label().to_lowercase()
+        ),
+        body_text: StatusText {
+            f,
+            headline: headline.clone(),
+            text_label,
+            text,
+        }
+        .render()?,
+        body_html: StatusHtml {
+            f,
+            headline,
+            text_label,
+            text,
+        }
+        .render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/staff_new.txt")]
+struct StaffNewText<'a> {
+    number: &'a str,
+    organization: &'a str,
+    class_name: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/staff_new.html")]
+struct StaffNewHtml<'a> {
+    number: &'a str,
+    organization: &'a str,
+    class_name: &'a str,
+    url: &'a str,
+}
+
+/// Tells staff a new appeal is in their inbox. No personal data: the link leads to the
+/// inbox, where access is checked and logged.
+pub fn staff_new(
+    recipient: &str,
+    a: &appeal::Model,
+    organization: &str,
+    class_name: &str,
+    public_url: &str,
+) -> Result<NewMessage, askama::Error> {
+    let url = format!("{public_url}/staff/appeals/{}", a.number);
+    let (number, url) = (a.number.as_str(), url.as_str());
+    Ok(NewMessage {
+        kind: "staff_new",
+        appeal_id: Some(a.id),
+        recipient: recipient.to_string(),
+        subject: format!("Новое обращение № {number}"),
+        body_text: StaffNewText {
+            number,
+            organization,
+            class_name,
+            url,
+        }
+        .render()?,
+        body_html: StaffNewHtml {
+            number,
+            organization,
+            class_name,
+            url,
+        }
+        .render()?,
     })
 }

@@ -10,12 +10,16 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
 };
 
-use super::entities::{appeal, appeal_event, submission_token};
+use super::entities::{appeal, appeal_access, appeal_event, submission_token};
 use super::outbox::{self, NewMessage};
+use super::roster::NewPerson;
 use super::{is_postgres, is_unique_violation};
+use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
 use crate::domain::routing::Route;
 use crate::domain::status::Status;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
 
 pub const ACTOR_APPLICANT: &str = "applicant";
 pub const ACTOR_SYSTEM: &str = "system";
@@ -26,6 +30,7 @@ pub struct NewAppeal {
     pub snapshot: String,
     pub applicant_email: Option<String>,
     pub search_norm: String,
+    pub subject_key: String,
     pub child_esia_id: Option<String>,
     pub organization_id: i32,
     pub class_id: i32,
@@ -117,7 +122,7 @@ pub async fn submit<F>(
     message: F,
 ) -> Result<Submitted, DbErr>
 where
-    F: FnOnce(&appeal::Model) -> Option<NewMessage>,
+    F: FnOnce(&appeal::Model) -> Vec<NewMessage>,
 {
     if let Some(existing) = by_submission(db, &new.submission_id).await? {
         return Ok(Submitted::Repeated(existing));
@@ -132,6 +137,7 @@ where
         snapshot: Set(new.snapshot),
         applicant_email: Set(new.applicant_email.unwrap_or_default()),
         search_norm: Set(new.search_norm),
+        subject_key: Set(new.subject_key),
         child_esia_id: Set(new.child_esia_id),
         organization_id: Set(new.organization_id),
         class_id: Set(new.class_id),
@@ -182,7 +188,7 @@ where
         new.now,
     )
     .await?;
-    if let Some(msg) = message(&appeal) {
+    for msg in message(&appeal) {
         outbox::enqueue(&txn, msg, new.now).await?;
     }
     txn.commit().await?;
@@ -288,4 +294,238 @@ pub async fn delete_submission_tokens_before(
         .exec(db)
         .await?
         .rows_affected)
+}
+
+pub async fn by_number(
+    db: &impl ConnectionTrait,
+    number: &str,
+) -> Result<Option<appeal::Model>, DbErr> {
+    appeal::Entity::find()
+        .filter(appeal::Column::Number.eq(number))
+        .one(db)
+        .await
+}
+
+/// Other open appeals about the same child at the same organization.
+pub async fn open_duplicates(
+    db: &impl ConnectionTrait,
+    a: &appeal::Model,
+) -> Result<Vec<appeal::Model>, DbErr> {
+    if a.subject_key.is_empty() {
+        return Ok(Vec::new());
+    }
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    appeal::Entity::find()
+        .filter(appeal::Column::OrganizationId.eq(a.organization_id))
+        .filter(appeal::Column::SubjectKey.eq(a.subject_key.as_str()))
+        .filter(appeal::Column::Status.is_in(open))
+        .filter(appeal::Column::Id.ne(a.id))
+        .order_by_asc(appeal::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Open appeals `oid` filed about an organization (they resolve when the account links).
+pub async fn open_of_applicant_at(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    organization_id: i32,
+) -> Result<Vec<appeal::Model>, DbErr> {
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    appeal::Entity::find()
+        .filter(appeal::Column::ApplicantOid.eq(oid))
+        .filter(appeal::Column::OrganizationId.eq(organization_id))
+        .filter(appeal::Column::Status.is_in(open))
+        .all(db)
+        .await
+}
+
+/// One history entry.
+pub struct Event {
+    pub kind: &'static str,
+    pub to: Option<Status>,
+    pub actor_staff_id: Option<i32>,
+    pub message: Option<String>,
+}
+
+/// What a staff action changes on the appeal row.
+#[derive(Default)]
+pub struct Change {
+    pub status: Option<Status>,
+    pub organization_id: Option<i32>,
+    pub assigned_staff_id: Option<Option<i32>>,
+}
+
+/// Roster work done in the same transaction as the appeal change.
+pub enum RosterChange {
+    None,
+    /// Correct a roster person to the ESIA data and link the applicant to it.
+    Fix {
+        person_id: i32,
+        name: PersonName,
+        birth_date: NaiveDate,
+        snils: Option<String>,
+        oid: String,
+    },
+    /// Add the applicant (and, when missing, the child) to the roster and link.
+    Create {
+        applicant: NewPerson,
+        student: StudentRecord,
+        oid: String,
+    },
+}
+
+pub enum StudentRecord {
+    None,
+    Existing(i32),
+    New(NewPerson),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// Somebody changed the appeal first (optimistic lock on `version`).
+    Conflict,
+}
+
+/// Applies a staff action: the appeal row (only if nobody changed it since `a` was read),
+/// the roster, the history entry and the e-mails — all in one transaction.
+pub async fn apply(
+    db: &DatabaseConnection,
+    a: &appeal::Model,
+    change: Change,
+    roster: RosterChange,
+    event: Event,
+    mail: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<Applied, DbErr> {
+    let txn = db.begin().await?;
+    let mut update = appeal::Entity::update_many()
+        .col_expr(
+            appeal::Column::Version,
+            Expr::col(appeal::Column::Version).add(1),
+        )
+        .col_expr(appeal::Column::UpdatedAt, Expr::value(now));
+    if let Some(s) = change.status {
+        update = update.col_expr(appeal::Column::Status, Expr::value(s.as_str()));
+    }
+    if let Some(o) = change.organization_id {
+        update = update.col_expr(appeal::Column::OrganizationId, Expr::value(o));
+    }
+    if let Some(staff) = change.assigned_staff_id {
+        update = update.col_expr(appeal::Column::AssignedStaffId, Expr::value(staff));
+    }
+    let updated = update
+        .filter(appeal::Column::Id.eq(a.id))
+        .filter(appeal::Column::Version.eq(a.version))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(Applied::Conflict);
+    }
+    match roster {
+        RosterChange::None => {}
+        RosterChange::Fix {
+            person_id,
+            name,
+            birth_date,
+            snils,
+            oid,
+        } => {
+            super::roster::fix_person(&txn, person_id, &name, birth_date, snils).await?;
+            super::roster::link(&txn, &oid, person_id, "staff", now).await?;
+        }
+        RosterChange::Create {
+            applicant,
+            student,
+            oid,
+        } => {
+            let parent_id = super::roster::create_person(&txn, &applicant).await?;
+            let student_id = match student {
+                StudentRecord::None => None,
+                StudentRecord::Existing(id) => Some(id),
+                StudentRecord::New(p) => Some(super::roster::create_person(&txn, &p).await?),
+            };
+            if let Some(student_id) = student_id {
+                super::roster::tie_guardian(&txn, parent_id, student_id).await?;
+            }
+            super::roster::link(&txn, &oid, parent_id, "staff", now).await?;
+        }
+    }
+    appeal_event::ActiveModel {
+        appeal_id: Set(a.id),
+        kind: Set(event.kind.to_string()),
+        from_status: Set(event.to.map(|_| a.status.clone())),
+        to_status: Set(event.to.map(|s| s.as_str().to_string())),
+        actor: Set(if event.actor_staff_id.is_some() {
+            "staff"
+        } else {
+            ACTOR_SYSTEM
+        }
+        .to_string()),
+        actor_staff_id: Set(event.actor_staff_id),
+        message: Set(event.message),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for m in mail {
+        outbox::enqueue(&txn, m, now).await?;
+    }
+    txn.commit().await?;
+    Ok(Applied::Done)
+}
+
+/// An internal note: history for staff only, never shown to the applicant.
+pub async fn add_note(
+    db: &impl ConnectionTrait,
+    appeal_id: i64,
+    staff_id: i32,
+    text: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    appeal_event::ActiveModel {
+        appeal_id: Set(appeal_id),
+        kind: Set("note".to_string()),
+        from_status: Set(None),
+        to_status: Set(None),
+        actor: Set("staff".to_string()),
+        actor_staff_id: Set(Some(staff_id)),
+        message: Set(Some(text)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+/// 152-ФЗ: who looked at which appeal's personal data, and when.
+pub async fn log_access(
+    db: &impl ConnectionTrait,
+    appeal_id: i64,
+    staff_id: i32,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    appeal_access::ActiveModel {
+        appeal_id: Set(appeal_id),
+        staff_id: Set(staff_id),
+        action: Set(action.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
 }

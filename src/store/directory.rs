@@ -127,3 +127,49 @@ fn class_order(name: &str) -> (u32, String) {
 pub async fn class(db: &impl ConnectionTrait, id: i32) -> Result<Option<class::Model>, DbErr> {
     class::Entity::find_by_id(id).one(db).await
 }
+
+/// An organization with the municipality and region it belongs to: what scopes check.
+pub struct Placement {
+    pub organization: organization::Model,
+    pub municipality: municipality::Model,
+}
+
+pub async fn placement(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Option<Placement>, DbErr> {
+    let Some(organization) = organization(db, organization_id).await? else {
+        return Ok(None);
+    };
+    let Some(municipality) = municipality(db, organization.municipality_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Placement {
+        organization,
+        municipality,
+    }))
+}
+
+/// Ids of the organizations a scope covers.
+pub async fn organizations_in_scope(
+    db: &impl ConnectionTrait,
+    scope: crate::domain::staff::Scope,
+) -> Result<Vec<(organization::Model, String)>, DbErr> {
+    use crate::domain::staff::Scope;
+    let mut all = organizations(db, &OrganizationFilter::default()).await?;
+    let munis: std::collections::HashMap<i32, i32> = municipality::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.region_id))
+        .collect();
+    all.retain(|(o, _)| match scope {
+        Scope::All => true,
+        _ => scope.covers(
+            o.id,
+            o.municipality_id,
+            munis.get(&o.municipality_id).copied().unwrap_or(-1),
+        ),
+    });
+    Ok(all)
+}

@@ -91,6 +91,8 @@ pub mod staff {
         pub municipality_id: Option<i32>,
         pub region_id: Option<i32>,
         pub active: bool,
+        pub notify_digest: bool,
+        pub digest_sent_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -212,6 +214,7 @@ pub mod appeal {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub due_at: DateTimeUtc,
+        pub subject_key: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -322,6 +325,26 @@ pub mod submission_token {
         #[sea_orm(primary_key, auto_increment = false)]
         pub token: String,
         pub applicant_oid: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod appeal_access {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "appeal_access_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub appeal_id: i64,
+        pub staff_id: i32,
+        pub action: String,
         pub created_at: DateTimeUtc,
     }
 

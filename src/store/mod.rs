@@ -4,6 +4,7 @@ pub mod appeals;
 pub mod demo;
 pub mod directory;
 pub mod entities;
+pub mod inbox;
 pub mod outbox;
 pub mod roster;
 pub mod sessions;
@@ -15,6 +16,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    Statement, Value,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -57,4 +59,43 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
+}
+
+/// Raw SQL with bound values and the backend's placeholders (`$1` on PostgreSQL, `?1` on
+/// SQLite), for the few queries the query builder cannot express.
+pub(crate) struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        let n = self.values.len();
+        let placeholder = if self.backend == DbBackend::Postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        };
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    pub(crate) fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
 }

@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
-use super::entities::{binding_code, esia_link, organization, roster_person};
+use super::entities::{binding_code, esia_link, organization, roster_guardian, roster_person};
 use crate::domain::matching::RosterCandidate;
+use crate::domain::names::PersonName;
 
 pub struct LinkedAccount {
     pub person: roster_person::Model,
@@ -173,4 +174,116 @@ pub async fn redeem_binding_code(
     let person = person(&txn, found.roster_person_id).await?;
     txn.commit().await?;
     Ok(person)
+}
+
+/// A roster person to create from an appeal's ESIA snapshot.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub organization_id: i32,
+    pub role: &'static str,
+    pub name: PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<String>,
+    pub class_id: Option<i32>,
+}
+
+pub async fn create_person(db: &impl ConnectionTrait, p: &NewPerson) -> Result<i32, DbErr> {
+    let row = roster_person::ActiveModel {
+        organization_id: Set(p.organization_id),
+        role: Set(p.role.to_string()),
+        last_name: Set(p.name.last.clone()),
+        first_name: Set(p.name.first.clone()),
+        middle_name: Set(p.name.middle.clone()),
+        birth_date: Set(p.birth_date),
+        snils: Set(p.snils.clone()),
+        passport: Set(None),
+        class_id: Set(p.class_id),
+        name_norm: Set(p.name.norm()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// Overwrites a roster person's identifying data with what ESIA says.
+pub async fn fix_person(
+    db: &impl ConnectionTrait,
+    id: i32,
+    name: &PersonName,
+    birth_date: NaiveDate,
+    snils: Option<String>,
+) -> Result<(), DbErr> {
+    roster_person::ActiveModel {
+        id: Set(id),
+        last_name: Set(name.last.clone()),
+        first_name: Set(name.first.clone()),
+        middle_name: Set(name.middle.clone()),
+        birth_date: Set(birth_date),
+        snils: Set(snils),
+        name_norm: Set(name.norm()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn tie_guardian(
+    db: &impl ConnectionTrait,
+    parent_id: i32,
+    student_id: i32,
+) -> Result<(), DbErr> {
+    let exists = roster_guardian::Entity::find_by_id((parent_id, student_id))
+        .one(db)
+        .await?
+        .is_some();
+    if !exists {
+        roster_guardian::ActiveModel {
+            parent_id: Set(parent_id),
+            student_id: Set(student_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Roster persons of one organization that could be the person ESIA describes: same
+/// birth date, same name, or same СНИЛС (the domain ranks them).
+pub async fn near(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    name_norm: &str,
+    birth_date: NaiveDate,
+    snils_digits: Option<&str>,
+) -> Result<Vec<roster_person::Model>, DbErr> {
+    let mut any = Condition::any()
+        .add(roster_person::Column::BirthDate.eq(birth_date))
+        .add(roster_person::Column::NameNorm.eq(name_norm));
+    if let Some(s) = snils_digits {
+        any = any.add(roster_person::Column::Snils.eq(s));
+    }
+    roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .filter(any)
+        .order_by_asc(roster_person::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The student record of `name_norm`/`birth_date` at an organization, if there is one.
+pub async fn find_student(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    name_norm: &str,
+    birth_date: NaiveDate,
+) -> Result<Option<roster_person::Model>, DbErr> {
+    roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .filter(roster_person::Column::Role.eq("student"))
+        .filter(roster_person::Column::NameNorm.eq(name_norm))
+        .filter(roster_person::Column::BirthDate.eq(birth_date))
+        .one(db)
+        .await
 }

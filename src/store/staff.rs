@@ -1,6 +1,8 @@
 //! Staff records: who handles a school's appeals.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 
 use super::entities::staff;
 
@@ -34,4 +36,58 @@ pub async fn routing_facts(
         responsible,
         municipal,
     })
+}
+
+/// Active staff records of a person, by СНИЛС digits (staff sign in through ESIA only).
+pub async fn active_by_snils(
+    db: &impl ConnectionTrait,
+    snils_digits: &str,
+) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::Snils.eq(snils_digits))
+        .filter(staff::Column::Active.eq(true))
+        .order_by_asc(staff::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find_by_id(id).one(db).await
+}
+
+/// Active staff who handle appeals of `organization_id` directly.
+pub async fn responsible_of(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::Role.eq(RESPONSIBLE))
+        .filter(staff::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(staff::Column::LastName)
+        .all(db)
+        .await
+}
+
+/// Active operators of a municipality (and, failing those, of its region).
+pub async fn operators_for(
+    db: &impl ConnectionTrait,
+    municipality_id: i32,
+    region_id: i32,
+) -> Result<Vec<staff::Model>, DbErr> {
+    let municipal = staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::Role.eq(MUNICIPAL_OPERATOR))
+        .filter(staff::Column::MunicipalityId.eq(municipality_id))
+        .all(db)
+        .await?;
+    if !municipal.is_empty() {
+        return Ok(municipal);
+    }
+    staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::Role.eq(REGIONAL_OPERATOR))
+        .filter(staff::Column::RegionId.eq(region_id))
+        .all(db)
+        .await
 }

@@ -393,6 +393,7 @@ async fn submit_post(
         snapshot: snapshot_json,
         applicant_email: a.email.clone(),
         search_norm: checked.snapshot.search_text(),
+        subject_key: checked.snapshot.subject_key(),
         child_esia_id: checked.snapshot.child.as_ref().map(|c| c.esia_id.clone()),
         organization_id: checked.organization.id,
         class_id: checked.class.id,
@@ -404,30 +405,32 @@ async fn submit_post(
         due_at: appeal::answer_due(now),
     };
     let snapshot = &checked.snapshot;
-    let mut render_error = None;
+    let staff_recipients = staff_to_notify(&state, &checked.organization, route).await?;
+    let mut render_errors = Vec::new();
     let submitted = appeal_store::submit(&state.db, &state.numbering, new, |appeal| {
-        let email = snapshot.email.as_deref()?;
-        let facts = AppealFacts {
-            appeal_id: appeal.id,
-            number: &appeal.number,
-            recipient: email,
-            greeting_name: format!("{} {}", snapshot.name.first, snapshot.name.middle)
-                .trim()
-                .to_string(),
-            organization: &checked.organization.name,
-            class_name: &checked.class.name,
-            subject_person: snapshot.subject_name().full(),
-            url: format!("{}/appeals/{}", state.public_url, appeal.number),
-        };
-        messages::registered(&facts)
-            .map_err(|e| render_error = Some(e))
-            .ok()
+        let (org, class) = (&checked.organization.name, &checked.class.name);
+        let mut out = Vec::new();
+        if let Some(facts) = AppealFacts::new(appeal, snapshot, org, class, &state.public_url) {
+            out.push(messages::registered(&facts));
+        }
+        for to in &staff_recipients {
+            out.push(messages::staff_new(
+                to,
+                appeal,
+                org,
+                class,
+                &state.public_url,
+            ));
+        }
+        out.into_iter()
+            .filter_map(|m| m.map_err(|e| render_errors.push(e)).ok())
+            .collect()
     })
     .await?;
-    if let Some(e) = render_error {
-        // The appeal is committed; only its e-mail could not be rendered. Never lose the
+    for e in render_errors {
+        // The appeal is committed; only an e-mail could not be rendered. Never lose the
         // appeal over it, but make it loud.
-        tracing::error!(error = %e, "confirmation e-mail not rendered");
+        tracing::error!(error = %e, "e-mail not rendered");
     }
     let appeal = match submitted {
         Submitted::Created(appeal) => {
@@ -448,6 +451,29 @@ async fn submit_post(
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to(&format!("/appeals/{}", appeal.number)).into_response())
+}
+
+/// Who is told about a new appeal right away: the staff it was routed to, except those
+/// who asked for a digest instead (September floods).
+async fn staff_to_notify(
+    state: &AppState,
+    org: &crate::store::entities::organization::Model,
+    route: routing::Route,
+) -> AppResult<Vec<String>> {
+    let staff = match route {
+        routing::Route::Organization => staff::responsible_of(&state.db, org.id).await?,
+        routing::Route::Municipality | routing::Route::Region => {
+            let region = directory::municipality(&state.db, org.municipality_id)
+                .await?
+                .map(|m| m.region_id);
+            staff::operators_for(&state.db, org.municipality_id, region.unwrap_or_default()).await?
+        }
+    };
+    Ok(staff
+        .into_iter()
+        .filter(|s| !s.notify_digest && !s.email.is_empty())
+        .map(|s| s.email)
+        .collect())
 }
 
 pub struct HistoryRow {
@@ -471,7 +497,7 @@ struct AppealPage {
     history: Vec<HistoryRow>,
 }
 
-fn event_text(kind: &str, to: Option<&str>, message: Option<String>) -> String {
+pub(super) fn event_text(kind: &str, to: Option<&str>, message: Option<String>) -> String {
     let base = match kind {
         "registered" => "Обращение зарегистрировано.".to_string(),
         "status" => format!(

@@ -12,13 +12,14 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
+use super::actions;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
-use super::session::{LOGIN_WINDOW_SECS, PendingLogin, SessionUser};
-use crate::domain::applicant::LoginRole;
+use super::session::{LOGIN_WINDOW_SECS, PendingLogin, SessionUser, StaffSession};
+use crate::domain::applicant::{Applicant, LoginRole};
 use crate::domain::matching::{self, MatchOutcome};
 use crate::esia::{EsiaError, protocol};
-use crate::store::roster;
+use crate::store::{roster, staff};
 
 #[derive(Deserialize)]
 struct LoginQuery {
@@ -99,11 +100,7 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     let tokens = state.esia.exchange(&code, pending.role).await?;
     let applicant = state.esia.load_applicant(&tokens, pending.role).await?;
     if pending.role == LoginRole::Staff {
-        // The staff workplace is a separate capability; until it exists no staff session
-        // is opened at all.
-        return Err(AppError::Forbidden(
-            "Кабинет сотрудников пока недоступен. Обращения граждан направляются ответственным сотрудникам по электронной почте.".into(),
-        ));
+        return staff_sign_in(state, session, &applicant).await;
     }
     let linked = !roster::linked_accounts(&state.db, &applicant.oid)
         .await?
@@ -119,6 +116,10 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
                         roster_person_id = person,
                         "ESIA identity linked automatically"
                     );
+                    if let Some(p) = roster::person(&state.db, person).await? {
+                        actions::resolve_after_link(state, &applicant.oid, p.organization_id)
+                            .await?;
+                    }
                     true
                 }
                 MatchOutcome::None | MatchOutcome::Ambiguous => false,
@@ -126,6 +127,37 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
         };
     SessionUser::sign_in(session, applicant).await?;
     let target = if linked { "/home" } else { "/no-account" };
+    Ok(Redirect::to(target).into_response())
+}
+
+/// Staff have no local passwords: the ESIA account's СНИЛС finds their staff records.
+async fn staff_sign_in(
+    state: &AppState,
+    session: &Session,
+    person: &Applicant,
+) -> AppResult<Response> {
+    if !person.confirmed {
+        return Err(AppError::Forbidden(
+            "Сотрудники входят только с подтверждённой учётной записью Госуслуг.".into(),
+        ));
+    }
+    let records = match &person.snils {
+        Some(snils) => staff::active_by_snils(&state.db, snils.digits()).await?,
+        None => Vec::new(),
+    };
+    if records.is_empty() {
+        return Err(AppError::Forbidden(
+            "Ваша учётная запись Госуслуг не найдена среди сотрудников. Обратитесь к администратору: в вашей карточке сотрудника должен быть указан СНИЛС.".into(),
+        ));
+    }
+    let signed =
+        StaffSession::sign_in(session, records.into_iter().map(|r| r.id).collect()).await?;
+    tracing::info!(staff_id = ?signed.current, "staff signed in");
+    let target = if signed.current.is_some() {
+        "/staff/inbox"
+    } else {
+        "/staff/choose"
+    };
     Ok(Redirect::to(target).into_response())
 }
 

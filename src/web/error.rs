@@ -19,6 +19,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// Not an error for the user: the next step is elsewhere (e.g. choosing a role).
+    #[error("redirect to {0}")]
+    Redirect(&'static str),
     #[error(transparent)]
     Esia(#[from] EsiaError),
     #[error(transparent)]
@@ -77,6 +80,10 @@ impl AppError {
                 ),
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, view("Доступ запрещён", m, false)),
+            Self::Redirect(_) => (
+                StatusCode::SEE_OTHER,
+                view("Переход", "Продолжите на следующей странице.", false),
+            ),
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 view(
@@ -110,6 +117,9 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let Self::Redirect(to) = self {
+            return axum::response::Redirect::to(to).into_response();
+        }
         let (status, view) = self.parts();
         match &self {
             // The full cause chain is logged once, here; it never reaches the user.

@@ -1,6 +1,7 @@
 //! HTTP: routers by feature, extractors, CSRF, errors rendered as pages.
 
 mod account;
+mod actions;
 mod api;
 mod appeals;
 mod auth;
@@ -11,6 +12,7 @@ pub mod error;
 mod health;
 mod security;
 mod session;
+mod staff;
 mod templates;
 
 use std::sync::Arc;
@@ -72,7 +74,8 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
         .merge(account::router())
         .merge(appeals::router())
         .merge(api::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(staff::router());
     if state.transport.mailbox_dir().is_some() {
         app = app.merge(dev::router());
     }

@@ -12,6 +12,7 @@ use super::error::{AppError, AppResult};
 use crate::domain::applicant::{Applicant, LoginRole};
 
 const USER: &str = "user";
+const STAFF: &str = "staff";
 const LOGIN: &str = "login";
 
 /// An ESIA login in flight: the `state` we sent and the role button pressed.
@@ -49,6 +50,7 @@ impl SessionUser {
 
     /// A new id at login, so a session id planted before login is worthless after it.
     pub async fn sign_in(session: &Session, applicant: Applicant) -> AppResult<()> {
+        session.clear().await;
         session.cycle_id().await?;
         let user = Self {
             applicant,
@@ -89,4 +91,104 @@ impl FromRequestParts<AppState> for SignedIn {
             session,
         })
     }
+}
+
+/// A staff sign-in: the active staff records of the person (matched by СНИЛС) and the
+/// one they work as now; several records (roles, schools) mean a choice after login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffSession {
+    pub records: Vec<i32>,
+    pub current: Option<i32>,
+    pub signed_in_at: i64,
+}
+
+impl StaffSession {
+    pub async fn load(session: &Session) -> AppResult<Option<Self>> {
+        Ok(session.get::<Self>(STAFF).await?)
+    }
+
+    pub async fn sign_in(session: &Session, records: Vec<i32>) -> AppResult<Self> {
+        session.clear().await;
+        session.cycle_id().await?;
+        let current = (records.len() == 1).then(|| records[0]);
+        let s = Self {
+            records,
+            current,
+            signed_in_at: Utc::now().timestamp(),
+        };
+        session.insert(STAFF, &s).await?;
+        Ok(s)
+    }
+
+    pub async fn choose(mut self, session: &Session, id: i32) -> AppResult<bool> {
+        if !self.records.contains(&id) {
+            return Ok(false);
+        }
+        self.current = Some(id);
+        session.insert(STAFF, &self).await?;
+        Ok(true)
+    }
+}
+
+/// The signed-in staff member, acting as one staff record with its scope.
+pub struct StaffUser {
+    pub staff: crate::store::entities::staff::Model,
+    pub scope: crate::domain::staff::Scope,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for StaffUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use crate::domain::staff::{Scope, StaffRole};
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)?;
+        let staff_session = StaffSession::load(&session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let max_age = state.settings.session.absolute_timeout_minutes * 60;
+        if Utc::now().timestamp() - staff_session.signed_in_at > max_age {
+            session.flush().await?;
+            return Err(AppError::Unauthenticated);
+        }
+        let id = staff_session
+            .current
+            .ok_or(AppError::Redirect("/staff/choose"))?;
+        // The record is re-read on every request: a deactivated account loses access at once.
+        let staff = crate::store::staff::by_id(&state.db, id)
+            .await?
+            .filter(|s| s.active)
+            .ok_or(AppError::Unauthenticated)?;
+        let scope = StaffRole::parse(&staff.role)
+            .and_then(|r| {
+                Scope::of(
+                    r,
+                    staff.organization_id,
+                    staff.municipality_id,
+                    staff.region_id,
+                )
+            })
+            .ok_or_else(|| {
+                AppError::Forbidden(
+                    "У вашей учётной записи сотрудника не указана организация.".into(),
+                )
+            })?;
+        Ok(Self {
+            staff,
+            scope,
+            session,
+        })
+    }
+}
+
+/// Whether anybody (applicant or staff) is signed in, for the page header.
+pub async fn anybody_signed_in(session: &Session) -> AppResult<bool> {
+    Ok(SessionUser::load(session).await?.is_some() || StaffSession::load(session).await?.is_some())
 }

@@ -4,20 +4,29 @@ use tower_sessions::Session;
 
 use super::csrf;
 use super::error::AppResult;
-use super::session::SessionUser;
 
 /// Passed to every page as `layout`: the logout form needs the CSRF token, the header
 /// needs to know whether someone is signed in.
 pub struct Layout {
     pub csrf_token: String,
     pub signed_in: bool,
+    /// Staff pages show the staff menu.
+    pub staff: bool,
 }
 
 impl Layout {
     pub async fn new(session: &Session) -> AppResult<Self> {
         Ok(Self {
             csrf_token: csrf::token(session).await?,
-            signed_in: SessionUser::load(session).await?.is_some(),
+            signed_in: super::session::anybody_signed_in(session).await?,
+            staff: false,
+        })
+    }
+
+    pub async fn staff(session: &Session) -> AppResult<Self> {
+        Ok(Self {
+            staff: true,
+            ..Self::new(session).await?
         })
     }
 }

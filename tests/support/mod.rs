@@ -369,6 +369,11 @@ impl TestApp {
         read_mailbox(&self.mailbox).await.expect("mailbox")
     }
 
+    /// Delivered messages to one address, newest first.
+    pub async fn mail_to(&self, address: &str) -> Vec<MailboxEntry> {
+        self.mailbox().await.into_iter().filter(|m| m.to == address).collect()
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
     }

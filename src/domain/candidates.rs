@@ -1,0 +1,232 @@
+//! Roster candidates for an appeal: the school's roster persons closest to the ESIA data,
+//! each with the reasons it was picked and the fields that differ (seed 003: staff compare
+//! ESIA data with the roster and fix the mismatching record).
+
+use chrono::NaiveDate;
+
+use super::names::{PersonName, normalize};
+
+/// One side of the comparison: who ESIA says the person is.
+#[derive(Debug, Clone)]
+pub struct Wanted<'a> {
+    pub name: &'a PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<&'a str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    pub id: i32,
+    pub role: String,
+    pub name: PersonName,
+    pub birth_date: NaiveDate,
+    pub snils: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    LastName,
+    FirstName,
+    MiddleName,
+    BirthDate,
+    Snils,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// Best first: the order of the variants is the ranking.
+    SameSnils,
+    SpellingVariant,
+    SameNameOtherBirthDate,
+    OneLetterDifference,
+}
+
+impl Reason {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SameSnils => "тот же СНИЛС",
+            Self::SpellingVariant => {
+                "ФИО отличается только «ё»/«е», регистром, пробелами или дефисом"
+            }
+            Self::SameNameOtherBirthDate => "то же ФИО, другая дата рождения",
+            Self::OneLetterDifference => "та же дата рождения, ФИО отличается одной буквой",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub entry: RosterEntry,
+    pub reason: Reason,
+    pub differs: Vec<Field>,
+}
+
+/// Levenshtein distance over characters, stopping early past `limit`.
+fn distance_within(a: &str, b: &str, limit: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        if cur.iter().min().is_some_and(|m| *m > limit) {
+            return false;
+        }
+        prev = cur;
+    }
+    prev[b.len()] <= limit
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn differing_fields(w: &Wanted<'_>, e: &RosterEntry) -> Vec<Field> {
+    let mut out = Vec::new();
+    if w.name.last != e.name.last {
+        out.push(Field::LastName);
+    }
+    if w.name.first != e.name.first {
+        out.push(Field::FirstName);
+    }
+    if w.name.middle != e.name.middle {
+        out.push(Field::MiddleName);
+    }
+    if w.birth_date != e.birth_date {
+        out.push(Field::BirthDate);
+    }
+    if w.snils.map(digits) != e.snils.as_deref().map(digits) {
+        out.push(Field::Snils);
+    }
+    out
+}
+
+/// Ranks `entries` against `wanted`; entries that are no candidate at all are dropped,
+/// and so is an exact match (nothing to fix: the person is simply not linked).
+pub fn rank(wanted: &Wanted<'_>, entries: Vec<RosterEntry>) -> Vec<Candidate> {
+    let wanted_norm = wanted.name.norm();
+    let wanted_snils = wanted.snils.map(digits).filter(|s| !s.is_empty());
+    let mut out: Vec<Candidate> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            let norm = normalize(&entry.name.full());
+            let same_snils =
+                wanted_snils.is_some() && entry.snils.as_deref().map(digits) == wanted_snils;
+            let same_date = entry.birth_date == wanted.birth_date;
+            let reason = if same_snils {
+                Reason::SameSnils
+            } else if norm == wanted_norm && same_date {
+                Reason::SpellingVariant
+            } else if norm == wanted_norm {
+                Reason::SameNameOtherBirthDate
+            } else if same_date && distance_within(&norm, &wanted_norm, 1) {
+                Reason::OneLetterDifference
+            } else {
+                return None;
+            };
+            let differs = differing_fields(wanted, &entry);
+            (!differs.is_empty()).then_some(Candidate {
+                entry,
+                reason,
+                differs,
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| (c.reason, c.differs.len(), c.entry.id));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn entry(
+        id: i32,
+        name: (&str, &str, &str),
+        born: NaiveDate,
+        snils: Option<&str>,
+    ) -> RosterEntry {
+        RosterEntry {
+            id,
+            role: "parent".into(),
+            name: PersonName::new(name.0, name.1, name.2),
+            birth_date: born,
+            snils: snils.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn ranks_by_strength_and_highlights_differences() {
+        let name = PersonName::new("Смирнова", "Елена", "Викторовна");
+        let wanted = Wanted {
+            name: &name,
+            birth_date: d(1988, 1, 19),
+            snils: Some("186-091-390 90"),
+        };
+        let ranked = rank(
+            &wanted,
+            vec![
+                entry(1, ("Смирнова", "Алена", "Викторовна"), d(1988, 1, 19), None),
+                entry(2, ("Смирнова", "Елена", "Викторовна"), d(1989, 1, 19), None),
+                entry(
+                    3,
+                    ("Петрова", "Анна", "Ивановна"),
+                    d(1990, 2, 2),
+                    Some("18609139090"),
+                ),
+                entry(4, ("Сидорова", "Ольга", "Ивановна"), d(1988, 1, 19), None),
+                entry(
+                    5,
+                    ("Смирнова", "Елена", "Викторовна"),
+                    d(1988, 1, 19),
+                    Some("186-091-390 90"),
+                ),
+            ],
+        );
+        let ids: Vec<i32> = ranked.iter().map(|c| c.entry.id).collect();
+        assert_eq!(ids, [3, 2, 1], "exact match 5 and stranger 4 are dropped");
+        assert_eq!(ranked[1].differs, [Field::BirthDate, Field::Snils]);
+        assert_eq!(ranked[2].reason, Reason::OneLetterDifference);
+        assert_eq!(ranked[2].differs, [Field::FirstName, Field::Snils]);
+    }
+
+    #[test]
+    fn yo_and_hyphen_variants_are_found() {
+        let name = PersonName::new("Иванова-Петрова", "Алёна", "");
+        let wanted = Wanted {
+            name: &name,
+            birth_date: d(2000, 1, 1),
+            snils: None,
+        };
+        let ranked = rank(
+            &wanted,
+            vec![entry(
+                7,
+                ("Иванова - Петрова", "Алена", ""),
+                d(2000, 1, 1),
+                None,
+            )],
+        );
+        assert_eq!(ranked.len(), 1);
+        assert_eq!(ranked[0].reason, Reason::SpellingVariant);
+        assert_eq!(ranked[0].differs, [Field::LastName, Field::FirstName]);
+    }
+
+    #[test]
+    fn edit_distance_limit() {
+        assert!(distance_within("елена", "алена", 1));
+        assert!(distance_within("елена", "елен", 1));
+        assert!(!distance_within("елена", "алёнка", 1));
+    }
+}

@@ -1,0 +1,261 @@
+//! The staff inbox: appeals in a scope, filtered, searched, keyset-paginated (never
+//! OFFSET: pages stay stable while new appeals arrive), with open duplicates about the
+//! same child at the same organization folded into one row.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+
+use super::Sql;
+use super::entities::appeal;
+use crate::domain::staff::Scope;
+use crate::domain::status::Status;
+
+/// Statuses a staff member still has to act on; literals, never user input.
+const OPEN: &str = "('new', 'in_progress', 'needs_info', 'forwarded')";
+/// Unassigned appeals sort first.
+const ASSIGNED_FLAG: &str = "(CASE WHEN a.assigned_staff_id IS NULL THEN 0 ELSE 1 END)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Open,
+    All,
+    Only(Status),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    Staff(i32),
+}
+
+/// Position after the last row of a page: (assigned?, created_at, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub assigned: bool,
+    pub created_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let raw = format!(
+            "{}|{}|{}",
+            u8::from(self.assigned),
+            self.created_at.to_rfc3339(),
+            self.id
+        );
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+        let mut parts = raw.split('|');
+        let assigned = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let created_at = DateTime::parse_from_rfc3339(parts.next()?)
+            .ok()?
+            .with_timezone(&Utc);
+        let id = parts.next()?.parse().ok()?;
+        parts.next().is_none().then_some(Self {
+            assigned,
+            created_at,
+            id,
+        })
+    }
+}
+
+pub struct InboxQuery {
+    pub scope: Scope,
+    pub status: StatusFilter,
+    pub class_id: Option<i32>,
+    pub assignee: AssigneeFilter,
+    pub overdue: bool,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// An appeal number (or part of one), or a name in normal form.
+    pub search: Option<String>,
+    pub cursor: Option<Cursor>,
+    pub limit: u64,
+    pub now: DateTime<Utc>,
+}
+
+pub struct InboxRow {
+    pub appeal: appeal::Model,
+    /// Open appeals about the same child at the same organization, this one included.
+    pub group_size: i64,
+}
+
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    pub next: Option<Cursor>,
+}
+
+fn push_scope(sql: &mut Sql, scope: Scope) {
+    match scope {
+        Scope::Organization(o) => {
+            sql.push("a.organization_id = ").bind(o);
+        }
+        Scope::Municipality(m) => {
+            sql.push("a.organization_id IN (SELECT id FROM organizations WHERE municipality_id = ")
+                .bind(m)
+                .push(")");
+        }
+        Scope::Region(r) => {
+            sql.push(
+                "a.organization_id IN (SELECT o.id FROM organizations o \
+                 JOIN municipalities m ON m.id = o.municipality_id WHERE m.region_id = ",
+            )
+            .bind(r)
+            .push(")");
+        }
+        Scope::All => {
+            sql.push("1 = 1");
+        }
+    }
+}
+
+fn like_pattern(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
+    sql.push(&format!(
+        "SELECT a.*, CASE WHEN a.status IN {OPEN} THEN \
+         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {OPEN}) ELSE 1 END AS group_size \
+         FROM appeals a WHERE "
+    ));
+    push_scope(&mut sql, q.scope);
+    match q.status {
+        StatusFilter::Open => {
+            sql.push(&format!(" AND a.status IN {OPEN}"));
+        }
+        StatusFilter::All => {}
+        StatusFilter::Only(s) => {
+            sql.push(" AND a.status = ").bind(s.as_str());
+        }
+    }
+    if let Some(c) = q.class_id {
+        sql.push(" AND a.class_id = ").bind(c);
+    }
+    match q.assignee {
+        AssigneeFilter::Any => {}
+        AssigneeFilter::Unassigned => {
+            sql.push(" AND a.assigned_staff_id IS NULL");
+        }
+        AssigneeFilter::Staff(id) => {
+            sql.push(" AND a.assigned_staff_id = ").bind(id);
+        }
+    }
+    if q.overdue {
+        sql.push(&format!(" AND a.status IN {OPEN} AND a.due_at < "))
+            .bind(q.now);
+    }
+    if let Some(from) = q.created_from {
+        sql.push(" AND a.created_at >= ").bind(from);
+    }
+    if let Some(before) = q.created_before {
+        sql.push(" AND a.created_at < ").bind(before);
+    }
+    if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+        if s.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            sql.push(" AND a.number LIKE ")
+                .bind(like_pattern(s))
+                .push(" ESCAPE '\\'");
+        } else {
+            sql.push(" AND a.search_norm LIKE ")
+                .bind(like_pattern(s))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    // Fold: of the open appeals about one child at one organization only the oldest shows.
+    sql.push(&format!(
+        " AND NOT (a.status IN {OPEN} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
+         AND d.status IN {OPEN} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
+    ));
+    if let Some(c) = &q.cursor {
+        sql.push(&format!(" AND ({ASSIGNED_FLAG}, a.created_at, a.id) > ("))
+            .bind(i32::from(c.assigned))
+            .push(", ")
+            .bind(c.created_at)
+            .push(", ")
+            .bind(c.id)
+            .push(")");
+    }
+    sql.push(&format!(
+        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}",
+        q.limit + 1
+    ));
+    let results = db.query_all_raw(sql.build()).await?;
+    let mut rows = Vec::with_capacity(results.len());
+    for r in &results {
+        rows.push(InboxRow {
+            appeal: appeal::Model::from_query_result(r, "")?,
+            group_size: r.try_get::<i64>("", "group_size")?,
+        });
+    }
+    let next = if rows.len() as u64 > q.limit {
+        rows.truncate(q.limit as usize);
+        rows.last().map(|r| Cursor {
+            assigned: r.appeal.assigned_staff_id.is_some(),
+            created_at: r.appeal.created_at,
+            id: r.appeal.id,
+        })
+    } else {
+        None
+    };
+    Ok(InboxPage { rows, next })
+}
+
+/// Appeals per status in the scope, for the inbox tabs.
+pub async fn status_counts(
+    db: &impl ConnectionTrait,
+    scope: Scope,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT a.status AS status, COUNT(*) AS n FROM appeals a WHERE ");
+    push_scope(&mut sql, scope);
+    sql.push(" GROUP BY a.status");
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "status")?,
+                r.try_get::<i64>("", "n")?,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let c = Cursor {
+            assigned: true,
+            created_at: Utc::now(),
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("garbage"), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("2|x|1")), None);
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}
