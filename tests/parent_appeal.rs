@@ -66,7 +66,10 @@ story!(
         let notice = app.mail_to("orlova@school1.example.com").await;
         assert_eq!(notice.len(), 1, "the school's responsible staff are told");
         assert_eq!(notice[0].subject, format!("Новое обращение № {number}"));
-        assert!(!notice[0].text.contains("Иванов"), "no personal data in the notice");
+        assert!(
+            !notice[0].text.contains("Иванов"),
+            "no personal data in the notice"
+        );
         let mail = app.mail_to("m.ivanova@example.com").await;
         assert_eq!(mail.len(), 1);
         assert_eq!(
@@ -102,7 +105,11 @@ story!(
             "the same appeal, never a second"
         );
         assert_eq!(app.count("appeals").await, 1);
-        assert_eq!(app.count("outbox").await, 2, "one confirmation, one staff notice");
+        assert_eq!(
+            app.count("outbox").await,
+            2,
+            "one confirmation, one staff notice"
+        );
 
         let next = app.file_appeal(&mum, &s).await;
         assert!(next.ends_with("-000002"), "{next}");

@@ -39,6 +39,7 @@ pub enum Reason {
     SpellingVariant,
     SameNameOtherBirthDate,
     OneLetterDifference,
+    OneLetterOtherBirthDate,
 }
 
 impl Reason {
@@ -50,6 +51,7 @@ impl Reason {
             }
             Self::SameNameOtherBirthDate => "то же ФИО, другая дата рождения",
             Self::OneLetterDifference => "та же дата рождения, ФИО отличается одной буквой",
+            Self::OneLetterOtherBirthDate => "ФИО отличается одной буквой, другая дата рождения",
         }
     }
 }
@@ -126,8 +128,12 @@ pub fn rank(wanted: &Wanted<'_>, entries: Vec<RosterEntry>) -> Vec<Candidate> {
                 Reason::SpellingVariant
             } else if norm == wanted_norm {
                 Reason::SameNameOtherBirthDate
-            } else if same_date && distance_within(&norm, &wanted_norm, 1) {
-                Reason::OneLetterDifference
+            } else if distance_within(&norm, &wanted_norm, 1) {
+                if same_date {
+                    Reason::OneLetterDifference
+                } else {
+                    Reason::OneLetterOtherBirthDate
+                }
             } else {
                 return None;
             };
@@ -186,6 +192,7 @@ mod tests {
                     Some("18609139090"),
                 ),
                 entry(4, ("Сидорова", "Ольга", "Ивановна"), d(1988, 1, 19), None),
+                entry(6, ("Смирнова", "Алена", "Викторовна"), d(1989, 1, 19), None),
                 entry(
                     5,
                     ("Смирнова", "Елена", "Викторовна"),
@@ -195,7 +202,16 @@ mod tests {
             ],
         );
         let ids: Vec<i32> = ranked.iter().map(|c| c.entry.id).collect();
-        assert_eq!(ids, [3, 2, 1], "exact match 5 and stranger 4 are dropped");
+        assert_eq!(
+            ids,
+            [3, 2, 1, 6],
+            "exact match 5 and stranger 4 are dropped"
+        );
+        assert_eq!(ranked[3].reason, Reason::OneLetterOtherBirthDate);
+        assert_eq!(
+            ranked[3].differs,
+            [Field::FirstName, Field::BirthDate, Field::Snils]
+        );
         assert_eq!(ranked[1].differs, [Field::BirthDate, Field::Snils]);
         assert_eq!(ranked[2].reason, Reason::OneLetterDifference);
         assert_eq!(ranked[2].differs, [Field::FirstName, Field::Snils]);

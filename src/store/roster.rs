@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -249,24 +249,17 @@ pub async fn tie_guardian(
     Ok(())
 }
 
-/// Roster persons of one organization that could be the person ESIA describes: same
-/// birth date, same name, or same СНИЛС (the domain ranks them).
-pub async fn near(
+/// Roster persons of one role at one organization: the pool the domain ranks candidates
+/// from. A typo can sit in any part of a name, so no SQL prefilter would be safe; a school
+/// roster is a few thousand rows at most.
+pub async fn of_organization(
     db: &impl ConnectionTrait,
     organization_id: i32,
-    name_norm: &str,
-    birth_date: NaiveDate,
-    snils_digits: Option<&str>,
+    role: &str,
 ) -> Result<Vec<roster_person::Model>, DbErr> {
-    let mut any = Condition::any()
-        .add(roster_person::Column::BirthDate.eq(birth_date))
-        .add(roster_person::Column::NameNorm.eq(name_norm));
-    if let Some(s) = snils_digits {
-        any = any.add(roster_person::Column::Snils.eq(s));
-    }
     roster_person::Entity::find()
         .filter(roster_person::Column::OrganizationId.eq(organization_id))
-        .filter(any)
+        .filter(roster_person::Column::Role.eq(role))
         .order_by_asc(roster_person::Column::Id)
         .all(db)
         .await

@@ -502,35 +502,21 @@ fn cell(text: String, differs: bool) -> Cell {
 async fn candidate_views(
     state: &AppState,
     org: i32,
-    name: &PersonName,
-    birth_date: NaiveDate,
-    snils: Option<&str>,
-    linkable_role: Option<&str>,
+    role: &str,
+    wanted: Wanted<'_>,
+    linkable: bool,
 ) -> AppResult<Vec<CandidateView>> {
-    let snils_digits: Option<String> =
-        snils.map(|s| s.chars().filter(char::is_ascii_digit).collect());
-    let near = roster::near(
-        &state.db,
-        org,
-        &name.norm(),
-        birth_date,
-        snils_digits.as_deref(),
-    )
-    .await?;
-    let mut class_names = HashMap::new();
-    for p in &near {
-        if let Some(c) = p.class_id
-            && let std::collections::hash_map::Entry::Vacant(e) = class_names.entry(c)
-        {
-            e.insert(
-                directory::class(&state.db, c)
-                    .await?
-                    .map(|c| c.name)
-                    .unwrap_or_default(),
-            );
-        }
-    }
-    let entries = near
+    let pool = roster::of_organization(&state.db, org, role).await?;
+    let class_ids: std::collections::HashSet<i32> =
+        pool.iter().filter_map(|p| p.class_id).collect();
+    let class_names: HashMap<i32, String> = directory::classes(&state.db, org)
+        .await?
+        .into_iter()
+        .filter(|c| class_ids.contains(&c.id))
+        .map(|c| (c.id, c.name))
+        .collect();
+    let class_of: HashMap<i32, Option<i32>> = pool.iter().map(|p| (p.id, p.class_id)).collect();
+    let entries = pool
         .into_iter()
         .map(|p| RosterEntry {
             id: p.id,
@@ -540,39 +526,33 @@ async fn candidate_views(
             snils: p.snils.clone(),
         })
         .collect();
-    let wanted = Wanted {
-        name,
-        birth_date,
-        snils,
-    };
-    let ranked = candidates::rank(&wanted, entries);
-    let mut out = Vec::with_capacity(ranked.len());
-    for c in ranked {
-        let d = |f: Field| c.differs.contains(&f);
-        let class_name = match roster::person(&state.db, c.entry.id)
-            .await?
-            .and_then(|p| p.class_id)
-        {
-            Some(id) => class_names.get(&id).cloned().unwrap_or_default(),
-            None => String::new(),
-        };
-        out.push(CandidateView {
-            id: c.entry.id,
-            role: roster_role_label(&c.entry.role),
-            class_name,
-            last: cell(c.entry.name.last.clone(), d(Field::LastName)),
-            first: cell(c.entry.name.first.clone(), d(Field::FirstName)),
-            middle: cell(c.entry.name.middle.clone(), d(Field::MiddleName)),
-            birth: cell(ru_date(c.entry.birth_date), d(Field::BirthDate)),
-            snils: cell(
-                c.entry.snils.clone().unwrap_or_else(|| "не указан".into()),
-                d(Field::Snils),
-            ),
-            reason: c.reason.label(),
-            linkable: linkable_role == Some(c.entry.role.as_str()),
-        });
-    }
-    Ok(out)
+    Ok(candidates::rank(&wanted, entries)
+        .into_iter()
+        .map(|c| {
+            let d = |f: Field| c.differs.contains(&f);
+            let class_name = class_of
+                .get(&c.entry.id)
+                .copied()
+                .flatten()
+                .and_then(|id| class_names.get(&id).cloned())
+                .unwrap_or_default();
+            CandidateView {
+                id: c.entry.id,
+                role: roster_role_label(&c.entry.role),
+                class_name,
+                last: cell(c.entry.name.last.clone(), d(Field::LastName)),
+                first: cell(c.entry.name.first.clone(), d(Field::FirstName)),
+                middle: cell(c.entry.name.middle.clone(), d(Field::MiddleName)),
+                birth: cell(ru_date(c.entry.birth_date), d(Field::BirthDate)),
+                snils: cell(
+                    c.entry.snils.clone().unwrap_or_else(|| "не указан".into()),
+                    d(Field::Snils),
+                ),
+                reason: c.reason.label(),
+                linkable,
+            }
+        })
+        .collect())
 }
 
 async fn appeal_page(
@@ -618,29 +598,22 @@ async fn appeal_page(
         "parent"
     };
     let snils = s.snils.as_ref().map(|x| x.to_string());
-    let mut candidates = candidate_views(
-        state,
-        a.organization_id,
-        &s.name,
-        s.birth_date,
-        snils.as_deref(),
-        Some(own_role),
-    )
-    .await?;
+    let wanted = Wanted {
+        name: &s.name,
+        birth_date: s.birth_date,
+        snils: snils.as_deref(),
+    };
+    let mut candidates = candidate_views(state, a.organization_id, own_role, wanted, true).await?;
     let student = match &s.child {
         Some(child) => {
             let child_snils = child.snils.as_ref().map(|x| x.to_string());
-            candidates.extend(
-                candidate_views(
-                    state,
-                    a.organization_id,
-                    &child.name,
-                    child.birth_date,
-                    child_snils.as_deref(),
-                    None,
-                )
-                .await?,
-            );
+            let wanted = Wanted {
+                name: &child.name,
+                birth_date: child.birth_date,
+                snils: child_snils.as_deref(),
+            };
+            candidates
+                .extend(candidate_views(state, a.organization_id, "student", wanted, false).await?);
             let existing = roster::find_student(
                 &state.db,
                 a.organization_id,

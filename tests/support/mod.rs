@@ -369,9 +369,44 @@ impl TestApp {
         read_mailbox(&self.mailbox).await.expect("mailbox")
     }
 
+    /// A browser signed in as a staff persona, on its inbox.
+    pub async fn staff(&self, persona: &str) -> Client {
+        let client = browser();
+        assert_eq!(
+            self.login_as(&client, "staff", persona).await,
+            "/staff/inbox",
+            "{persona} signs in"
+        );
+        client
+    }
+
+    /// Posts a staff action form of an appeal with the page's CSRF token and version.
+    pub async fn staff_action(
+        &self,
+        client: &Client,
+        number: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let (status, page) = self
+            .get_html(client, &format!("/staff/appeals/{number}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "the appeal page opens");
+        let csrf = hidden_value(&page, "csrf_token").expect("csrf");
+        let version = hidden_value(&page, "version").unwrap_or_default();
+        let mut all = vec![("csrf_token", csrf.as_str()), ("version", version.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(client, &format!("/staff/appeals/{number}/{action}"), &all)
+            .await
+    }
+
     /// Delivered messages to one address, newest first.
     pub async fn mail_to(&self, address: &str) -> Vec<MailboxEntry> {
-        self.mailbox().await.into_iter().filter(|m| m.to == address).collect()
+        self.mailbox()
+            .await
+            .into_iter()
+            .filter(|m| m.to == address)
+            .collect()
     }
 
     pub fn is_postgres(&self) -> bool {

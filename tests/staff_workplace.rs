@@ -1,0 +1,414 @@
+//! The staff story (seed 003): a responsible staff member signs in through ESIA, finds the
+//! appeal, fixes or adds the roster record and links the account; the parent gets the
+//! resolution by e-mail and the next login lands on `/home`.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{TestApp, browser, location};
+
+async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
+    let parent = browser();
+    app.login_as(&parent, "parent", persona).await;
+    let s = support::Submission {
+        child_id: child_id.into(),
+        ..app.school1_submission().await
+    };
+    app.file_appeal(&parent, &s).await
+}
+
+story!(
+    parent_absent_from_the_roster_is_added_from_the_snapshot,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff = app.staff("staff-school-1").await;
+        let (status, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(inbox.contains(&number) && inbox.contains("Иванов Артём Сергеевич"));
+
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        for fact in [
+            "Иванова Мария Петровна",
+            "14.03.1986",
+            "m.ivanova@example.com",
+            "134-587-260 76",
+            "Не могу войти в дневник сына",
+        ] {
+            assert!(page.contains(fact), "the snapshot shows {fact}");
+        }
+        assert!(
+            page.contains("уже есть в списке обучающихся"),
+            "the preview finds the child's record"
+        );
+        assert_eq!(
+            app.count("appeal_access_log").await,
+            1,
+            "the view is logged"
+        );
+
+        let resp = app
+            .staff_action(&staff, &number, "link", &[("mode", "create")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(page.contains("Решено"));
+        assert_eq!(
+            app.count("roster_persons").await,
+            8,
+            "one parent added, the child existed"
+        );
+        assert_eq!(
+            app.count("roster_guardians").await,
+            3,
+            "tied to the child's record"
+        );
+
+        app.drain_mail().await;
+        let mail = app.mail_to("m.ivanova@example.com").await;
+        assert_eq!(mail.len(), 2);
+        assert_eq!(mail[0].subject, format!("Обращение № {number}: решено"));
+        assert!(mail[0].text.contains("учётная запись Госуслуг связана"));
+
+        let again = browser();
+        assert_eq!(
+            app.login_as(&again, "parent", "parent-confirmed").await,
+            "/home"
+        );
+        let (_, home) = app.get_html(&again, "/home").await;
+        assert!(home.contains("«Средняя школа № 1»"));
+    }
+);
+
+story!(
+    a_typo_in_the_roster_is_fixed_and_linked,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-typo", "38421002").await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        let top = page
+            .find("Алена")
+            .expect("the roster record with the typo is a candidate");
+        let first_diff = page
+            .find("class=\"diff\"")
+            .expect("differences are highlighted");
+        assert!(first_diff < top + 200, "the differing name is highlighted");
+        assert!(page.contains("19.01.1989"), "the other birth date is shown");
+        let person =
+            support::hidden_value(&page, "roster_person_id").expect("a linkable candidate");
+
+        let resp = app
+            .staff_action(
+                &staff,
+                &number,
+                "link",
+                &[("mode", "fix"), ("roster_person_id", &person)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        app.drain_mail().await;
+        let mail = app.mail_to("e.smirnova@example.com").await;
+        assert!(mail.iter().any(|m| m.subject.ends_with(": решено")));
+        let again = browser();
+        assert_eq!(app.login_as(&again, "parent", "parent-typo").await, "/home");
+    }
+);
+
+story!(
+    next_login_that_auto_links_resolves_open_appeals,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-typo", "38421002").await;
+        // The school corrects the record in its own system; no link is made by staff.
+        let person = appeals::store::roster::match_candidates(
+            &app.db,
+            "смирнова алена викторовна",
+            chrono::NaiveDate::from_ymd_opt(1989, 1, 19).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+            .id;
+        appeals::store::roster::fix_person(
+            &app.db,
+            person,
+            &appeals::domain::names::PersonName::new("Смирнова", "Елена", "Викторовна"),
+            chrono::NaiveDate::from_ymd_opt(1988, 1, 19).unwrap(),
+            Some("18609139090".into()),
+        )
+        .await
+        .unwrap();
+        let mum = browser();
+        assert_eq!(app.login_as(&mum, "parent", "parent-typo").await, "/home");
+        let (_, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(page.contains("Решено") && page.contains("закрыто автоматически"));
+        app.drain_mail().await;
+        assert!(
+            app.mail_to("e.smirnova@example.com")
+                .await
+                .iter()
+                .any(|m| m.text.contains("закрыто автоматически"))
+        );
+    }
+);
+
+story!(
+    statuses_move_forward_with_texts_and_emails,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff = app.staff("staff-school-1").await;
+        let ok = |r: reqwest::Response| async move {
+            assert_eq!(
+                r.status(),
+                StatusCode::SEE_OTHER,
+                "{}",
+                r.text().await.unwrap_or_default()
+            );
+        };
+        ok(app
+            .staff_action(&staff, &number, "assign", &[("staff_id", "me")])
+            .await)
+        .await;
+        ok(app
+            .staff_action(&staff, &number, "status", &[("status", "in_progress")])
+            .await)
+        .await;
+        let resp = app
+            .staff_action(&staff, &number, "status", &[("status", "needs_info")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("какие сведения нужны"));
+        ok(app
+            .staff_action(
+                &staff,
+                &number,
+                "status",
+                &[
+                    ("status", "needs_info"),
+                    ("resolution", "Пришлите СНИЛС ребёнка"),
+                ],
+            )
+            .await)
+        .await;
+        let resp = app
+            .staff_action(&staff, &number, "status", &[("status", "closed")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("Неизвестный статус"));
+        let resp = app
+            .staff_action(
+                &staff,
+                &number,
+                "status",
+                &[("status", "resolved"), ("resolution", " ")],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let long_note = "з".repeat(2001);
+        let resp = app
+            .staff_action(&staff, &number, "notes", &[("text", &long_note)])
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("длиннее 2000 символов"));
+        ok(app
+            .staff_action(
+                &staff,
+                &number,
+                "notes",
+                &[("text", "Мама звонила, ждёт ответа")],
+            )
+            .await)
+        .await;
+        ok(app
+            .staff_action(
+                &staff,
+                &number,
+                "status",
+                &[
+                    ("status", "rejected"),
+                    ("resolution", "Ребёнок не обучается в школе"),
+                ],
+            )
+            .await)
+        .await;
+        let resp = app
+            .staff_action(&staff, &number, "status", &[("status", "in_progress")])
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::CONFLICT,
+            "a closed appeal stays closed"
+        );
+
+        let (_, staff_page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            staff_page.contains("Мама звонила") && staff_page.contains("Орлова Татьяна Сергеевна")
+        );
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let (_, own) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(own.contains("Отклонено") && own.contains("Ребёнок не обучается в школе"));
+        assert!(
+            !own.contains("Мама звонила"),
+            "internal notes never reach the applicant"
+        );
+
+        app.drain_mail().await;
+        let subjects: Vec<String> = app
+            .mail_to("m.ivanova@example.com")
+            .await
+            .into_iter()
+            .map(|m| m.subject)
+            .collect();
+        for s in [
+            "зарегистрировано",
+            ": на рассмотрении",
+            ": требуются сведения",
+            ": отклонено",
+        ] {
+            assert!(
+                subjects.iter().any(|x| x.contains(s)),
+                "{s} in {subjects:?}"
+            );
+        }
+        assert_eq!(subjects.len(), 4, "no e-mail for assignment or notes");
+    }
+);
+
+story!(
+    two_staff_resolving_at_once_one_wins,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let first = app.staff("staff-school-1").await;
+        let second = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&second, &format!("/staff/appeals/{number}"))
+            .await;
+        let stale_csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let stale_version = support::hidden_value(&page, "version").unwrap();
+        let resp = app
+            .staff_action(
+                &first,
+                &number,
+                "status",
+                &[("status", "resolved"), ("resolution", "Готово")],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let resp = app
+            .post_form(
+                &second,
+                &format!("/staff/appeals/{number}/status"),
+                &[
+                    ("csrf_token", &stale_csrf),
+                    ("version", &stale_version),
+                    ("status", "resolved"),
+                    ("resolution", "Тоже готово"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("уже изменил другой сотрудник")
+        );
+        app.drain_mail().await;
+        let resolved = app
+            .mail_to("m.ivanova@example.com")
+            .await
+            .into_iter()
+            .filter(|m| m.subject.ends_with("решено"))
+            .count();
+        assert_eq!(resolved, 1, "one resolution e-mail");
+    }
+);
+
+story!(
+    forwarding_moves_the_appeal_and_tells_the_applicant,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff1 = app.staff("staff-school-1").await;
+        let school2 = app.organization_id("«Средняя школа № 2»").await;
+        let resp = app
+            .staff_action(
+                &staff1,
+                &number,
+                "forward",
+                &[("organization_id", &school2)],
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a reason is required"
+        );
+        let resp = app
+            .staff_action(
+                &staff1,
+                &number,
+                "forward",
+                &[
+                    ("organization_id", &school2),
+                    ("resolution", "Ребёнок учится в школе № 2"),
+                ],
+            )
+            .await;
+        assert_eq!(location(&resp), "/staff/inbox");
+        let (status, _) = app
+            .get_html(&staff1, &format!("/staff/appeals/{number}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "out of school 1's scope now");
+        let staff2 = app.staff("staff-school-2").await;
+        let (_, inbox) = app.get_html(&staff2, "/staff/inbox").await;
+        assert!(inbox.contains(&number));
+        app.drain_mail().await;
+        let mail = app.mail_to("m.ivanova@example.com").await;
+        assert!(
+            mail[0].text.contains("перенаправлено") && mail[0].text.contains("Средняя школа № 2")
+        );
+    }
+);
+
+story!(
+    binding_code_from_the_appeal_page_links_the_parent,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-typo", "38421002").await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        let person = support::hidden_value(&page, "roster_person_id").unwrap();
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let (status, code_page) = {
+            let r = app
+                .post_form(
+                    &staff,
+                    &format!("/staff/roster/{person}/binding-code"),
+                    &[("csrf_token", &csrf), ("number", &number)],
+                )
+                .await;
+            (r.status(), r.text().await.unwrap())
+        };
+        assert_eq!(status, StatusCode::OK);
+        let code = regex_lite::Regex::new(r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>")
+            .unwrap()
+            .captures(&code_page)
+            .unwrap()[1]
+            .to_string();
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-typo").await;
+        let (_, link) = app.get_html(&mum, "/link").await;
+        let csrf = support::hidden_value(&link, "csrf_token").unwrap();
+        let resp = app
+            .post_form(&mum, "/link", &[("csrf_token", &csrf), ("code", &code)])
+            .await;
+        assert_eq!(location(&resp), "/home");
+    }
+);
