@@ -1,0 +1,222 @@
+//! The inbox under load: Cyrillic search with «ё» = «е», keyset pages that stay stable
+//! while appeals arrive, filters, counts, and duplicate folding.
+
+mod support;
+
+use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot};
+use appeals::domain::names::PersonName;
+use appeals::domain::routing::Route;
+use appeals::store::appeals::{NewAppeal, Numbering, submit};
+use chrono::{Duration, NaiveDate, Utc};
+use reqwest::StatusCode;
+use support::{TestApp, browser};
+
+/// Registers an appeal through the store (as `POST /appeals` does) for a distinct child.
+async fn seed_appeal(
+    app: &TestApp,
+    numbering: &Numbering,
+    i: usize,
+    org: i32,
+    class: i32,
+) -> String {
+    let applicant = Applicant {
+        identity: Identity {
+            oid: format!("9000{i}"),
+            role: LoginRole::Parent,
+            name: PersonName::new("Кузьмина", "Анна", "Петровна"),
+            birth_date: NaiveDate::from_ymd_opt(1985, 1, 1).unwrap(),
+            snils: None,
+            email: None,
+            confirmed: true,
+        },
+        kids: Vec::new(),
+    };
+    let child = Child {
+        esia_id: format!("{i}"),
+        name: PersonName::new("Кузьмин", &format!("Ученик{i}"), ""),
+        birth_date: NaiveDate::from_ymd_opt(2014, 1, 1).unwrap(),
+        snils: None,
+    };
+    let snapshot = Snapshot::new(&applicant, Some(child));
+    let now = Utc::now();
+    let new = NewAppeal {
+        applicant_oid: snapshot.oid.clone(),
+        applicant_role: "parent".into(),
+        snapshot: serde_json::to_string(&snapshot).unwrap(),
+        applicant_email: None,
+        search_norm: snapshot.search_text(),
+        subject_key: snapshot.subject_key(),
+        child_esia_id: Some(format!("{i}")),
+        organization_id: org,
+        class_id: class,
+        comment: None,
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        route: Route::Organization,
+        year: 2026,
+        now,
+        due_at: now + Duration::days(30),
+    };
+    match submit(&app.db, numbering, new, |_| Vec::new())
+        .await
+        .unwrap()
+    {
+        appeals::store::appeals::Submitted::Created(a) => a.number,
+        appeals::store::appeals::Submitted::Repeated(a) => a.number,
+    }
+}
+
+fn numbers_on(page: &str) -> Vec<String> {
+    regex_lite::Regex::new(r#"href="/staff/appeals/(\d{4}-\d{6})""#)
+        .unwrap()
+        .captures_iter(page)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+fn next_link(page: &str) -> Option<String> {
+    regex_lite::Regex::new(r#"href="(/staff/inbox\?[^"]*cursor=[^"]*)""#)
+        .unwrap()
+        .captures(page)
+        .map(|c| c[1].replace("&amp;", "&"))
+}
+
+story!(
+    pages_stay_stable_while_appeals_arrive,
+    |app: TestApp| async move {
+        let org: i32 = app
+            .organization_id("«Средняя школа № 1»")
+            .await
+            .parse()
+            .unwrap();
+        let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
+        let numbering = Numbering::default();
+        let mut filed = Vec::new();
+        for i in 0..60 {
+            filed.push(seed_appeal(&app, &numbering, i, org, class).await);
+        }
+        let staff = app.staff("staff-school-1").await;
+        let (_, first) = app.get_html(&staff, "/staff/inbox").await;
+        let page1 = numbers_on(&first);
+        assert_eq!(page1.len(), 50);
+        assert!(first.contains("Зарегистрировано: 60"), "counts per status");
+        // New appeals arrive between the two pages.
+        for i in 60..65 {
+            filed.push(seed_appeal(&app, &numbering, i, org, class).await);
+        }
+        let next = next_link(&first).expect("a next page");
+        let (_, second) = app.get_html(&staff, &next).await;
+        let page2 = numbers_on(&second);
+        let mut seen: Vec<String> = page1.iter().chain(page2.iter()).cloned().collect();
+        assert_eq!(seen.len(), 65, "nothing skipped, nothing twice");
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 65);
+        assert_eq!(page1[..], filed[..50], "oldest first");
+        assert!(next_link(&second).is_none());
+        let (status, _) = app
+            .get_html(&staff, "/staff/inbox?cursor=bm90LWEtY3Vyc29y")
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a stale or forged cursor is a clear error"
+        );
+    }
+);
+
+story!(
+    search_is_cyrillic_and_yo_insensitive,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let number = app.file_appeal(&mum, &app.school1_submission().await).await;
+        let staff = app.staff("staff-school-1").await;
+        for q in [
+            "артем",
+            "АРТЁМ",
+            "Иванов Артём",
+            "ИВАНОВА  мария",
+            "иванова мария петровна",
+            &number,
+            &number[5..],
+        ] {
+            let url = format!(
+                "/staff/inbox?q={}",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            );
+            let (_, page) = app.get_html(&staff, &url).await;
+            assert!(
+                numbers_on(&page).contains(&number),
+                "search {q:?} finds the appeal"
+            );
+        }
+        for q in ["смирнов", "2025-000001", "%", "_"] {
+            let url = format!(
+                "/staff/inbox?q={}",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            );
+            let (status, page) = app.get_html(&staff, &url).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(numbers_on(&page).is_empty(), "search {q:?} finds nothing");
+        }
+    }
+);
+
+story!(filters_and_duplicate_folding, |app: TestApp| async move {
+    let mum = browser();
+    app.login_as(&mum, "parent", "parent-confirmed").await;
+    let s = app.school1_submission().await;
+    let first = app.file_appeal(&mum, &s).await;
+    let second = app.file_appeal(&mum, &s).await;
+    let staff = app.staff("staff-school-1").await;
+    let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+    assert_eq!(
+        numbers_on(&inbox),
+        [first.clone()],
+        "two open appeals about Артём fold into one row"
+    );
+    assert!(inbox.contains("+1"));
+    let (_, page) = app
+        .get_html(&staff, &format!("/staff/appeals/{first}"))
+        .await;
+    assert!(
+        page.contains(&second),
+        "the appeal page lists the other one"
+    );
+
+    let resp = app
+        .staff_action(&staff, &first, "assign", &[("staff_id", "me")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, mine) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
+    assert_eq!(numbers_on(&mine), [first.clone()]);
+    let (_, unassigned) = app.get_html(&staff, "/staff/inbox?assignee=none").await;
+    assert!(!numbers_on(&unassigned).contains(&first));
+    let (_, overdue) = app.get_html(&staff, "/staff/inbox?overdue=1").await;
+    assert!(numbers_on(&overdue).is_empty(), "nothing is overdue yet");
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let (_, dated) = app
+        .get_html(&staff, &format!("/staff/inbox?from={today}&to={today}"))
+        .await;
+    assert_eq!(numbers_on(&dated).len(), 1);
+    let (_, other_class) = app
+        .get_html(
+            &staff,
+            &format!(
+                "/staff/inbox?class_id={}",
+                app.class_id(&s.organization_id, "1а").await
+            ),
+        )
+        .await;
+    assert!(numbers_on(&other_class).is_empty());
+    for bad in [
+        "status=closed",
+        "from=23.11.2026",
+        "assignee=nobody",
+        "class_id=x",
+    ] {
+        let (status, page) = app.get_html(&staff, &format!("/staff/inbox?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(page.contains("Ошибка в запросе"));
+    }
+});
