@@ -123,6 +123,7 @@ impl Application {
             self.state.db.clone(),
             self.state.transport.clone(),
             &self.state.settings.mail,
+            &self.state.public_url,
         )
     }
 

@@ -412,3 +412,43 @@ story!(
         assert_eq!(location(&resp), "/home");
     }
 );
+
+story!(
+    staff_who_choose_a_digest_get_one_mail_an_hour,
+    |app: TestApp| async move {
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        let csrf = support::hidden_value(&inbox, "csrf_token").unwrap();
+        let resp = app
+            .post_form(
+                &staff,
+                "/staff/settings",
+                &[("csrf_token", &csrf), ("notify_digest", "1")],
+            )
+            .await;
+        assert_eq!(location(&resp), "/staff/inbox");
+        let first = file_as(&app, "parent-confirmed", "38420917").await;
+        let second = file_as(&app, "parent-typo", "38421002").await;
+        app.drain_mail().await;
+        assert!(
+            app.mail_to("orlova@school1.example.com").await.is_empty(),
+            "no mail per appeal"
+        );
+        let now = chrono::Utc::now();
+        assert_eq!(app.queue_digests(now).await, 1);
+        assert_eq!(
+            app.queue_digests(now + chrono::Duration::minutes(10)).await,
+            0,
+            "not again within the hour"
+        );
+        app.drain_mail().await;
+        let digest = app.mail_to("orlova@school1.example.com").await;
+        assert_eq!(digest.len(), 1);
+        assert_eq!(digest[0].subject, "Новые обращения: 2");
+        assert!(digest[0].text.contains(&first) && digest[0].text.contains(&second));
+        assert!(
+            !digest[0].text.contains("Иванов"),
+            "no personal data in the digest"
+        );
+    }
+);

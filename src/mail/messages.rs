@@ -193,3 +193,41 @@ pub fn staff_new(
         .render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/staff_digest.txt")]
+struct StaffDigestText<'a> {
+    numbers: &'a [String],
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/staff_digest.html")]
+struct StaffDigestHtml<'a> {
+    numbers: &'a [String],
+    public_url: &'a str,
+}
+
+/// One e-mail for all appeals that arrived since the last digest.
+pub fn staff_digest(
+    recipient: &str,
+    numbers: &[String],
+    public_url: &str,
+) -> Result<NewMessage, askama::Error> {
+    Ok(NewMessage {
+        kind: "staff_digest",
+        appeal_id: None,
+        recipient: recipient.to_string(),
+        subject: format!("Новые обращения: {}", numbers.len()),
+        body_text: StaffDigestText {
+            numbers,
+            public_url,
+        }
+        .render()?,
+        body_html: StaffDigestHtml {
+            numbers,
+            public_url,
+        }
+        .render()?,
+    })
+}

@@ -10,9 +10,11 @@ use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
+use super::messages;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::store::{outbox, sessions::DbSessionStore};
+use crate::domain::staff::{Scope, StaffRole};
+use crate::store::{inbox, outbox, sessions::DbSessionStore, staff};
 
 const BATCH: u64 = 20;
 /// Longer than any single send with its timeout, so a lease outlives the work it covers.
@@ -32,7 +34,11 @@ pub struct Worker {
     send_timeout: Duration,
     max_attempts: i32,
     poll: Duration,
+    public_url: String,
 }
+
+/// Staff who chose digests hear about new appeals at most this often.
+pub const DIGEST_INTERVAL_MINUTES: i64 = 60;
 
 /// Delay before attempt `attempt + 1`: 30 s doubling to at most 1 h, plus up to 25 %
 /// jitter so a recovering SMTP server is not hit by every instance at once.
@@ -49,6 +55,7 @@ impl Worker {
         db: DatabaseConnection,
         transport: Arc<Transport>,
         s: &MailSettings,
+        public_url: &str,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             db,
@@ -60,6 +67,7 @@ impl Worker {
             send_timeout: Duration::from_secs(s.send_timeout_secs),
             max_attempts: s.max_attempts,
             poll: Duration::from_millis(s.poll_interval_ms),
+            public_url: public_url.to_string(),
         })
     }
 
@@ -116,6 +124,38 @@ impl Worker {
         }
     }
 
+    /// Queues a digest for every subscriber whose interval has passed and who has new
+    /// appeals in scope; the digest and its timestamp commit together.
+    pub async fn queue_digests(&self, now: chrono::DateTime<Utc>) -> anyhow::Result<usize> {
+        use sea_orm::TransactionTrait;
+        let mut queued = 0;
+        for s in staff::digest_subscribers(&self.db).await? {
+            let due = s
+                .digest_sent_at
+                .is_none_or(|t| now - t >= chrono::Duration::minutes(DIGEST_INTERVAL_MINUTES));
+            let scope = StaffRole::parse(&s.role)
+                .and_then(|r| Scope::of(r, s.organization_id, s.municipality_id, s.region_id));
+            let Some(scope) = scope.filter(|_| due) else {
+                continue;
+            };
+            let since = s.digest_sent_at.unwrap_or(now - chrono::Duration::days(1));
+            let numbers: Vec<String> = inbox::registered_since(&self.db, scope, since)
+                .await?
+                .into_iter()
+                .map(|a| a.number)
+                .collect();
+            let txn = self.db.begin().await?;
+            if !numbers.is_empty() {
+                let msg = messages::staff_digest(&s.email, &numbers, &self.public_url)?;
+                outbox::enqueue(&txn, msg, now).await?;
+                queued += 1;
+            }
+            staff::mark_digest_sent(&txn, s.id, now).await?;
+            txn.commit().await?;
+        }
+        Ok(queued)
+    }
+
     /// Runs until `shutdown` flips, also sweeping expired sessions and form tokens.
     pub async fn run(self, sessions: DbSessionStore, mut shutdown: watch::Receiver<bool>) {
         let mut sweeps = 0u32;
@@ -128,6 +168,9 @@ impl Worker {
                 let now = Utc::now();
                 if let Err(e) = sessions.delete_expired(now).await {
                     tracing::warn!(error = %e, "session sweep failed");
+                }
+                if let Err(e) = self.queue_digests(now).await {
+                    tracing::error!(error = %e, "staff digests failed");
                 }
                 let day_ago = now - chrono::Duration::days(1);
                 if let Err(e) =

@@ -1,7 +1,9 @@
 //! Staff records: who handles a school's appeals.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::entities::staff;
@@ -90,4 +92,44 @@ pub async fn operators_for(
         .filter(staff::Column::RegionId.eq(region_id))
         .all(db)
         .await
+}
+
+/// Staff who asked for an hourly digest instead of one e-mail per appeal.
+pub async fn digest_subscribers(db: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::NotifyDigest.eq(true))
+        .order_by_asc(staff::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn set_notify_digest(
+    db: &impl ConnectionTrait,
+    id: i32,
+    digest: bool,
+) -> Result<(), DbErr> {
+    staff::ActiveModel {
+        id: Set(id),
+        notify_digest: Set(digest),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn mark_digest_sent(
+    db: &impl ConnectionTrait,
+    id: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    staff::ActiveModel {
+        id: Set(id),
+        digest_sent_at: Set(Some(at)),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
 }

@@ -174,7 +174,7 @@ struct InboxPage {
     q: String,
     lines: Vec<InboxLine>,
     next_url: Option<String>,
-    notice: Option<String>,
+    notify_digest: bool,
 }
 
 fn local_day_start(state: &AppState, s: Option<&str>) -> AppResult<Option<chrono::DateTime<Utc>>> {
@@ -377,7 +377,7 @@ async fn inbox_get(
         q,
         lines,
         next_url,
-        notice: None,
+        notify_digest: user.staff.notify_digest,
     })?)
 }
 
@@ -1200,6 +1200,22 @@ async fn binding_code_post(
     })?)
 }
 
+#[derive(Deserialize)]
+struct SettingsForm {
+    notify_digest: Option<String>,
+}
+
+/// Notification preference: an e-mail per new appeal, or an hourly digest.
+async fn settings_post(
+    State(state): State<AppState>,
+    user: StaffUser,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> AppResult<Redirect> {
+    let digest = form.notify_digest.as_deref() == Some("1");
+    staff::set_notify_digest(&state.db, user.staff.id, digest).await?;
+    Ok(Redirect::to("/staff/inbox"))
+}
+
 async fn staff_root() -> Redirect {
     Redirect::to("/staff/inbox")
 }
@@ -1209,6 +1225,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff_root))
         .route("/staff/choose", get(choose_get).post(choose_post))
         .route("/staff/inbox", get(inbox_get))
+        .route("/staff/settings", post(settings_post))
         .route("/staff/appeals/{number}", get(appeal_get))
         .route("/staff/appeals/{number}/status", post(status_post))
         .route("/staff/appeals/{number}/assign", post(assign_post))

@@ -365,6 +365,11 @@ impl TestApp {
         self.app_worker.drain_once().await.expect("outbox drains")
     }
 
+    /// The worker's hourly digest pass, run now.
+    pub async fn queue_digests(&self, now: chrono::DateTime<chrono::Utc>) -> usize {
+        self.app_worker.queue_digests(now).await.expect("digests")
+    }
+
     pub async fn mailbox(&self) -> Vec<MailboxEntry> {
         read_mailbox(&self.mailbox).await.expect("mailbox")
     }
