@@ -35,6 +35,7 @@ struct RefusalPage {
     layout: Layout,
     message: &'static str,
     unconfirmed: bool,
+    no_kids: bool,
 }
 
 /// Eligibility is checked on every step, server-side: a refusal is a 403 page.
@@ -46,6 +47,7 @@ async fn refuse_unless_eligible(state: &AppState, user: &SignedIn) -> AppResult<
         layout: Layout::new(&user.session).await?,
         message: refusal.message(),
         unconfirmed: refusal == Refusal::Unconfirmed,
+        no_kids: refusal == Refusal::NoChildren,
     };
     Ok(Some((StatusCode::FORBIDDEN, html(page)?).into_response()))
 }
