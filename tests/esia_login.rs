@@ -231,3 +231,15 @@ story!(unknown_role_is_a_clear_error, |app: TestApp| async move {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("Выберите, кто входит"));
 });
+
+story!(
+    logout_after_the_session_expired_still_works,
+    |app: TestApp| async move {
+        let client = browser();
+        let resp = app
+            .post_form(&client, "/logout", &[("csrf_token", "stale")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&resp), "/");
+    }
+);

@@ -160,7 +160,10 @@ story!(health_readiness_and_metrics, |app: TestApp| async move {
     let (_, metrics) = app.get_html(&browser(), "/metrics").await;
     assert!(metrics.contains("appeals_submitted_total 1"), "{metrics}");
     assert!(metrics.contains("esia_logins_succeeded_total 1"));
-    assert!(metrics.contains("outbox_pending 1"));
+    assert!(
+        metrics.contains("outbox_pending 2"),
+        "the confirmation and the staff notice"
+    );
 });
 
 story!(dev_mailbox_shows_sent_mail, |app: TestApp| async move {
@@ -171,7 +174,7 @@ story!(dev_mailbox_shows_sent_mail, |app: TestApp| async move {
     let (status, list) = app.get_html(&browser(), "/dev/mailbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains(&number));
-    let id = app.mailbox().await[0].id;
+    let id = app.mail_to("m.ivanova@example.com").await[0].id;
     let (_, message) = app
         .get_html(&browser(), &format!("/dev/mailbox/{id}"))
         .await;

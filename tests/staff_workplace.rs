@@ -452,3 +452,128 @@ story!(
         );
     }
 );
+
+story!(
+    applicant_answers_a_question_on_the_appeal_page,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff = app.staff("staff-school-1").await;
+        let resp = app
+            .staff_action(
+                &staff,
+                &number,
+                "status",
+                &[
+                    ("status", "needs_info"),
+                    ("resolution", "Укажите класс сына на 1 сентября"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        app.drain_mail().await;
+        let question = app
+            .mail_to("m.ivanova@example.com")
+            .await
+            .into_iter()
+            .next()
+            .unwrap();
+        assert!(
+            question
+                .text
+                .contains("Ответить можно на странице обращения")
+        );
+
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let (_, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(
+            page.contains("Укажите класс сына на 1 сентября"),
+            "the question is on top"
+        );
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let empty = app
+            .post_form(
+                &mum,
+                &format!("/appeals/{number}/reply"),
+                &[("csrf_token", &csrf), ("text", " ")],
+            )
+            .await;
+        assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+        let resp = app
+            .post_form(
+                &mum,
+                &format!("/appeals/{number}/reply"),
+                &[("csrf_token", &csrf), ("text", "Был 6а, теперь 7а")],
+            )
+            .await;
+        assert_eq!(location(&resp), format!("/appeals/{number}"));
+        let (_, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(page.contains("На рассмотрении") && page.contains("Был 6а, теперь 7а"));
+        let again = app
+            .post_form(
+                &mum,
+                &format!("/appeals/{number}/reply"),
+                &[("csrf_token", &csrf), ("text", "ещё")],
+            )
+            .await;
+        assert_eq!(
+            again.status(),
+            StatusCode::BAD_REQUEST,
+            "no reply without a question"
+        );
+
+        app.drain_mail().await;
+        let notice = app.mail_to("orlova@school1.example.com").await;
+        assert!(
+            notice
+                .iter()
+                .any(|m| m.subject == format!("Ответ заявителя по обращению № {number}"))
+        );
+        let (_, staff_page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(staff_page.contains("Ответ заявителя: Был 6а, теперь 7а"));
+        let mum_mail = app.mail_to("m.ivanova@example.com").await;
+        assert_eq!(
+            mum_mail.len(),
+            2,
+            "no e-mail to the applicant about their own answer"
+        );
+    }
+);
+
+story!(
+    a_record_another_account_signs_in_with_is_not_taken,
+    |app: TestApp| async move {
+        // Петров is linked to parent-linked's account; another parent's appeal must not take it.
+        let dad = browser();
+        assert_eq!(app.login_as(&dad, "parent", "parent-linked").await, "/home");
+        let number = file_as(&app, "parent-typo", "38421002").await;
+        let petrov = appeals::store::roster::match_candidates(
+            &app.db,
+            "петров алексей николаевич",
+            chrono::NaiveDate::from_ymd_opt(1982, 7, 2).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+            .id
+            .to_string();
+        let staff = app.staff("staff-school-1").await;
+        let resp = app
+            .staff_action(
+                &staff,
+                &number,
+                "link",
+                &[("mode", "fix"), ("roster_person_id", &petrov)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("уже связана с другой учётной записью")
+        );
+        assert_eq!(app.count("esia_links").await, 1);
+    }
+);

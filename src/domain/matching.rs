@@ -1,6 +1,7 @@
-//! Automatic linking of an ESIA identity to a roster person (seed 002): ФИО, date of
-//! birth and СНИЛС or passport must agree, the account must be confirmed, and exactly one
-//! roster person may match — two matches mean the roster is ambiguous and a human decides.
+//! Automatic linking of an ESIA identity to roster persons (seed 002): ФИО, date of birth
+//! and СНИЛС or passport must agree and the account must be confirmed. A parent may be on
+//! the rosters of several organizations, so each organization is decided on its own:
+//! exactly one match there links, two mean its roster is ambiguous and a human decides.
 
 use chrono::NaiveDate;
 
@@ -12,31 +13,26 @@ use super::snils::Snils;
 #[derive(Debug, Clone)]
 pub struct RosterCandidate {
     pub id: i32,
+    pub organization_id: i32,
     pub name_norm: String,
     pub birth_date: NaiveDate,
     pub snils: Option<String>,
     pub passport: Option<String>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum MatchOutcome {
-    Unique(i32),
-    None,
-    Ambiguous,
-}
-
+/// The roster persons to link: one per organization where exactly one person matches.
 pub fn match_applicant(
     applicant: &Applicant,
     passport: Option<&str>,
     candidates: &[RosterCandidate],
-) -> MatchOutcome {
+) -> Vec<i32> {
     if !applicant.confirmed {
-        return MatchOutcome::None;
+        return Vec::new();
     }
     let name = applicant.name.norm();
     let snils = applicant.snils.as_ref().map(Snils::digits);
     let passport = passport.map(passport_norm);
-    let hits: Vec<i32> = candidates
+    let hits: Vec<&RosterCandidate> = candidates
         .iter()
         .filter(|c| c.name_norm == name && c.birth_date == applicant.birth_date)
         .filter(|c| {
@@ -50,13 +46,16 @@ pub fn match_applicant(
             };
             by_snils || by_passport
         })
-        .map(|c| c.id)
         .collect();
-    match hits.as_slice() {
-        [one] => MatchOutcome::Unique(*one),
-        [] => MatchOutcome::None,
-        _ => MatchOutcome::Ambiguous,
+    let mut per_org: std::collections::BTreeMap<i32, Vec<i32>> = Default::default();
+    for c in hits {
+        per_org.entry(c.organization_id).or_default().push(c.id);
     }
+    per_org
+        .into_values()
+        .filter(|ids| ids.len() == 1)
+        .map(|ids| ids[0])
+        .collect()
 }
 
 fn passport_norm(s: &str) -> String {
@@ -91,6 +90,7 @@ mod tests {
     fn candidate(id: i32, name: &str, snils: Option<&str>) -> RosterCandidate {
         RosterCandidate {
             id,
+            organization_id: 1,
             name_norm: normalize(name),
             birth_date: born(),
             snils: snils.map(str::to_string),
@@ -101,10 +101,7 @@ mod tests {
     #[test]
     fn name_birth_date_and_snils_link() {
         let c = [candidate(7, "ИВАНОВА Мария Петровна", Some("13458726076"))];
-        assert_eq!(
-            match_applicant(&applicant(true), None, &c),
-            MatchOutcome::Unique(7)
-        );
+        assert_eq!(match_applicant(&applicant(true), None, &c), vec![7]);
     }
 
     #[test]
@@ -112,7 +109,7 @@ mod tests {
         let c = [candidate(7, "Иванова Мария Петровна", Some("13458726076"))];
         assert_eq!(
             match_applicant(&applicant(false), None, &c),
-            MatchOutcome::None
+            Vec::<i32>::new()
         );
     }
 
@@ -121,7 +118,7 @@ mod tests {
         let c = [candidate(7, "Иванова Мария Петровна", None)];
         assert_eq!(
             match_applicant(&applicant(true), None, &c),
-            MatchOutcome::None
+            Vec::<i32>::new()
         );
     }
 
@@ -131,7 +128,7 @@ mod tests {
         c.passport = Some("30 05 123456".into());
         assert_eq!(
             match_applicant(&applicant(true), Some("3005 123456"), &[c]),
-            MatchOutcome::Unique(7)
+            vec![7]
         );
     }
 
@@ -143,8 +140,20 @@ mod tests {
         ];
         assert_eq!(
             match_applicant(&applicant(true), None, &c),
-            MatchOutcome::Ambiguous
+            Vec::<i32>::new()
         );
+    }
+
+    #[test]
+    fn each_organization_decides_on_its_own() {
+        let mut other_school = candidate(9, "Иванова Мария Петровна", Some("13458726076"));
+        other_school.organization_id = 2;
+        let c = [
+            candidate(7, "Иванова Мария Петровна", Some("13458726076")),
+            candidate(8, "Иванова Мария Петровна", Some("13458726076")),
+            other_school,
+        ];
+        assert_eq!(match_applicant(&applicant(true), None, &c), vec![9]);
     }
 
     #[test]
@@ -152,7 +161,7 @@ mod tests {
         let c = [candidate(7, "Иванова Мариа Петровна", Some("13458726076"))];
         assert_eq!(
             match_applicant(&applicant(true), None, &c),
-            MatchOutcome::None
+            Vec::<i32>::new()
         );
     }
 }

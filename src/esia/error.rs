@@ -43,11 +43,13 @@ impl EsiaError {
 
 impl From<reqwest::Error> for EsiaError {
     fn from(e: reqwest::Error) -> Self {
-        if e.is_decode() {
-            Self::BadResponse(e.to_string())
+        // The URL carries the person's oid: keep only the kind of failure.
+        let decode = e.is_decode();
+        let text = e.without_url().to_string();
+        if decode {
+            Self::BadResponse(text)
         } else {
-            // The URL may carry the person's oid: keep only the kind of failure.
-            Self::Unreachable(e.without_url().to_string())
+            Self::Unreachable(text)
         }
     }
 }

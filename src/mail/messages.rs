@@ -75,6 +75,7 @@ struct StatusText<'a> {
     headline: String,
     text_label: &'static str,
     text: Option<&'a str>,
+    answerable: bool,
 }
 
 #[derive(Template)]
@@ -84,6 +85,7 @@ struct StatusHtml<'a> {
     headline: String,
     text_label: &'static str,
     text: Option<&'a str>,
+    answerable: bool,
 }
 
 /// The e-mail for a status the applicant should know about; `text` is the resolution,
@@ -117,6 +119,8 @@ pub fn status_changed(
         ),
         Status::New => ("Ваше обращение зарегистрировано.".to_string(), ""),
     };
+    // A question is answered on the appeal page, never by replying to the e-mail.
+    let answerable = status == Status::NeedsInfo;
     Ok(NewMessage {
         kind: status.as_str(),
         appeal_id: Some(f.appeal_id),
@@ -131,6 +135,7 @@ pub fn status_changed(
             headline: headline.clone(),
             text_label,
             text,
+            answerable,
         }
         .render()?,
         body_html: StatusHtml {
@@ -138,14 +143,16 @@ pub fn status_changed(
             headline,
             text_label,
             text,
+            answerable,
         }
         .render()?,
     })
 }
 
 #[derive(Template)]
-#[template(path = "mail/staff_new.txt")]
-struct StaffNewText<'a> {
+#[template(path = "mail/staff_notice.txt")]
+struct StaffNoticeText<'a> {
+    headline: &'a str,
     number: &'a str,
     organization: &'a str,
     class_name: &'a str,
@@ -153,17 +160,28 @@ struct StaffNewText<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "mail/staff_new.html")]
-struct StaffNewHtml<'a> {
+#[template(path = "mail/staff_notice.html")]
+struct StaffNoticeHtml<'a> {
+    headline: &'a str,
     number: &'a str,
     organization: &'a str,
     class_name: &'a str,
     url: &'a str,
 }
 
-/// Tells staff a new appeal is in their inbox. No personal data: the link leads to the
-/// inbox, where access is checked and logged.
-pub fn staff_new(
+/// Why staff are written to about one appeal.
+#[derive(Debug, Clone, Copy)]
+pub enum StaffNotice {
+    /// A new (or forwarded) appeal is in their inbox.
+    New,
+    /// The applicant answered the question staff asked.
+    Answered,
+}
+
+/// Tells staff about an appeal. No personal data: the link leads to the appeal page,
+/// where access is checked and logged.
+pub fn staff_notice(
+    notice: StaffNotice,
     recipient: &str,
     a: &appeal::Model,
     organization: &str,
@@ -172,19 +190,33 @@ pub fn staff_new(
 ) -> Result<NewMessage, askama::Error> {
     let url = format!("{public_url}/staff/appeals/{}", a.number);
     let (number, url) = (a.number.as_str(), url.as_str());
+    let (kind, subject, headline) = match notice {
+        StaffNotice::New => (
+            "staff_new",
+            format!("Новое обращение № {number}"),
+            "Поступило обращение о проблеме доступа.",
+        ),
+        StaffNotice::Answered => (
+            "staff_answered",
+            format!("Ответ заявителя по обращению № {number}"),
+            "Заявитель ответил на вопрос сотрудника.",
+        ),
+    };
     Ok(NewMessage {
-        kind: "staff_new",
+        kind,
         appeal_id: Some(a.id),
         recipient: recipient.to_string(),
-        subject: format!("Новое обращение № {number}"),
-        body_text: StaffNewText {
+        subject,
+        body_text: StaffNoticeText {
+            headline,
             number,
             organization,
             class_name,
             url,
         }
         .render()?,
-        body_html: StaffNewHtml {
+        body_html: StaffNoticeHtml {
+            headline,
             number,
             organization,
             class_name,

@@ -17,8 +17,6 @@ use crate::domain::staff::{Scope, StaffRole};
 use crate::store::{inbox, outbox, sessions::DbSessionStore, staff};
 
 const BATCH: u64 = 20;
-/// Longer than any single send with its timeout, so a lease outlives the work it covers.
-const LEASE_SECS: i64 = 120;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DrainStats {
@@ -76,13 +74,11 @@ impl Worker {
         let mut stats = DrainStats::default();
         loop {
             let now = Utc::now();
-            let batch = outbox::claim_due(
-                &self.db,
-                now,
-                now + chrono::Duration::seconds(LEASE_SECS),
-                BATCH,
-            )
-            .await?;
+            // The lease covers every send of the batch timing out, so no other instance
+            // can claim a row this one is still working through.
+            let lease =
+                chrono::Duration::seconds(BATCH as i64 * self.send_timeout.as_secs() as i64 + 60);
+            let batch = outbox::claim_due(&self.db, now, now + lease, BATCH).await?;
             if batch.is_empty() {
                 return Ok(stats);
             }
@@ -139,18 +135,22 @@ impl Worker {
                 continue;
             };
             let since = s.digest_sent_at.unwrap_or(now - chrono::Duration::days(1));
-            let numbers: Vec<String> = inbox::registered_since(&self.db, scope, since)
+            let txn = self.db.begin().await?;
+            // Claim this digest: of several instances only one moves the timestamp.
+            if !staff::claim_digest(&txn, s.id, s.digest_sent_at, now).await? {
+                txn.rollback().await?;
+                continue;
+            }
+            let numbers: Vec<String> = inbox::registered_since(&txn, scope, since)
                 .await?
                 .into_iter()
                 .map(|a| a.number)
                 .collect();
-            let txn = self.db.begin().await?;
             if !numbers.is_empty() {
                 let msg = messages::staff_digest(&s.email, &numbers, &self.public_url)?;
                 outbox::enqueue(&txn, msg, now).await?;
                 queued += 1;
             }
-            staff::mark_digest_sent(&txn, s.id, now).await?;
             txn.commit().await?;
         }
         Ok(queued)

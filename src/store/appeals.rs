@@ -23,6 +23,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 
 pub const ACTOR_APPLICANT: &str = "applicant";
 pub const ACTOR_SYSTEM: &str = "system";
+pub const ACTOR_STAFF: &str = "staff";
 
 pub struct NewAppeal {
     pub applicant_oid: String,
@@ -352,6 +353,8 @@ pub async fn open_of_applicant_at(
 pub struct Event {
     pub kind: &'static str,
     pub to: Option<Status>,
+    /// `ACTOR_APPLICANT`, `ACTOR_STAFF` or `ACTOR_SYSTEM`.
+    pub actor: &'static str,
     pub actor_staff_id: Option<i32>,
     pub message: Option<String>,
 }
@@ -466,12 +469,7 @@ pub async fn apply(
         kind: Set(event.kind.to_string()),
         from_status: Set(event.to.map(|_| a.status.clone())),
         to_status: Set(event.to.map(|s| s.as_str().to_string())),
-        actor: Set(if event.actor_staff_id.is_some() {
-            "staff"
-        } else {
-            ACTOR_SYSTEM
-        }
-        .to_string()),
+        actor: Set(event.actor.to_string()),
         actor_staff_id: Set(event.actor_staff_id),
         message: Set(event.message),
         created_at: Set(now),
@@ -499,7 +497,7 @@ pub async fn add_note(
         kind: Set("note".to_string()),
         from_status: Set(None),
         to_status: Set(None),
-        actor: Set("staff".to_string()),
+        actor: Set(ACTOR_STAFF.to_string()),
         actor_staff_id: Set(Some(staff_id)),
         message: Set(Some(text)),
         created_at: Set(now),

@@ -2,6 +2,7 @@
 //! ESIA identities and roster persons.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -63,6 +64,7 @@ pub async fn match_candidates(
         .into_iter()
         .map(|p| RosterCandidate {
             id: p.id,
+            organization_id: p.organization_id,
             name_norm: p.name_norm,
             birth_date: p.birth_date,
             snils: p.snils,
@@ -71,32 +73,48 @@ pub async fn match_candidates(
         .collect())
 }
 
-/// Links an ESIA identity to a roster person; linking twice is not an error.
+/// Links an ESIA identity to a roster person; linking twice (or two logins racing) is not
+/// an error. Returns whether this call made the link.
 pub async fn link(
     db: &impl ConnectionTrait,
     oid: &str,
     roster_person_id: i32,
     method: &str,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let exists = esia_link::Entity::find()
-        .filter(esia_link::Column::EsiaOid.eq(oid))
-        .filter(esia_link::Column::RosterPersonId.eq(roster_person_id))
-        .one(db)
-        .await?
-        .is_some();
-    if !exists {
-        esia_link::ActiveModel {
-            esia_oid: Set(oid.to_string()),
-            roster_person_id: Set(roster_person_id),
-            method: Set(method.to_string()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
+) -> Result<bool, DbErr> {
+    let row = esia_link::ActiveModel {
+        esia_oid: Set(oid.to_string()),
+        roster_person_id: Set(roster_person_id),
+        method: Set(method.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = esia_link::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                esia_link::Column::EsiaOid,
+                esia_link::Column::RosterPersonId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
         .await?;
-    }
-    Ok(())
+    Ok(inserted == 1)
+}
+
+/// ESIA identities already linked to a roster person.
+pub async fn linked_oids(
+    db: &impl ConnectionTrait,
+    roster_person_id: i32,
+) -> Result<Vec<String>, DbErr> {
+    Ok(esia_link::Entity::find()
+        .filter(esia_link::Column::RosterPersonId.eq(roster_person_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.esia_oid)
+        .collect())
 }
 
 pub async fn person(

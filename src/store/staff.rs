@@ -119,17 +119,23 @@ pub async fn set_notify_digest(
     .map(|_| ())
 }
 
-pub async fn mark_digest_sent(
+/// Moves a subscriber's digest timestamp from `previous` to `now`; false when another
+/// instance already did (the digest is theirs to send).
+pub async fn claim_digest(
     db: &impl ConnectionTrait,
     id: i32,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    staff::ActiveModel {
-        id: Set(id),
-        digest_sent_at: Set(Some(at)),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    previous: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = staff::Entity::update_many()
+        .col_expr(
+            staff::Column::DigestSentAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(staff::Column::Id.eq(id));
+    update = match previous {
+        Some(t) => update.filter(staff::Column::DigestSentAt.eq(t)),
+        None => update.filter(staff::Column::DigestSentAt.is_null()),
+    };
+    Ok(update.exec(db).await?.rows_affected == 1)
 }

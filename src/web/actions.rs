@@ -18,9 +18,13 @@ pub struct Action {
     /// Resolution, reason or question: shown to the applicant and e-mailed.
     pub text: Option<String>,
     pub actor_staff_id: Option<i32>,
+    /// The applicant acts (answering a question); they are not e-mailed about their own step.
+    pub by_applicant: bool,
     pub change: Change,
     pub roster: RosterChange,
     pub forwarded_to: Option<String>,
+    /// Further e-mails (e.g. to the staff an appeal is forwarded to), same transaction.
+    pub extra_mail: Vec<crate::store::outbox::NewMessage>,
 }
 
 impl Action {
@@ -30,12 +34,14 @@ impl Action {
             status: Some(status),
             text,
             actor_staff_id,
+            by_applicant: false,
             change: Change {
                 status: Some(status),
                 ..Default::default()
             },
             roster: RosterChange::None,
             forwarded_to: None,
+            extra_mail: Vec::new(),
         }
     }
 }
@@ -50,8 +56,8 @@ pub async fn perform(state: &AppState, a: &appeal::Model, action: Action) -> App
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
-    let mut mail = Vec::new();
-    if let Some(status) = action.status
+    let mut mail = action.extra_mail;
+    if let Some(status) = action.status.filter(|_| !action.by_applicant)
         && let Some(facts) =
             AppealFacts::new(a, &snapshot, &organization, &class, &state.public_url)
     {
@@ -62,9 +68,15 @@ pub async fn perform(state: &AppState, a: &appeal::Model, action: Action) -> App
             action.forwarded_to.as_deref(),
         )?);
     }
+    let actor = match (action.by_applicant, action.actor_staff_id) {
+        (true, _) => appeal_store::ACTOR_APPLICANT,
+        (false, Some(_)) => appeal_store::ACTOR_STAFF,
+        (false, None) => appeal_store::ACTOR_SYSTEM,
+    };
     let event = Event {
         kind: action.kind,
         to: action.status,
+        actor,
         actor_staff_id: action.actor_staff_id,
         message: action.text,
     };
@@ -80,16 +92,19 @@ pub async fn perform(state: &AppState, a: &appeal::Model, action: Action) -> App
     .await?)
 }
 
-/// When a login links the applicant to a school's roster, the appeals they filed about that
-/// school have done their job: resolve them and say so.
+/// Said when a login links the applicant by itself.
+pub const AUTO_LINKED_TEXT: &str = "Учётная запись Госуслуг связана с вашими данными в системе при входе. Обращение закрыто автоматически.";
+
+/// Once the applicant is linked to a school's roster, the appeals they filed about that
+/// school have done their job: resolve them with `text` and say so.
 pub async fn resolve_after_link(
     state: &AppState,
     oid: &str,
     organization_id: i32,
+    text: &str,
 ) -> AppResult<usize> {
     let mut resolved = 0;
     for a in appeal_store::open_of_applicant_at(&state.db, oid, organization_id).await? {
-        let text = "Учётная запись Госуслуг связана с вашими данными в системе при входе. Обращение закрыто автоматически.";
         let action = Action::status(Status::Resolved, Some(text.to_string()), None);
         if perform(state, &a, action).await? == Applied::Done {
             resolved += 1;

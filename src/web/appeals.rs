@@ -13,6 +13,7 @@ use chrono::{Datelike, Utc};
 use serde::Deserialize;
 
 use super::AppState;
+use super::actions::{self, Action};
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
@@ -24,8 +25,9 @@ use crate::domain::eligibility::{self, Refusal};
 use crate::domain::number::AppealNumber;
 use crate::domain::routing;
 use crate::domain::status::Status;
-use crate::mail::messages::{self, AppealFacts};
+use crate::mail::messages::{self, AppealFacts, StaffNotice};
 use crate::store::appeals::{self as appeal_store, NewAppeal, Submitted};
+use crate::store::appeals::{Change, RosterChange};
 use crate::store::directory::{self, OrganizationFilter};
 use crate::store::staff;
 
@@ -416,7 +418,8 @@ async fn submit_post(
             out.push(messages::registered(&facts));
         }
         for to in &staff_recipients {
-            out.push(messages::staff_new(
+            out.push(messages::staff_notice(
+                messages::StaffNotice::New,
                 to,
                 appeal,
                 org,
@@ -457,7 +460,7 @@ async fn submit_post(
 
 /// Who is told about a new appeal right away: the staff it was routed to, except those
 /// who asked for a digest instead (September floods).
-async fn staff_to_notify(
+pub(super) async fn staff_to_notify(
     state: &AppState,
     org: &crate::store::entities::organization::Model,
     route: routing::Route,
@@ -497,7 +500,15 @@ struct AppealPage {
     comment: Option<String>,
     email: Option<String>,
     history: Vec<HistoryRow>,
+    is_new: bool,
+    /// The latest answer for the current status: resolution, reason or question.
+    answer: Option<String>,
+    needs_reply: bool,
+    reply_max: usize,
 }
+
+/// History kinds the applicant sees; notes and assignments are internal.
+const PUBLIC_EVENTS: [&str; 4] = ["registered", "routed", "status", "reply"];
 
 pub(super) fn event_text(kind: &str, to: Option<&str>, message: Option<String>) -> String {
     let base = match kind {
@@ -506,6 +517,7 @@ pub(super) fn event_text(kind: &str, to: Option<&str>, message: Option<String>) 
             "Статус изменён: {}.",
             to.and_then(Status::parse).map(Status::label).unwrap_or("—")
         ),
+        "reply" => "Ответ заявителя:".to_string(),
         _ => String::new(),
     };
     match message {
@@ -529,11 +541,17 @@ async fn show_get(
     let snapshot: Snapshot = serde_json::from_str(&appeal.snapshot).map_err(anyhow::Error::from)?;
     let organization = directory::organization(&state.db, appeal.organization_id).await?;
     let class = directory::class(&state.db, appeal.class_id).await?;
-    let history = appeal_store::events(&state.db, appeal.id)
-        .await?
+    let events = appeal_store::events(&state.db, appeal.id).await?;
+    let status = Status::parse(&appeal.status)
+        .ok_or_else(|| anyhow::anyhow!("unknown status in database"))?;
+    let answer = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "status" && e.to_status.as_deref() == Some(status.as_str()))
+        .and_then(|e| e.message.clone());
+    let history = events
         .into_iter()
-        // Only what the applicant should see: internal notes stay with staff.
-        .filter(|e| e.kind != "note")
+        .filter(|e| PUBLIC_EVENTS.contains(&e.kind.as_str()))
         .map(|e| HistoryRow {
             at: ru_datetime(e.created_at, state.offset),
             text: event_text(&e.kind, e.to_status.as_deref(), e.message),
@@ -542,9 +560,7 @@ async fn show_get(
     Ok(html(AppealPage {
         layout: Layout::new(&user.session).await?,
         number: appeal.number,
-        status: Status::parse(&appeal.status)
-            .map(Status::label)
-            .unwrap_or("—"),
+        status: status.label(),
         organization: organization.map(|o| o.name).unwrap_or_default(),
         class_name: class.map(|c| c.name).unwrap_or_default(),
         subject: snapshot.subject_name().full(),
@@ -553,7 +569,94 @@ async fn show_get(
         comment: appeal.comment,
         email: snapshot.identity.email,
         history,
+        is_new: status == Status::New,
+        answer,
+        needs_reply: status == Status::NeedsInfo,
+        reply_max: appeal::COMMENT_MAX_CHARS,
     })?)
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    text: Option<String>,
+}
+
+/// The applicant answers the question staff asked (status «Требуются сведения»); the
+/// appeal goes back to work and its staff are told.
+async fn reply_post(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(number): Path<String>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> AppResult<Response> {
+    let number = AppealNumber::parse(&number)
+        .ok_or(AppError::NotFound)?
+        .to_string();
+    let a = appeal_store::for_applicant(&state.db, &number, &user.applicant.oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if a.status != Status::NeedsInfo.as_str() {
+        return Err(AppError::BadRequest(
+            "Сейчас по этому обращению ответ не требуется.".into(),
+        ));
+    }
+    let text = match Comment::parse(form.text.as_deref().unwrap_or_default()) {
+        Ok(c) => c
+            .into_inner()
+            .ok_or_else(|| AppError::BadRequest("Напишите ответ на вопрос сотрудника.".into()))?,
+        Err(e) => return Err(AppError::BadRequest(e.to_string())),
+    };
+    let org = directory::organization(&state.db, a.organization_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let class = directory::class(&state.db, a.class_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let recipients = match a.assigned_staff_id {
+        Some(id) => staff::by_id(&state.db, id)
+            .await?
+            .filter(|s| s.active)
+            .map(|s| vec![s.email])
+            .unwrap_or_default(),
+        None => {
+            let facts = staff::routing_facts(&state.db, org.id, org.municipality_id).await?;
+            staff_to_notify(
+                &state,
+                &org,
+                routing::route(facts.responsible, facts.municipal),
+            )
+            .await?
+        }
+    };
+    let mut extra_mail = Vec::new();
+    for to in recipients {
+        extra_mail.push(messages::staff_notice(
+            StaffNotice::Answered,
+            &to,
+            &a,
+            &org.name,
+            &class,
+            &state.public_url,
+        )?);
+    }
+    let action = Action {
+        kind: "reply",
+        status: Some(Status::InProgress),
+        text: Some(text),
+        actor_staff_id: None,
+        by_applicant: true,
+        change: Change {
+            status: Some(Status::InProgress),
+            ..Default::default()
+        },
+        roster: RosterChange::None,
+        forwarded_to: None,
+        extra_mail,
+    };
+    // A conflict means staff changed the appeal meanwhile; the page shows what they did.
+    actions::perform(&state, &a, action).await?;
+    Ok(Redirect::to(&format!("/appeals/{number}")).into_response())
 }
 
 pub struct AppealRow {
@@ -594,5 +697,6 @@ pub fn router() -> Router<AppState> {
         .route("/appeals/form", get(form_get))
         .route("/appeals", post(submit_post))
         .route("/appeals/{number}", get(show_get))
+        .route("/appeals/{number}/reply", post(reply_post))
         .route("/my/appeals", get(mine_get))
 }

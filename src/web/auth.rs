@@ -13,11 +13,13 @@ use tower_sessions::Session;
 
 use super::AppState;
 use super::actions;
-use super::csrf::CsrfForm;
+use super::csrf;
 use super::error::{AppError, AppResult};
-use super::session::{LOGIN_WINDOW_SECS, PendingLogin, SessionUser, StaffSession};
+use super::session::{
+    LOGIN_WINDOW_SECS, PendingLogin, SessionUser, StaffSession, anybody_signed_in,
+};
 use crate::domain::applicant::{Applicant, LoginRole};
-use crate::domain::matching::{self, MatchOutcome};
+use crate::domain::matching;
 use crate::esia::{EsiaError, protocol};
 use crate::store::{roster, staff};
 
@@ -102,29 +104,34 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     if pending.role == LoginRole::Staff {
         return staff_sign_in(state, session, &applicant).await;
     }
+    // Matching runs on every login, not only the first: the school may have fixed its
+    // roster since, or the parent may now be on a second school's roster.
+    let candidates =
+        roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date).await?;
+    for person in matching::match_applicant(&applicant, None, &candidates) {
+        if !roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await? {
+            continue;
+        }
+        tracing::info!(
+            roster_person_id = person,
+            "ESIA identity linked automatically"
+        );
+        if let Some(p) = roster::person(&state.db, person).await?
+            && let Err(e) = actions::resolve_after_link(
+                state,
+                &applicant.oid,
+                p.organization_id,
+                actions::AUTO_LINKED_TEXT,
+            )
+            .await
+        {
+            // The link stands; the appeal stays open for staff to close by hand.
+            tracing::error!(error = %e, roster_person_id = person, "open appeals not resolved after link");
+        }
+    }
     let linked = !roster::linked_accounts(&state.db, &applicant.oid)
         .await?
-        .is_empty()
-        || {
-            let candidates =
-                roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date)
-                    .await?;
-            match matching::match_applicant(&applicant, None, &candidates) {
-                MatchOutcome::Unique(person) => {
-                    roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await?;
-                    tracing::info!(
-                        roster_person_id = person,
-                        "ESIA identity linked automatically"
-                    );
-                    if let Some(p) = roster::person(&state.db, person).await? {
-                        actions::resolve_after_link(state, &applicant.oid, p.organization_id)
-                            .await?;
-                    }
-                    true
-                }
-                MatchOutcome::None | MatchOutcome::Ambiguous => false,
-            }
-        };
+        .is_empty();
     SessionUser::sign_in(session, applicant).await?;
     let target = if linked { "/home" } else { "/no-account" };
     Ok(Redirect::to(target).into_response())
@@ -161,14 +168,20 @@ async fn staff_sign_in(
     Ok(Redirect::to(target).into_response())
 }
 
-#[derive(Deserialize)]
-struct LogoutForm {}
-
+/// «Выход» must work for someone whose session already expired (the button was on a page
+/// left open): with nobody signed in there is nothing to forge, so no token is needed.
 async fn logout_post(
     State(state): State<AppState>,
     session: Session,
-    CsrfForm(_): CsrfForm<LogoutForm>,
+    body: axum::body::Bytes,
 ) -> AppResult<Redirect> {
+    if !anybody_signed_in(&session).await? {
+        session.flush().await?;
+        return Ok(Redirect::to("/"));
+    }
+    if !csrf::matches(&session, &body).await? {
+        return Err(AppError::Csrf);
+    }
     session.flush().await?;
     Ok(Redirect::to(
         &state.esia.logout_url(&format!("{}/", state.public_url)),

@@ -29,6 +29,16 @@ struct TokenField {
     csrf_token: Option<String>,
 }
 
+/// Whether the form body carries the session's token (compared in constant time).
+pub async fn matches(session: &Session, body: &[u8]) -> AppResult<bool> {
+    let sent = serde_urlencoded::from_bytes::<TokenField>(body)
+        .ok()
+        .and_then(|f| f.csrf_token)
+        .unwrap_or_default();
+    let expected = session.get::<String>(KEY).await?.unwrap_or_default();
+    Ok(!expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
+}
+
 /// A form whose `csrf_token` matched the session's; otherwise the request is refused
 /// with 403 before any field is looked at.
 pub struct CsrfForm<T>(pub T);
@@ -45,12 +55,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("Не удалось прочитать форму.".into()))?;
-        let sent = serde_urlencoded::from_bytes::<TokenField>(&body)
-            .ok()
-            .and_then(|f| f.csrf_token)
-            .unwrap_or_default();
-        let expected = session.get::<String>(KEY).await?.unwrap_or_default();
-        if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        if !matches(&session, &body).await? {
             return Err(AppError::Csrf);
         }
         serde_urlencoded::from_bytes(&body)

@@ -108,14 +108,14 @@ async fn render_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
-fn security_headers(esia_origin: &str) -> Vec<(HeaderName, HeaderValue)> {
+fn security_headers(esia_origin: &str, https: bool) -> Vec<(HeaderName, HeaderValue)> {
     // No inline script or style anywhere; forms may only post here, and the logout
     // redirect to ESIA counts as a form target in Chromium.
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {esia_origin}"
     );
-    vec![
+    let mut headers = vec![
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'")),
@@ -138,7 +138,14 @@ fn security_headers(esia_origin: &str) -> Vec<(HeaderName, HeaderValue)> {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ),
-    ]
+    ];
+    if https {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
+    headers
 }
 
 async fn add_headers(
@@ -206,7 +213,7 @@ pub fn wrap(
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(render_errors))
         .layer(middleware::from_fn_with_state(
-            security_headers(esia_origin),
+            security_headers(esia_origin, secure),
             add_headers,
         ))
         .layer(trace)

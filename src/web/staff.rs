@@ -27,6 +27,7 @@ use crate::domain::names::{PersonName, normalize};
 use crate::domain::number::AppealNumber;
 use crate::domain::staff::{Scope, StaffRole};
 use crate::domain::status::Status;
+use crate::mail::messages::{self, StaffNotice};
 use crate::store::appeals::{self as appeal_store, Applied, Change, RosterChange, StudentRecord};
 use crate::store::directory::{self, Placement};
 use crate::store::entities::{appeal, staff as staff_entity};
@@ -182,7 +183,9 @@ fn local_day_start(state: &AppState, s: Option<&str>) -> AppResult<Option<chrono
         return Ok(None);
     };
     let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest("Дата должна быть в формате ГГГГ-ММ-ДД.".into()))?;
+        .ok()
+        .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| AppError::BadRequest("Дата должна быть в формате ГГГГ-ММ-ДД.".into()))?;
     let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     Ok(state
         .offset
@@ -272,8 +275,23 @@ async fn inbox_get(
             classes_by_id.insert(c.id, c.name);
         }
     }
-    let colleagues = colleagues_in_scope(&state, &user).await?;
-    let names: HashMap<i32, String> = colleagues.iter().map(|s| (s.id, staff_name(s))).collect();
+    let single_org = match user.scope {
+        Scope::Organization(o) => Some(o),
+        _ => None,
+    };
+    let colleagues = colleagues_for(&state, &user, single_org).await?;
+    let mut names: HashMap<i32, String> =
+        colleagues.iter().map(|s| (s.id, staff_name(s))).collect();
+    for id in page.rows.iter().filter_map(|r| r.appeal.assigned_staff_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(id) {
+            e.insert(
+                staff::by_id(&state.db, id)
+                    .await?
+                    .map(|s| staff_name(&s))
+                    .unwrap_or_default(),
+            );
+        }
+    }
     let mut lines = Vec::with_capacity(page.rows.len());
     for row in page.rows {
         let a = row.appeal;
@@ -382,13 +400,16 @@ async fn inbox_get(
 }
 
 /// Staff who may be assigned appeals of the user's scope.
-async fn colleagues_in_scope(
+/// Staff an appeal of `organization` may be assigned to: its responsible staff, and the
+/// user themself (an operator may take it on).
+async fn colleagues_for(
     state: &AppState,
     user: &StaffUser,
+    organization: Option<i32>,
 ) -> AppResult<Vec<staff_entity::Model>> {
-    let mut out = match user.scope {
-        Scope::Organization(o) => staff::responsible_of(&state.db, o).await?,
-        _ => Vec::new(),
+    let mut out = match organization {
+        Some(o) => staff::responsible_of(&state.db, o).await?,
+        None => Vec::new(),
     };
     if !out.iter().any(|s| s.id == user.staff.id) {
         out.push(user.staff.clone());
@@ -636,7 +657,11 @@ async fn appeal_page(
         }
         None => None,
     };
-    let colleagues = colleagues_in_scope(state, user).await?;
+    let colleagues = colleagues_for(state, user, Some(a.organization_id)).await?;
+    let assignee = match a.assigned_staff_id {
+        Some(id) => staff::by_id(&state.db, id).await?.map(|s| staff_name(&s)),
+        None => None,
+    };
     let assigned = a
         .assigned_staff_id
         .map(|i| i.to_string())
@@ -678,10 +703,7 @@ async fn appeal_page(
                 .unwrap_or_default();
             format!("{} ({}{sn})", c.name.full(), ru_date(c.birth_date))
         }),
-        assignee: a
-            .assigned_staff_id
-            .and_then(|id| colleagues.iter().find(|c| c.id == id).map(staff_name))
-            .unwrap_or_else(|| "не назначен".into()),
+        assignee: assignee.unwrap_or_else(|| "не назначен".into()),
         history,
         duplicates,
         candidates,
@@ -727,6 +749,7 @@ async fn rejected(
     message: &str,
 ) -> AppResult<Response> {
     let (a, place) = appeal_in_scope(state, user, number).await?;
+    appeal_store::log_access(&state.db, a.id, user.staff.id, "view", Utc::now()).await?;
     let page = appeal_page(state, user, &a, &place, Some(message.to_string())).await?;
     Ok((status, html(page)?).into_response())
 }
@@ -748,8 +771,13 @@ async fn finish(
     }
 }
 
+/// The page's forms carry the version they were rendered from; a client that sends none
+/// acts on the version just read (the UPDATE still refuses if it changed meanwhile).
 fn version_matches(form_version: Option<&str>, a: &appeal::Model) -> bool {
-    form_version.and_then(|v| v.parse::<i32>().ok()) == Some(a.version)
+    match form_version.map(str::trim).filter(|v| !v.is_empty()) {
+        None => true,
+        Some(v) => v.parse::<i32>().ok() == Some(a.version),
+    }
 }
 
 #[derive(Deserialize)]
@@ -891,7 +919,9 @@ async fn assign_post(
             Some(t) => format!("Исполнитель: {}.", staff_name(t)),
             None => "Исполнитель снят.".to_string(),
         }),
+        extra_mail: Vec::new(),
         actor_staff_id: Some(user.staff.id),
+        by_applicant: false,
         change: Change {
             assigned_staff_id: Some(target.map(|t| t.id)),
             ..Default::default()
@@ -1015,6 +1045,25 @@ async fn forward_post(
     if !version_matches(form.version.as_deref(), &a) {
         return rejected(&state, &user, &number, StatusCode::CONFLICT, CONFLICT).await;
     }
+    // The receiving organization's staff hear about it like about a new appeal (their
+    // digest subscribers see it in the inbox).
+    let facts = staff::routing_facts(&state.db, target.id, target.municipality_id).await?;
+    let route = crate::domain::routing::route(facts.responsible, facts.municipal);
+    let class_name = directory::class(&state.db, a.class_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let mut extra_mail = Vec::new();
+    for to in super::appeals::staff_to_notify(&state, &target, route).await? {
+        extra_mail.push(messages::staff_notice(
+            StaffNotice::New,
+            &to,
+            &a,
+            &target.name,
+            &class_name,
+            &state.public_url,
+        )?);
+    }
     // The class list belongs to the old organization; the receiving one keeps the id
     // for reference and picks the class when it answers.
     let action = Action {
@@ -1022,6 +1071,7 @@ async fn forward_post(
         status: Some(Status::Forwarded),
         text: Some(reason),
         actor_staff_id: Some(user.staff.id),
+        by_applicant: false,
         change: Change {
             status: Some(Status::Forwarded),
             organization_id: Some(target.id),
@@ -1029,6 +1079,7 @@ async fn forward_post(
         },
         roster: RosterChange::None,
         forwarded_to: Some(target.name.clone()),
+        extra_mail,
     };
     finish(&state, &user, &a, action, "/staff/inbox").await
 }
@@ -1076,6 +1127,15 @@ async fn link_post(
             if person.organization_id != a.organization_id || person.role != own_role {
                 return Err(AppError::NotFound);
             }
+            // A record somebody else already signs in with is not this applicant's to take.
+            if roster::linked_oids(&state.db, id)
+                .await?
+                .iter()
+                .any(|o| *o != s.oid)
+            {
+                let msg = "Эта запись уже связана с другой учётной записью Госуслуг. Проверьте данные: возможно, это другой человек.";
+                return rejected(&state, &user, &number, StatusCode::CONFLICT, msg).await;
+            }
             RosterChange::Fix {
                 person_id: id,
                 name: s.name.clone(),
@@ -1085,13 +1145,19 @@ async fn link_post(
             }
         }
         Some("create") => {
+            // A forwarded appeal still names the old school's class: never file people
+            // of this school into another school's class.
+            let class_here = directory::class(&state.db, a.class_id)
+                .await?
+                .filter(|c| c.organization_id == a.organization_id)
+                .map(|c| c.id);
             let applicant = NewPerson {
                 organization_id: a.organization_id,
                 role: own_role,
                 name: s.name.clone(),
                 birth_date: s.birth_date,
                 snils,
-                class_id: (s.role == LoginRole::Student).then_some(a.class_id),
+                class_id: class_here.filter(|_| s.role == LoginRole::Student),
             };
             let student = match &s.child {
                 None => StudentRecord::None,
@@ -1111,7 +1177,7 @@ async fn link_post(
                             name: child.name.clone(),
                             birth_date: child.birth_date,
                             snils: child.snils.as_ref().map(|x| x.digits().to_string()),
-                            class_id: Some(a.class_id),
+                            class_id: class_here,
                         }),
                     }
                 }
@@ -1129,21 +1195,24 @@ async fn link_post(
         status: Some(Status::Resolved),
         text: Some(LINKED_TEXT.to_string()),
         actor_staff_id: Some(user.staff.id),
+        by_applicant: false,
         change: Change {
             status: Some(Status::Resolved),
             ..Default::default()
         },
         roster: roster_change,
         forwarded_to: None,
+        extra_mail: Vec::new(),
     };
-    finish(
-        &state,
-        &user,
-        &a,
-        action,
-        &format!("/staff/appeals/{number}"),
-    )
-    .await
+    appeal_store::log_access(&state.db, a.id, user.staff.id, action.kind, Utc::now()).await?;
+    match actions::perform(&state, &a, action).await? {
+        Applied::Done => {
+            // Other open appeals of this applicant about this school are answered too.
+            actions::resolve_after_link(&state, &s.oid, a.organization_id, LINKED_TEXT).await?;
+            Ok(Redirect::to(&format!("/staff/appeals/{number}")).into_response())
+        }
+        Applied::Conflict => rejected(&state, &user, &number, StatusCode::CONFLICT, CONFLICT).await,
+    }
 }
 
 #[derive(Template)]
