@@ -13,7 +13,6 @@ use tokio::sync::watch;
 use super::messages;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::domain::staff::{Scope, StaffRole};
 use crate::store::{inbox, outbox, sessions::DbSessionStore, staff};
 
 const BATCH: u64 = 20;
@@ -129,8 +128,7 @@ impl Worker {
             let due = s
                 .digest_sent_at
                 .is_none_or(|t| now - t >= chrono::Duration::minutes(DIGEST_INTERVAL_MINUTES));
-            let scope = StaffRole::parse(&s.role)
-                .and_then(|r| Scope::of(r, s.organization_id, s.municipality_id, s.region_id));
+            let scope = staff::scope(&s);
             let Some(scope) = scope.filter(|_| due) else {
                 continue;
             };

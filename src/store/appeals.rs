@@ -167,28 +167,22 @@ where
         }
         Err(e) => return Err(e),
     };
-    record_event(
-        &txn,
-        appeal.id,
-        "registered",
-        None,
-        Some(Status::New),
-        ACTOR_APPLICANT,
-        None,
-        new.now,
-    )
-    .await?;
-    record_event(
-        &txn,
-        appeal.id,
-        "routed",
-        None,
-        None,
-        ACTOR_SYSTEM,
-        Some(new.route.history_message().to_string()),
-        new.now,
-    )
-    .await?;
+    let registered = Event {
+        kind: "registered",
+        to: Some(Status::New),
+        actor: ACTOR_APPLICANT,
+        actor_staff_id: None,
+        message: None,
+    };
+    record_event(&txn, appeal.id, None, registered, new.now).await?;
+    let routed = Event {
+        kind: "routed",
+        to: None,
+        actor: ACTOR_SYSTEM,
+        actor_staff_id: None,
+        message: Some(new.route.history_message().to_string()),
+    };
+    record_event(&txn, appeal.id, None, routed, new.now).await?;
     for msg in message(&appeal) {
         outbox::enqueue(&txn, msg, new.now).await?;
     }
@@ -196,25 +190,22 @@ where
     Ok(Submitted::Created(appeal))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Appends one history entry; `from` is the status the appeal had before it.
 pub async fn record_event(
     db: &impl ConnectionTrait,
     appeal_id: i64,
-    kind: &str,
-    from: Option<Status>,
-    to: Option<Status>,
-    actor: &str,
-    message: Option<String>,
+    from: Option<&str>,
+    event: Event,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     appeal_event::ActiveModel {
         appeal_id: Set(appeal_id),
-        kind: Set(kind.to_string()),
-        from_status: Set(from.map(|s| s.as_str().to_string())),
-        to_status: Set(to.map(|s| s.as_str().to_string())),
-        actor: Set(actor.to_string()),
-        actor_staff_id: Set(None),
-        message: Set(message),
+        kind: Set(event.kind.to_string()),
+        from_status: Set(event.to.and(from).map(str::to_string)),
+        to_status: Set(event.to.map(|s| s.as_str().to_string())),
+        actor: Set(event.actor.to_string()),
+        actor_staff_id: Set(event.actor_staff_id),
+        message: Set(event.message),
         created_at: Set(now),
         ..Default::default()
     }
@@ -464,19 +455,7 @@ pub async fn apply(
             super::roster::link(&txn, &oid, parent_id, "staff", now).await?;
         }
     }
-    appeal_event::ActiveModel {
-        appeal_id: Set(a.id),
-        kind: Set(event.kind.to_string()),
-        from_status: Set(event.to.map(|_| a.status.clone())),
-        to_status: Set(event.to.map(|s| s.as_str().to_string())),
-        actor: Set(event.actor.to_string()),
-        actor_staff_id: Set(event.actor_staff_id),
-        message: Set(event.message),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    record_event(&txn, a.id, Some(&a.status), event, now).await?;
     for m in mail {
         outbox::enqueue(&txn, m, now).await?;
     }
@@ -492,20 +471,14 @@ pub async fn add_note(
     text: String,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    appeal_event::ActiveModel {
-        appeal_id: Set(appeal_id),
-        kind: Set("note".to_string()),
-        from_status: Set(None),
-        to_status: Set(None),
-        actor: Set(ACTOR_STAFF.to_string()),
-        actor_staff_id: Set(Some(staff_id)),
-        message: Set(Some(text)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
+    let note = Event {
+        kind: "note",
+        to: None,
+        actor: ACTOR_STAFF,
+        actor_staff_id: Some(staff_id),
+        message: Some(text),
+    };
+    record_event(db, appeal_id, None, note, now).await
 }
 
 /// 152-ФЗ: who looked at which appeal's personal data, and when.

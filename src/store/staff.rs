@@ -7,10 +7,17 @@ use sea_orm::{
 };
 
 use super::entities::staff;
+use crate::domain::staff::{Scope, StaffRole};
 
 pub const RESPONSIBLE: &str = "responsible";
 pub const MUNICIPAL_OPERATOR: &str = "municipal_operator";
 pub const REGIONAL_OPERATOR: &str = "regional_operator";
+
+/// The scope a staff record grants (none for an unknown role or a record missing its unit).
+pub fn scope(s: &staff::Model) -> Option<Scope> {
+    StaffRole::parse(&s.role)
+        .and_then(|r| Scope::of(r, s.organization_id, s.municipality_id, s.region_id))
+}
 
 pub struct RoutingFacts {
     pub responsible: u64,

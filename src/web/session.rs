@@ -66,6 +66,24 @@ pub struct SignedIn {
     pub session: Session,
 }
 
+fn session_of(parts: &Parts) -> AppResult<Session> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Past the absolute timeout a sign-in is over, however active it was.
+async fn expire_if_old(state: &AppState, session: &Session, signed_in_at: i64) -> AppResult<()> {
+    let max_age = state.settings.session.absolute_timeout_minutes * 60;
+    if Utc::now().timestamp() - signed_in_at > max_age {
+        session.flush().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
@@ -73,19 +91,11 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(AppError::Unauthenticated)?;
+        let session = session_of(parts)?;
         let user = SessionUser::load(&session)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let max_age = state.settings.session.absolute_timeout_minutes * 60;
-        if Utc::now().timestamp() - user.signed_in_at > max_age {
-            session.flush().await?;
-            return Err(AppError::Unauthenticated);
-        }
+        expire_if_old(state, &session, user.signed_in_at).await?;
         Ok(Self {
             applicant: user.applicant,
             session,
@@ -144,20 +154,11 @@ impl FromRequestParts<AppState> for StaffUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        use crate::domain::staff::{Scope, StaffRole};
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(AppError::Unauthenticated)?;
+        let session = session_of(parts)?;
         let staff_session = StaffSession::load(&session)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let max_age = state.settings.session.absolute_timeout_minutes * 60;
-        if Utc::now().timestamp() - staff_session.signed_in_at > max_age {
-            session.flush().await?;
-            return Err(AppError::Unauthenticated);
-        }
+        expire_if_old(state, &session, staff_session.signed_in_at).await?;
         let id = staff_session
             .current
             .ok_or(AppError::Redirect("/staff/choose"))?;
@@ -166,20 +167,9 @@ impl FromRequestParts<AppState> for StaffUser {
             .await?
             .filter(|s| s.active)
             .ok_or(AppError::Unauthenticated)?;
-        let scope = StaffRole::parse(&staff.role)
-            .and_then(|r| {
-                Scope::of(
-                    r,
-                    staff.organization_id,
-                    staff.municipality_id,
-                    staff.region_id,
-                )
-            })
-            .ok_or_else(|| {
-                AppError::Forbidden(
-                    "У вашей учётной записи сотрудника не указана организация.".into(),
-                )
-            })?;
+        let scope = crate::store::staff::scope(&staff).ok_or_else(|| {
+            AppError::Forbidden("У вашей учётной записи сотрудника не указана организация.".into())
+        })?;
         Ok(Self {
             staff,
             scope,

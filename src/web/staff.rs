@@ -431,17 +431,24 @@ async fn appeal_in_scope(
     let a = appeal_store::by_number(&state.db, &number)
         .await?
         .ok_or(AppError::NotFound)?;
-    let place = directory::placement(&state.db, a.organization_id)
+    let place = placement_in_scope(state, user, a.organization_id).await?;
+    Ok((a, place))
+}
+
+/// The organization with its place in the hierarchy, if the user's scope covers it.
+async fn placement_in_scope(
+    state: &AppState,
+    user: &StaffUser,
+    organization_id: i32,
+) -> AppResult<Placement> {
+    let place = directory::placement(&state.db, organization_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !user.scope.covers(
-        place.organization.id,
-        place.municipality.id,
-        place.municipality.region_id,
-    ) {
+    let m = &place.municipality;
+    if !user.scope.covers(place.organization.id, m.id, m.region_id) {
         return Err(AppError::NotFound);
     }
-    Ok((a, place))
+    Ok(place)
 }
 
 pub struct Cell {
@@ -888,8 +895,7 @@ async fn assign_post(
     };
     if let Some(t) = &target {
         // A colleague must be able to see the appeal themself.
-        let scope = StaffRole::parse(&t.role)
-            .and_then(|r| Scope::of(r, t.organization_id, t.municipality_id, t.region_id));
+        let scope = staff::scope(t);
         let covers = scope.is_some_and(|s| {
             s.covers(
                 place.organization.id,
@@ -1241,16 +1247,7 @@ async fn binding_code_post(
     let person = roster::person(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let place = directory::placement(&state.db, person.organization_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.scope.covers(
-        place.organization.id,
-        place.municipality.id,
-        place.municipality.region_id,
-    ) {
-        return Err(AppError::NotFound);
-    }
+    placement_in_scope(&state, &user, person.organization_id).await?;
     let code =
         roster::issue_binding_code(&state.db, id, chrono::Duration::hours(72), Utc::now()).await?;
     tracing::info!(
