@@ -69,6 +69,15 @@ impl Status {
         }
     }
 
+    /// The `status` values of open appeals.
+    pub fn open_values() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect()
+    }
+
     /// Statuses staff set with the status form (forwarding has its own form).
     pub const SETTABLE: [Status; 4] = [
         Status::InProgress,

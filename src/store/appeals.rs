@@ -306,15 +306,10 @@ pub async fn open_duplicates(
     if a.subject_key.is_empty() {
         return Ok(Vec::new());
     }
-    let open: Vec<&str> = Status::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect();
     appeal::Entity::find()
         .filter(appeal::Column::OrganizationId.eq(a.organization_id))
         .filter(appeal::Column::SubjectKey.eq(a.subject_key.as_str()))
-        .filter(appeal::Column::Status.is_in(open))
+        .filter(appeal::Column::Status.is_in(Status::open_values()))
         .filter(appeal::Column::Id.ne(a.id))
         .order_by_asc(appeal::Column::CreatedAt)
         .all(db)
@@ -327,15 +322,10 @@ pub async fn open_of_applicant_at(
     oid: &str,
     organization_id: i32,
 ) -> Result<Vec<appeal::Model>, DbErr> {
-    let open: Vec<&str> = Status::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect();
     appeal::Entity::find()
         .filter(appeal::Column::ApplicantOid.eq(oid))
         .filter(appeal::Column::OrganizationId.eq(organization_id))
-        .filter(appeal::Column::Status.is_in(open))
+        .filter(appeal::Column::Status.is_in(Status::open_values()))
         .all(db)
         .await
 }

@@ -134,6 +134,16 @@ pub struct Placement {
     pub municipality: municipality::Model,
 }
 
+impl Placement {
+    pub fn covered_by(&self, scope: crate::domain::staff::Scope) -> bool {
+        scope.covers(
+            self.organization.id,
+            self.municipality.id,
+            self.municipality.region_id,
+        )
+    }
+}
+
 pub async fn placement(
     db: &impl ConnectionTrait,
     organization_id: i32,

@@ -444,8 +444,7 @@ async fn placement_in_scope(
     let place = directory::placement(&state.db, organization_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let m = &place.municipality;
-    if !user.scope.covers(place.organization.id, m.id, m.region_id) {
+    if !place.covered_by(user.scope) {
         return Err(AppError::NotFound);
     }
     Ok(place)
@@ -895,14 +894,7 @@ async fn assign_post(
     };
     if let Some(t) = &target {
         // A colleague must be able to see the appeal themself.
-        let scope = staff::scope(t);
-        let covers = scope.is_some_and(|s| {
-            s.covers(
-                place.organization.id,
-                place.municipality.id,
-                place.municipality.region_id,
-            )
-        });
+        let covers = staff::scope(t).is_some_and(|s| place.covered_by(s));
         if !t.active || !covers {
             let msg = "Назначить можно только сотрудника, который работает с обращениями этой организации.";
             return rejected(
