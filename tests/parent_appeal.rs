@@ -44,7 +44,7 @@ story!(
 
         let submission = app.school1_submission().await;
         let number = app.file_appeal(&mum, &submission).await;
-        let year = chrono::Utc::now().format("%Y").to_string();
+        let year = support::local_now().format("%Y").to_string();
         assert_eq!(number, format!("{year}-000001"));
 
         let (status, page) = app.get_html(&mum, &format!("/appeals/{number}")).await;

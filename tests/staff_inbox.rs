@@ -194,7 +194,7 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
     assert!(!numbers_on(&unassigned).contains(&first));
     let (_, overdue) = app.get_html(&staff, "/staff/inbox?overdue=1").await;
     assert!(numbers_on(&overdue).is_empty(), "nothing is overdue yet");
-    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let today = support::local_now().format("%Y-%m-%d").to_string();
     let (_, dated) = app
         .get_html(&staff, &format!("/staff/inbox?from={today}&to={today}"))
         .await;

@@ -148,6 +148,12 @@ where
     }
 }
 
+/// Now in the region's local time (config: `server.utc_offset_hours = 3`), which decides
+/// the numbering year and the inbox's day boundaries.
+pub fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).expect("offset"))
+}
+
 /// A browser: its own cookie jar, redirects not followed so tests see every hop.
 pub fn browser() -> Client {
     Client::builder()
