@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_staff_side;
 mod m20261123_000003_search_trigram;
+mod m20261123_000004_inbox_queue_index;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_staff_side::Migration),
             Box::new(m20261123_000003_search_trigram::Migration),
+            Box::new(m20261123_000004_inbox_queue_index::Migration),
         ]
     }
 }

@@ -131,10 +131,12 @@ fn like_pattern(s: &str) -> String {
 pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
+    // The inner query walks `ix_appeals_queue` in page order and stops after one page; the
+    // group sizes are counted only for the rows of that page.
     sql.push(&format!(
         "SELECT a.*, CASE WHEN a.status IN {OPEN} THEN \
          (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {OPEN}) ELSE 1 END AS group_size \
-         FROM appeals a WHERE "
+         FROM (SELECT a.* FROM appeals a WHERE "
     ));
     push_scope(&mut sql, q.scope);
     match q.status {
@@ -194,7 +196,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
             .push(")");
     }
     sql.push(&format!(
-        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}",
+        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}) a ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id",
         q.limit + 1
     ));
     let results = db.query_all_raw(sql.build()).await?;

@@ -1,0 +1,190 @@
+//! Benchmark harness: appeal registration throughput and staff inbox latency at September
+//! volumes. Prints numbers; asserts nothing.
+//!
+//! `cargo bench --bench inbox` (SQLite in a temporary file), or against PostgreSQL:
+//! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<fresh db> cargo bench --bench inbox`.
+//! `BENCH_APPEALS` sets how many appeals to register (default 20000).
+
+use std::time::{Duration, Instant};
+
+use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot};
+use appeals::domain::names::{PersonName, normalize};
+use appeals::domain::routing::Route;
+use appeals::domain::staff::Scope;
+use appeals::store::appeals::{NewAppeal, Numbering, submit};
+use appeals::store::inbox::{self, AssigneeFilter, InboxQuery, StatusFilter};
+use chrono::{NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+
+fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
+    let applicant = Applicant {
+        identity: Identity {
+            oid: format!("7{i:09}"),
+            role: LoginRole::Parent,
+            name: PersonName::new("Родителева", &format!("Мама{i}"), "Ивановна"),
+            birth_date: NaiveDate::from_ymd_opt(1985, 1, 1).expect("date"),
+            snils: None,
+            email: Some(format!("parent{i}@example.com")),
+            confirmed: true,
+        },
+        kids: Vec::new(),
+    };
+    let child = Child {
+        esia_id: i.to_string(),
+        name: PersonName::new("Учеников", &format!("Ребёнок{i}"), ""),
+        birth_date: NaiveDate::from_ymd_opt(2014, 1, 1).expect("date"),
+        snils: None,
+    };
+    let snapshot = Snapshot::new(&applicant, Some(child));
+    let now = Utc::now();
+    NewAppeal {
+        applicant_oid: snapshot.oid.clone(),
+        applicant_role: "parent".into(),
+        snapshot: serde_json::to_string(&snapshot).expect("json"),
+        applicant_email: snapshot.email.clone(),
+        search_norm: snapshot.search_text(),
+        subject_key: snapshot.subject_key(),
+        child_esia_id: Some(i.to_string()),
+        organization_id: org,
+        class_id: class,
+        comment: Some("Не могу войти в дневник".into()),
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        route: Route::Organization,
+        year: 2026,
+        now,
+        due_at: now + chrono::Duration::days(30),
+    }
+}
+
+fn report(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    println!(
+        "{label:<44} median {:>8.2} ms   p95 {:>8.2} ms   ({} runs)",
+        ms(p(0.5)),
+        ms(p(0.95)),
+        samples.len()
+    );
+}
+
+async fn time_query(db: &DatabaseConnection, q: &InboxQuery, runs: usize) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        inbox::page(db, q).await.expect("inbox page");
+        out.push(start.elapsed());
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("appeals-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
+    let total: usize = std::env::var("BENCH_APPEALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let db = appeals::store::connect(&url, 16).await?;
+    appeals::store::migrate(&db).await?;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-directory.toml");
+    appeals::store::demo::seed(&db, &demo).await?;
+    let org = appeals::store::directory::organizations(&db, &Default::default())
+        .await?
+        .into_iter()
+        .find(|(o, _)| o.name.contains("«Средняя школа № 1»"))
+        .map(|(o, _)| o.id)
+        .ok_or_else(|| anyhow::anyhow!("demo school 1 missing"))?;
+    let class = appeals::store::directory::classes(&db, org).await?[0].id;
+    println!(
+        "database: {}",
+        if url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+
+    // Registration: the appeal, its history, its number and its e-mail in one transaction.
+    let numbering = std::sync::Arc::new(Numbering::default());
+    let start = Instant::now();
+    let first = total / 2;
+    for i in 0..first {
+        let msg = |_: &_| Vec::new();
+        submit(&db, &numbering, new_appeal(i, org, class), msg).await?;
+    }
+    let serial = start.elapsed();
+    println!(
+        "register, 1 client:  {:>8.0} appeals/s ({first} appeals)",
+        first as f64 / serial.as_secs_f64()
+    );
+    let start = Instant::now();
+    let clients = 8;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (db, numbering) = (db.clone(), numbering.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (first + c..total).step_by(clients) {
+                submit(&db, &numbering, new_appeal(i, org, class), |_| Vec::new()).await?;
+            }
+            Ok::<_, sea_orm::DbErr>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let parallel = start.elapsed();
+    println!(
+        "register, {clients} clients: {:>8.0} appeals/s ({} appeals)",
+        (total - first) as f64 / parallel.as_secs_f64(),
+        total - first
+    );
+
+    // Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) keeps
+    // them after a September flood; without them the planner guesses wrong.
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
+    let base = |search: Option<&str>, status| InboxQuery {
+        scope: Scope::Organization(org),
+        status,
+        class_id: None,
+        assignee: AssigneeFilter::Any,
+        overdue: false,
+        created_from: None,
+        created_before: None,
+        search: search.map(normalize),
+        cursor: None,
+        limit: 50,
+        now: Utc::now(),
+    };
+    println!("inbox over {total} appeals of one school:");
+    report(
+        "first page, open appeals",
+        time_query(&db, &base(None, StatusFilter::Open), 30).await,
+    );
+    let mut deep = base(None, StatusFilter::Open);
+    deep.cursor = inbox::page(&db, &deep).await?.next;
+    report(
+        "second page (keyset cursor)",
+        time_query(&db, &deep, 30).await,
+    );
+    report(
+        "search by name «ребенок1234»",
+        time_query(&db, &base(Some("ребёнок1234"), StatusFilter::All), 30).await,
+    );
+    report(
+        "search by number «2026-0012»",
+        time_query(&db, &base(Some("2026-0012"), StatusFilter::All), 30).await,
+    );
+    let mut counts = Vec::new();
+    for _ in 0..30 {
+        let start = Instant::now();
+        inbox::status_counts(&db, Scope::Organization(org)).await?;
+        counts.push(start.elapsed());
+    }
+    report("counts per status", counts);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
