@@ -37,7 +37,7 @@ impl Environment {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("configuration could not be read: {0}")]
+    #[error("configuration could not be read")]
     Load(#[from] config::ConfigError),
     #[error("invalid configuration: {0}")]
     Invalid(String),
@@ -241,7 +241,10 @@ mod tests {
             &[("server.prot", "1".into())],
         )
         .unwrap_err();
-        assert!(err.to_string().contains("prot"), "{err}");
+        let cause = std::error::Error::source(&err)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(cause.contains("prot"), "{cause}");
     }
 
     #[test]
