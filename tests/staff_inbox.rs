@@ -188,6 +188,14 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
         .staff_action(&staff, &first, "assign", &[("staff_id", "me")])
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, by_name) = app
+        .get_html(&staff, "/staff/inbox?q=%D0%B0%D1%80%D1%82%D0%B5%D0%BC")
+        .await;
+    assert_eq!(
+        numbers_on(&by_name).len(),
+        2,
+        "search finds the newer duplicate too"
+    );
     let (_, mine) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
     assert_eq!(numbers_on(&mine), std::slice::from_ref(&first));
     let (_, unassigned) = app.get_html(&staff, "/staff/inbox?assignee=none").await;
@@ -198,7 +206,11 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
     let (_, dated) = app
         .get_html(&staff, &format!("/staff/inbox?from={today}&to={today}"))
         .await;
-    assert_eq!(numbers_on(&dated).len(), 1);
+    assert_eq!(
+        numbers_on(&dated).len(),
+        2,
+        "a narrowed view shows every match, unfolded"
+    );
     let (_, other_class) = app
         .get_html(
             &staff,

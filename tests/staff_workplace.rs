@@ -114,8 +114,17 @@ story!(
         app.drain_mail().await;
         let mail = app.mail_to("e.smirnova@example.com").await;
         assert!(mail.iter().any(|m| m.subject.ends_with(": решено")));
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            page.contains("было «Смирнова Алена Викторовна, 19.01.1989, СНИЛС —», стало «Смирнова Елена Викторовна, 19.01.1988, СНИЛС 18609139090»"),
+            "the correction is in the history"
+        );
         let again = browser();
         assert_eq!(app.login_as(&again, "parent", "parent-typo").await, "/home");
+        let (_, own) = app.get_html(&again, &format!("/appeals/{number}")).await;
+        assert!(!own.contains("было «"), "roster details stay internal");
     }
 );
 
@@ -365,6 +374,13 @@ story!(
             .get_html(&staff1, &format!("/staff/appeals/{number}"))
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "out of school 1's scope now");
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let (_, own) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(
+            own.contains("перенаправлено в организацию «МБОУ «Средняя школа № 2»"),
+            "where it went is in the history"
+        );
         let staff2 = app.staff("staff-school-2").await;
         let (_, inbox) = app.get_html(&staff2, "/staff/inbox").await;
         assert!(inbox.contains(&number));
@@ -402,6 +418,13 @@ story!(
             .captures(&code_page)
             .unwrap()[1]
             .to_string();
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            page.contains("Выдан одноразовый код привязки"),
+            "the code is in the history"
+        );
         let mum = browser();
         app.login_as(&mum, "parent", "parent-typo").await;
         let (_, link) = app.get_html(&mum, "/link").await;
@@ -410,6 +433,11 @@ story!(
             .post_form(&mum, "/link", &[("csrf_token", &csrf), ("code", &code)])
             .await;
         assert_eq!(location(&resp), "/home");
+        let (_, own) = app.get_html(&mum, &format!("/appeals/{number}")).await;
+        assert!(
+            own.contains("Решено"),
+            "the code closed the appeal about this school"
+        );
     }
 );
 

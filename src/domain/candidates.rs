@@ -35,6 +35,8 @@ pub enum Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reason {
     /// Best first: the order of the variants is the ranking.
+    /// The same data, but not linked (no СНИЛС or passport on one side to link by).
+    Exact,
     SameSnils,
     SpellingVariant,
     SameNameOtherBirthDate,
@@ -45,6 +47,7 @@ pub enum Reason {
 impl Reason {
     pub fn label(self) -> &'static str {
         match self {
+            Self::Exact => "данные совпадают, но запись не связана с Госуслугами",
             Self::SameSnils => "тот же СНИЛС",
             Self::SpellingVariant => {
                 "ФИО отличается только «ё»/«е», регистром, пробелами или дефисом"
@@ -122,7 +125,13 @@ pub fn rank(wanted: &Wanted<'_>, entries: Vec<RosterEntry>) -> Vec<Candidate> {
             let same_snils =
                 wanted_snils.is_some() && entry.snils.as_deref().map(digits) == wanted_snils;
             let same_date = entry.birth_date == wanted.birth_date;
-            let reason = if same_snils {
+            let differs = differing_fields(wanted, &entry);
+            // Equal data (or equal but for a СНИЛС the school never entered) is still worth
+            // showing: it is the record to link, and «create» would duplicate it.
+            let exact = differs.is_empty() || (differs == [Field::Snils] && entry.snils.is_none());
+            let reason = if exact {
+                Reason::Exact
+            } else if same_snils {
                 Reason::SameSnils
             } else if norm == wanted_norm && same_date {
                 Reason::SpellingVariant
@@ -137,8 +146,7 @@ pub fn rank(wanted: &Wanted<'_>, entries: Vec<RosterEntry>) -> Vec<Candidate> {
             } else {
                 return None;
             };
-            let differs = differing_fields(wanted, &entry);
-            (!differs.is_empty()).then_some(Candidate {
+            Some(Candidate {
                 entry,
                 reason,
                 differs,
@@ -202,19 +210,16 @@ mod tests {
             ],
         );
         let ids: Vec<i32> = ranked.iter().map(|c| c.entry.id).collect();
+        assert_eq!(ids, [5, 3, 2, 1, 6], "the stranger 4 is dropped");
+        assert_eq!(ranked[0].reason, Reason::Exact);
+        assert_eq!(ranked[2].differs, [Field::BirthDate, Field::Snils]);
+        assert_eq!(ranked[3].reason, Reason::OneLetterDifference);
+        assert_eq!(ranked[3].differs, [Field::FirstName, Field::Snils]);
+        assert_eq!(ranked[4].reason, Reason::OneLetterOtherBirthDate);
         assert_eq!(
-            ids,
-            [3, 2, 1, 6],
-            "exact match 5 and stranger 4 are dropped"
-        );
-        assert_eq!(ranked[3].reason, Reason::OneLetterOtherBirthDate);
-        assert_eq!(
-            ranked[3].differs,
+            ranked[4].differs,
             [Field::FirstName, Field::BirthDate, Field::Snils]
         );
-        assert_eq!(ranked[1].differs, [Field::BirthDate, Field::Snils]);
-        assert_eq!(ranked[2].reason, Reason::OneLetterDifference);
-        assert_eq!(ranked[2].differs, [Field::FirstName, Field::Snils]);
     }
 
     #[test]

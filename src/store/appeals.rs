@@ -387,7 +387,7 @@ pub async fn apply(
     a: &appeal::Model,
     change: Change,
     roster: RosterChange,
-    event: Event,
+    events: Vec<Event>,
     mail: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<Applied, DbErr> {
@@ -416,6 +416,7 @@ pub async fn apply(
         txn.rollback().await?;
         return Ok(Applied::Conflict);
     }
+    let actor_staff_id = events.first().and_then(|e| e.actor_staff_id);
     match roster {
         RosterChange::None => {}
         RosterChange::Fix {
@@ -425,8 +426,30 @@ pub async fn apply(
             snils,
             oid,
         } => {
+            let before = super::roster::person(&txn, person_id)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound(format!("roster person {person_id}")))?;
+            // ESIA without a СНИЛС says nothing about it: the school's value stays.
+            let snils = snils.or(before.snils.clone());
+            let was = PersonName::new(&before.last_name, &before.first_name, &before.middle_name);
+            let audit = Event {
+                kind: "roster",
+                to: None,
+                actor: ACTOR_STAFF,
+                actor_staff_id,
+                message: Some(format!(
+                    "Запись № {person_id} в списке исправлена: было «{}, {}, СНИЛС {}», стало «{}, {}, СНИЛС {}».",
+                    was.full(),
+                    before.birth_date.format("%d.%m.%Y"),
+                    before.snils.as_deref().unwrap_or("—"),
+                    name.full(),
+                    birth_date.format("%d.%m.%Y"),
+                    snils.as_deref().unwrap_or("—"),
+                )),
+            };
             super::roster::fix_person(&txn, person_id, &name, birth_date, snils).await?;
             super::roster::link(&txn, &oid, person_id, "staff", now).await?;
+            record_event(&txn, a.id, None, audit, now).await?;
         }
         RosterChange::Create {
             applicant,
@@ -445,7 +468,9 @@ pub async fn apply(
             super::roster::link(&txn, &oid, parent_id, "staff", now).await?;
         }
     }
-    record_event(&txn, a.id, Some(&a.status), event, now).await?;
+    for event in events {
+        record_event(&txn, a.id, Some(&a.status), event, now).await?;
+    }
     for m in mail {
         outbox::enqueue(&txn, m, now).await?;
     }

@@ -85,6 +85,19 @@ pub struct InboxQuery {
     pub now: DateTime<Utc>,
 }
 
+impl InboxQuery {
+    /// The open queue without any narrowing: the view where duplicates fold.
+    pub fn is_plain_queue(&self) -> bool {
+        self.status == StatusFilter::Open
+            && self.class_id.is_none()
+            && self.assignee == AssigneeFilter::Any
+            && !self.overdue
+            && self.created_from.is_none()
+            && self.created_before.is_none()
+            && self.search.as_deref().is_none_or(str::is_empty)
+    }
+}
+
 pub struct InboxRow {
     pub appeal: appeal::Model,
     /// Open appeals about the same child at the same organization, this one included.
@@ -181,11 +194,15 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
                 .push(" ESCAPE '\\'");
         }
     }
-    // Fold: of the open appeals about one child at one organization only the oldest shows.
-    sql.push(&format!(
-        " AND NOT (a.status IN {OPEN} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
-         AND d.status IN {OPEN} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
-    ));
+    // Fold: in the plain queue, of the open appeals about one child at one organization
+    // only the oldest shows. A narrowed view (search, filters) shows every match, or a
+    // newer duplicate could hide behind an older one the filter excludes.
+    if q.is_plain_queue() {
+        sql.push(&format!(
+            " AND NOT (a.status IN {OPEN} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
+             AND d.status IN {OPEN} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
+        ));
+    }
     if let Some(c) = &q.cursor {
         sql.push(&format!(" AND ({ASSIGNED_FLAG}, a.created_at, a.id) > ("))
             .bind(i32::from(c.assigned))

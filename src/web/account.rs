@@ -11,6 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::AppState;
+use super::actions;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
@@ -116,11 +117,18 @@ async fn link_post(
     let code = form.code.unwrap_or_default();
     let error = if code.trim().is_empty() {
         "Введите код привязки, выданный в образовательной организации."
-    } else if roster::redeem_binding_code(&state.db, &code, &user.applicant.oid, Utc::now())
-        .await?
-        .is_some()
+    } else if let Some(person) =
+        roster::redeem_binding_code(&state.db, &code, &user.applicant.oid, Utc::now()).await?
     {
         user.session.remove::<u32>(LINK_FAILURES).await?;
+        let text =
+            "Учётная запись Госуслуг связана по коду, выданному организацией. Обращение закрыто.";
+        if let Err(e) =
+            actions::resolve_after_link(&state, &user.applicant.oid, person.organization_id, text)
+                .await
+        {
+            tracing::error!(error = %e, "open appeals not resolved after a binding code");
+        }
         return Ok(Redirect::to("/home").into_response());
     } else {
         user.session.insert(LINK_FAILURES, failures + 1).await?;

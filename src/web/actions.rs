@@ -25,6 +25,8 @@ pub struct Action {
     pub forwarded_to: Option<String>,
     /// Further e-mails (e.g. to the staff an appeal is forwarded to), same transaction.
     pub extra_mail: Vec<crate::store::outbox::NewMessage>,
+    /// Further history entries (e.g. where a forwarded appeal went).
+    pub extra_events: Vec<Event>,
 }
 
 impl Action {
@@ -42,6 +44,7 @@ impl Action {
             roster: RosterChange::None,
             forwarded_to: None,
             extra_mail: Vec::new(),
+            extra_events: Vec::new(),
         }
     }
 }
@@ -73,19 +76,20 @@ pub async fn perform(state: &AppState, a: &appeal::Model, action: Action) -> App
         (false, Some(_)) => appeal_store::ACTOR_STAFF,
         (false, None) => appeal_store::ACTOR_SYSTEM,
     };
-    let event = Event {
+    let mut events = vec![Event {
         kind: action.kind,
         to: action.status,
         actor,
         actor_staff_id: action.actor_staff_id,
         message: action.text,
-    };
+    }];
+    events.extend(action.extra_events);
     Ok(appeal_store::apply(
         &state.db,
         a,
         action.change,
         action.roster,
-        event,
+        events,
         mail,
         Utc::now(),
     )

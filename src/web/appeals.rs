@@ -27,7 +27,7 @@ use crate::domain::routing;
 use crate::domain::status::Status;
 use crate::mail::messages::{self, AppealFacts, StaffNotice};
 use crate::store::appeals::{self as appeal_store, NewAppeal, Submitted};
-use crate::store::appeals::{Change, RosterChange};
+use crate::store::appeals::{Applied, Change, RosterChange};
 use crate::store::directory::{self, OrganizationFilter};
 use crate::store::staff;
 
@@ -617,6 +617,7 @@ async fn reply_post(
         Some(id) => staff::by_id(&state.db, id)
             .await?
             .filter(|s| s.active)
+            .filter(|s| !s.email.is_empty())
             .map(|s| vec![s.email])
             .unwrap_or_default(),
         None => {
@@ -653,10 +654,15 @@ async fn reply_post(
         roster: RosterChange::None,
         forwarded_to: None,
         extra_mail,
+        extra_events: Vec::new(),
     };
-    // A conflict means staff changed the appeal meanwhile; the page shows what they did.
-    actions::perform(&state, &a, action).await?;
-    Ok(Redirect::to(&format!("/appeals/{number}")).into_response())
+    match actions::perform(&state, &a, action).await? {
+        Applied::Done => Ok(Redirect::to(&format!("/appeals/{number}")).into_response()),
+        // Staff changed the appeal meanwhile: say so instead of dropping the answer.
+        Applied::Conflict => Err(AppError::Conflict(
+            "Пока вы писали ответ, сотрудник изменил обращение. Откройте его заново: ваш текст не сохранён, скопируйте его перед обновлением.".into(),
+        )),
+    }
 }
 
 pub struct AppealRow {

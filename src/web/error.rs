@@ -17,6 +17,9 @@ pub enum AppError {
     Csrf,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Someone else changed the thing first; the message says what to do.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("not found")]
     NotFound,
     /// Not an error for the user: the next step is elsewhere (e.g. choosing a role).
@@ -80,6 +83,7 @@ impl AppError {
                 ),
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, view("Доступ запрещён", m, false)),
+            Self::Conflict(m) => (StatusCode::CONFLICT, view("Обращение изменилось", m, false)),
             Self::Redirect(_) => (
                 StatusCode::SEE_OTHER,
                 view("Переход", "Продолжите на следующей странице.", false),

@@ -593,6 +593,11 @@ async fn appeal_page(
     let status =
         Status::parse(&a.status).ok_or_else(|| anyhow::anyhow!("unknown status in database"))?;
     let class = directory::class(&state.db, a.class_id).await?;
+    // After forwarding, the class belongs to the previous school and is not offered here.
+    let class_here = class
+        .as_ref()
+        .filter(|c| c.organization_id == a.organization_id)
+        .map(|c| c.name.clone());
     let class_name = class.map(|c| c.name).unwrap_or_default();
     let mut staff_names: HashMap<i32, String> = HashMap::new();
     let mut history = Vec::new();
@@ -653,12 +658,18 @@ async fn appeal_page(
                     "{} — уже есть в списке обучающихся, будет связан с родителем",
                     child.name.full()
                 ),
-                None => format!(
-                    "{} ({}) — будет добавлен в класс {}",
-                    child.name.full(),
-                    ru_date(child.birth_date),
-                    class_name
-                ),
+                None => match &class_here {
+                    Some(c) => format!(
+                        "{} ({}) — будет добавлен в класс {c}",
+                        child.name.full(),
+                        ru_date(child.birth_date)
+                    ),
+                    None => format!(
+                        "{} ({}) — будет добавлен без класса: укажите класс в системе",
+                        child.name.full(),
+                        ru_date(child.birth_date)
+                    ),
+                },
             })
         }
         None => None,
@@ -883,6 +894,10 @@ async fn assign_post(
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> AppResult<Response> {
     let (a, place) = appeal_in_scope(&state, &user, &number).await?;
+    if !Status::parse(&a.status).is_some_and(Status::is_open) {
+        let msg = "Обращение закрыто: назначать исполнителя больше не нужно.";
+        return rejected(&state, &user, &number, StatusCode::CONFLICT, msg).await;
+    }
     let target = match form.staff_id.as_deref().unwrap_or_default() {
         "" => None,
         "me" => Some(user.staff.clone()),
@@ -918,6 +933,7 @@ async fn assign_post(
             None => "Исполнитель снят.".to_string(),
         }),
         extra_mail: Vec::new(),
+        extra_events: Vec::new(),
         actor_staff_id: Some(user.staff.id),
         by_applicant: false,
         change: Change {
@@ -1078,6 +1094,16 @@ async fn forward_post(
         roster: RosterChange::None,
         forwarded_to: Some(target.name.clone()),
         extra_mail,
+        extra_events: vec![appeal_store::Event {
+            kind: "routed",
+            to: None,
+            actor: appeal_store::ACTOR_STAFF,
+            actor_staff_id: Some(user.staff.id),
+            message: Some(format!(
+                "Обращение перенаправлено в организацию «{}».",
+                target.name
+            )),
+        }],
     };
     finish(&state, &user, &a, action, "/staff/inbox").await
 }
@@ -1201,12 +1227,18 @@ async fn link_post(
         roster: roster_change,
         forwarded_to: None,
         extra_mail: Vec::new(),
+        extra_events: Vec::new(),
     };
     appeal_store::log_access(&state.db, a.id, user.staff.id, action.kind, Utc::now()).await?;
     match actions::perform(&state, &a, action).await? {
         Applied::Done => {
-            // Other open appeals of this applicant about this school are answered too.
-            actions::resolve_after_link(&state, &s.oid, a.organization_id, LINKED_TEXT).await?;
+            // Other open appeals of this applicant about this school are answered too; the
+            // link is committed, so a failure here is logged, not shown as an error.
+            if let Err(e) =
+                actions::resolve_after_link(&state, &s.oid, a.organization_id, LINKED_TEXT).await
+            {
+                tracing::error!(error = %e, appeal_id = a.id, "other open appeals not resolved after link");
+            }
             Ok(Redirect::to(&format!("/staff/appeals/{number}")).into_response())
         }
         Applied::Conflict => rejected(&state, &user, &number, StatusCode::CONFLICT, CONFLICT).await,
@@ -1240,8 +1272,41 @@ async fn binding_code_post(
         .await?
         .ok_or(AppError::NotFound)?;
     placement_in_scope(&state, &user, person.organization_id).await?;
+    if !matches!(person.role.as_str(), "parent" | "student") {
+        return Err(AppError::NotFound);
+    }
+    if !roster::linked_oids(&state.db, id).await?.is_empty() {
+        return Err(AppError::Conflict(
+            "Эта запись уже связана с учётной записью Госуслуг; новый код не нужен. Если связь ошибочна, обратитесь к администратору.".into(),
+        ));
+    }
+    // Issued from an appeal: the appeal's history says so.
+    let appeal = match form.number.as_deref().and_then(AppealNumber::parse) {
+        Some(n) => Some(appeal_in_scope(&state, &user, &n.to_string()).await?.0),
+        None => None,
+    };
+    if appeal
+        .as_ref()
+        .is_some_and(|a| a.organization_id != person.organization_id)
+    {
+        return Err(AppError::NotFound);
+    }
     let code =
         roster::issue_binding_code(&state.db, id, chrono::Duration::hours(72), Utc::now()).await?;
+    if let Some(a) = &appeal {
+        let now = Utc::now();
+        appeal_store::log_access(&state.db, a.id, user.staff.id, "binding_code", now).await?;
+        let event = appeal_store::Event {
+            kind: "binding_code",
+            to: None,
+            actor: appeal_store::ACTOR_STAFF,
+            actor_staff_id: Some(user.staff.id),
+            message: Some(format!(
+                "Выдан одноразовый код привязки для записи № {id} в списке."
+            )),
+        };
+        appeal_store::record_event(&state.db, a.id, None, event, now).await?;
+    }
     tracing::info!(
         roster_person_id = id,
         staff_id = user.staff.id,
