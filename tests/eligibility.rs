@@ -170,34 +170,16 @@ story!(binding_code_links_the_account, |app: TestApp| async move {
     )
     .await
     .unwrap();
-    let (_, page) = app.get_html(&mum, "/link").await;
-    let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-    let wrong = app
-        .post_form(
-            &mum,
-            "/link",
-            &[("csrf_token", &csrf), ("code", "AAAAA-BBBBB")],
-        )
-        .await;
+    let wrong = app.redeem_code(&mum, "AAAAA-BBBBB").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().await.unwrap().contains("Код не найден"));
-    let ok = app
-        .post_form(
-            &mum,
-            "/link",
-            &[("csrf_token", &csrf), ("code", &code.to_lowercase())],
-        )
-        .await;
+    let ok = app.redeem_code(&mum, &code.to_lowercase()).await;
     assert_eq!(support::location(&ok), "/home");
     let again = browser();
     assert_eq!(app.login_as(&again, "parent", "parent-typo").await, "/home");
     // A code works once.
     let other = browser();
     app.login_as(&other, "parent", "parent-confirmed").await;
-    let (_, page) = app.get_html(&other, "/link").await;
-    let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-    let reused = app
-        .post_form(&other, "/link", &[("csrf_token", &csrf), ("code", &code)])
-        .await;
+    let reused = app.redeem_code(&other, &code).await;
     assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 });

@@ -427,11 +427,7 @@ story!(
         );
         let mum = browser();
         app.login_as(&mum, "parent", "parent-typo").await;
-        let (_, link) = app.get_html(&mum, "/link").await;
-        let csrf = support::hidden_value(&link, "csrf_token").unwrap();
-        let resp = app
-            .post_form(&mum, "/link", &[("csrf_token", &csrf), ("code", &code)])
-            .await;
+        let resp = app.redeem_code(&mum, &code).await;
         assert_eq!(location(&resp), "/home");
         let (_, own) = app.get_html(&mum, &format!("/appeals/{number}")).await;
         assert!(

@@ -774,16 +774,20 @@ async fn rejected(
 const CONFLICT: &str = "Обращение уже изменил другой сотрудник. Ниже — актуальное состояние; повторите действие, если оно ещё нужно.";
 
 /// Runs a staff action and answers: back to the appeal, or the page with the conflict.
+/// `after` defaults to the appeal's own page.
 async fn finish(
     state: &AppState,
     user: &StaffUser,
     a: &appeal::Model,
     action: Action,
-    after: &str,
+    after: Option<&str>,
 ) -> AppResult<Response> {
     appeal_store::log_access(&state.db, a.id, user.staff.id, action.kind, Utc::now()).await?;
     match actions::perform(state, a, action).await? {
-        Applied::Done => Ok(Redirect::to(after).into_response()),
+        Applied::Done => {
+            let back = format!("/staff/appeals/{}", a.number);
+            Ok(Redirect::to(after.unwrap_or(&back)).into_response())
+        }
         Applied::Conflict => rejected(state, user, &a.number, StatusCode::CONFLICT, CONFLICT).await,
     }
 }
@@ -871,14 +875,7 @@ async fn status_post(
         .await;
     }
     let action = Action::status(to, text, Some(user.staff.id));
-    finish(
-        &state,
-        &user,
-        &a,
-        action,
-        &format!("/staff/appeals/{number}"),
-    )
-    .await
+    finish(&state, &user, &a, action, None).await
 }
 
 #[derive(Deserialize)]
@@ -943,14 +940,7 @@ async fn assign_post(
         roster: RosterChange::None,
         forwarded_to: None,
     };
-    finish(
-        &state,
-        &user,
-        &a,
-        action,
-        &format!("/staff/appeals/{number}"),
-    )
-    .await
+    finish(&state, &user, &a, action, None).await
 }
 
 #[derive(Deserialize)]
@@ -1105,7 +1095,7 @@ async fn forward_post(
             )),
         }],
     };
-    finish(&state, &user, &a, action, "/staff/inbox").await
+    finish(&state, &user, &a, action, Some("/staff/inbox")).await
 }
 
 #[derive(Deserialize)]

@@ -411,6 +411,14 @@ impl TestApp {
             .await
     }
 
+    /// Enters a binding code on «Привязать учетную запись» as a signed-in applicant.
+    pub async fn redeem_code(&self, client: &Client, code: &str) -> Response {
+        let (_, page) = self.get_html(client, "/link").await;
+        let csrf = hidden_value(&page, "csrf_token").expect("csrf");
+        self.post_form(client, "/link", &[("csrf_token", &csrf), ("code", code)])
+            .await
+    }
+
     /// Delivered messages to one address, newest first.
     pub async fn mail_to(&self, address: &str) -> Vec<MailboxEntry> {
         self.mailbox()
