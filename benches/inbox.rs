@@ -44,6 +44,7 @@ fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
         applicant_email: snapshot.email.clone(),
         search_norm: snapshot.search_text(),
         subject_key: snapshot.subject_key(),
+        digest_staff: Vec::new(),
         child_esia_id: Some(i.to_string()),
         organization_id: org,
         class_id: class,

@@ -46,6 +46,7 @@ async fn seed_appeal(
         applicant_email: None,
         search_norm: snapshot.search_text(),
         subject_key: snapshot.subject_key(),
+        digest_staff: Vec::new(),
         child_esia_id: Some(format!("{i}")),
         organization_id: org,
         class_id: class,

@@ -601,3 +601,38 @@ story!(
         assert_eq!(app.count("esia_links").await, 1);
     }
 );
+
+story!(
+    an_appeal_forwarded_to_a_digest_subscriber_is_in_the_next_digest,
+    |app: TestApp| async move {
+        let staff2 = app.staff("staff-school-2").await;
+        let (_, inbox) = app.get_html(&staff2, "/staff/inbox").await;
+        let csrf = support::hidden_value(&inbox, "csrf_token").unwrap();
+        app.post_form(
+            &staff2,
+            "/staff/settings",
+            &[("csrf_token", &csrf), ("notify_digest", "1")],
+        )
+        .await;
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff1 = app.staff("staff-school-1").await;
+        let school2 = app.organization_id("«Средняя школа № 2»").await;
+        let resp = app
+            .staff_action(
+                &staff1,
+                &number,
+                "forward",
+                &[
+                    ("organization_id", &school2),
+                    ("resolution", "Учится в школе № 2"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.queue_digests(chrono::Utc::now()).await, 1);
+        app.drain_mail().await;
+        let digest = app.mail_to("nikitin@school2.example.com").await;
+        assert_eq!(digest.len(), 1, "no immediate notice, one digest");
+        assert!(digest[0].text.contains(&number));
+    }
+);

@@ -6,6 +6,7 @@ mod m20261123_000001_initial;
 mod m20261123_000002_staff_side;
 mod m20261123_000003_search_trigram;
 mod m20261123_000004_inbox_queue_index;
+mod m20261123_000005_digest_items;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_staff_side::Migration),
             Box::new(m20261123_000003_search_trigram::Migration),
             Box::new(m20261123_000004_inbox_queue_index::Migration),
+            Box::new(m20261123_000005_digest_items::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use super::messages;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::store::{inbox, outbox, sessions::DbSessionStore, staff};
+use crate::store::{outbox, sessions::DbSessionStore, staff};
 
 const BATCH: u64 = 20;
 
@@ -119,8 +119,8 @@ impl Worker {
         }
     }
 
-    /// Queues a digest for every subscriber whose interval has passed and who has new
-    /// appeals in scope; the digest and its timestamp commit together.
+    /// Queues a digest for every subscriber whose interval has passed and who has queued
+    /// appeals; the digest, its items and its timestamp commit together.
     pub async fn queue_digests(&self, now: chrono::DateTime<Utc>) -> anyhow::Result<usize> {
         use sea_orm::TransactionTrait;
         let mut queued = 0;
@@ -128,22 +128,17 @@ impl Worker {
             let due = s
                 .digest_sent_at
                 .is_none_or(|t| now - t >= chrono::Duration::minutes(DIGEST_INTERVAL_MINUTES));
-            let scope = staff::scope(&s);
-            let Some(scope) = scope.filter(|_| due) else {
+            if !due {
                 continue;
-            };
-            let since = s.digest_sent_at.unwrap_or(now - chrono::Duration::days(1));
+            }
             let txn = self.db.begin().await?;
             // Claim this digest: of several instances only one moves the timestamp.
             if !staff::claim_digest(&txn, s.id, s.digest_sent_at, now).await? {
                 txn.rollback().await?;
                 continue;
             }
-            let numbers: Vec<String> = inbox::registered_since(&txn, scope, since)
-                .await?
-                .into_iter()
-                .map(|a| a.number)
-                .collect();
+            let appeal_ids = staff::take_digest_items(&txn, s.id, now).await?;
+            let numbers = crate::store::appeals::numbers_of(&txn, &appeal_ids).await?;
             if !numbers.is_empty() {
                 let msg = messages::staff_digest(&s.email, &numbers, &self.public_url)?;
                 outbox::enqueue(&txn, msg, now).await?;

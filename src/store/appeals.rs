@@ -32,6 +32,8 @@ pub struct NewAppeal {
     pub applicant_email: Option<String>,
     pub search_norm: String,
     pub subject_key: String,
+    /// Digest subscribers to queue the appeal for, in the same transaction.
+    pub digest_staff: Vec<i32>,
     pub child_esia_id: Option<String>,
     pub organization_id: i32,
     pub class_id: i32,
@@ -186,6 +188,7 @@ where
     for msg in message(&appeal) {
         outbox::enqueue(&txn, msg, new.now).await?;
     }
+    super::staff::queue_for_digest(&txn, &new.digest_staff, appeal.id, new.now).await?;
     txn.commit().await?;
     Ok(Submitted::Created(appeal))
 }
@@ -298,6 +301,17 @@ pub async fn by_number(
         .await
 }
 
+/// The numbers of appeals by id, in the order given.
+pub async fn numbers_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<String>, DbErr> {
+    let rows = appeal::Entity::find()
+        .filter(appeal::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    let by_id: std::collections::HashMap<i64, String> =
+        rows.into_iter().map(|a| (a.id, a.number)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
+}
+
 /// Other open appeals about the same child at the same organization.
 pub async fn open_duplicates(
     db: &impl ConnectionTrait,
@@ -373,6 +387,13 @@ pub enum StudentRecord {
     New(NewPerson),
 }
 
+/// What an action leaves behind besides the row change: history, e-mails, digest items.
+pub struct Effects {
+    pub events: Vec<Event>,
+    pub mail: Vec<NewMessage>,
+    pub digest_staff: Vec<i32>,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
     Done,
@@ -387,10 +408,14 @@ pub async fn apply(
     a: &appeal::Model,
     change: Change,
     roster: RosterChange,
-    events: Vec<Event>,
-    mail: Vec<NewMessage>,
+    effects: Effects,
     now: DateTime<Utc>,
 ) -> Result<Applied, DbErr> {
+    let Effects {
+        events,
+        mail,
+        digest_staff,
+    } = effects;
     let txn = db.begin().await?;
     let mut update = appeal::Entity::update_many()
         .col_expr(
@@ -474,6 +499,7 @@ pub async fn apply(
     for m in mail {
         outbox::enqueue(&txn, m, now).await?;
     }
+    super::staff::queue_for_digest(&txn, &digest_staff, a.id, now).await?;
     txn.commit().await?;
     Ok(Applied::Done)
 }

@@ -353,3 +353,23 @@ pub mod appeal_access {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod staff_digest_item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "staff_digest_items")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub staff_id: i32,
+        pub appeal_id: i64,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -257,24 +257,6 @@ pub async fn status_counts(
         .collect()
 }
 
-/// Appeals registered in a scope since `since`, oldest first (for staff digests).
-pub async fn registered_since(
-    db: &impl ConnectionTrait,
-    scope: Scope,
-    since: DateTime<Utc>,
-) -> Result<Vec<appeal::Model>, DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT a.* FROM appeals a WHERE ");
-    push_scope(&mut sql, scope);
-    sql.push(" AND a.created_at > ")
-        .bind(since)
-        .push(" ORDER BY a.created_at, a.id");
-    let rows = db.query_all_raw(sql.build()).await?;
-    rows.iter()
-        .map(|r| appeal::Model::from_query_result(r, ""))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
-use super::entities::staff;
+use super::entities::{staff, staff_digest_item};
 use crate::domain::staff::{Scope, StaffRole};
 
 pub const RESPONSIBLE: &str = "responsible";
@@ -145,4 +145,51 @@ pub async fn claim_digest(
         None => update.filter(staff::Column::DigestSentAt.is_null()),
     };
     Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// Queues an appeal for the digests of `staff_ids` (inside the caller's transaction).
+pub async fn queue_for_digest(
+    db: &impl ConnectionTrait,
+    staff_ids: &[i32],
+    appeal_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for id in staff_ids {
+        staff_digest_item::ActiveModel {
+            staff_id: Set(*id),
+            appeal_id: Set(appeal_id),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes a subscriber's pending digest items: marks them sent and returns the appeal ids.
+pub async fn take_digest_items(
+    db: &impl ConnectionTrait,
+    staff_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    let items = staff_digest_item::Entity::find()
+        .filter(staff_digest_item::Column::StaffId.eq(staff_id))
+        .filter(staff_digest_item::Column::SentAt.is_null())
+        .order_by_asc(staff_digest_item::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    if !ids.is_empty() {
+        staff_digest_item::Entity::update_many()
+            .col_expr(
+                staff_digest_item::Column::SentAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(staff_digest_item::Column::Id.is_in(ids))
+            .exec(db)
+            .await?;
+    }
+    Ok(items.into_iter().map(|i| i.appeal_id).collect())
 }

@@ -8,7 +8,7 @@ use super::error::AppResult;
 use crate::domain::applicant::Snapshot;
 use crate::domain::status::Status;
 use crate::mail::messages::{self, AppealFacts};
-use crate::store::appeals::{self as appeal_store, Applied, Change, Event, RosterChange};
+use crate::store::appeals::{self as appeal_store, Applied, Change, Effects, Event, RosterChange};
 use crate::store::directory;
 use crate::store::entities::appeal;
 
@@ -27,6 +27,8 @@ pub struct Action {
     pub extra_mail: Vec<crate::store::outbox::NewMessage>,
     /// Further history entries (e.g. where a forwarded appeal went).
     pub extra_events: Vec<Event>,
+    /// Digest subscribers to queue the appeal for (a forward into their scope).
+    pub digest_staff: Vec<i32>,
 }
 
 impl Action {
@@ -45,6 +47,7 @@ impl Action {
             forwarded_to: None,
             extra_mail: Vec::new(),
             extra_events: Vec::new(),
+            digest_staff: Vec::new(),
         }
     }
 }
@@ -89,8 +92,11 @@ pub async fn perform(state: &AppState, a: &appeal::Model, action: Action) -> App
         a,
         action.change,
         action.roster,
-        events,
-        mail,
+        Effects {
+            events,
+            mail,
+            digest_staff: action.digest_staff,
+        },
         Utc::now(),
     )
     .await?)

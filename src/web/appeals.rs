@@ -391,6 +391,7 @@ async fn submit_post(
     .await?;
     let route = routing::route(facts.responsible, facts.municipal);
     let snapshot_json = serde_json::to_string(&checked.snapshot).map_err(anyhow::Error::from)?;
+    let recipients = staff_to_notify(&state, &checked.organization, route).await?;
     let new = NewAppeal {
         applicant_oid: a.oid.clone(),
         applicant_role: a.role.as_str().to_string(),
@@ -398,6 +399,7 @@ async fn submit_post(
         applicant_email: a.email.clone(),
         search_norm: checked.snapshot.search_text(),
         subject_key: checked.snapshot.subject_key(),
+        digest_staff: recipients.digest.clone(),
         child_esia_id: checked.snapshot.child.as_ref().map(|c| c.esia_id.clone()),
         organization_id: checked.organization.id,
         class_id: checked.class.id,
@@ -409,7 +411,6 @@ async fn submit_post(
         due_at: appeal::answer_due(now),
     };
     let snapshot = &checked.snapshot;
-    let staff_recipients = staff_to_notify(&state, &checked.organization, route).await?;
     let mut render_errors = Vec::new();
     let submitted = appeal_store::submit(&state.db, &state.numbering, new, |appeal| {
         let (org, class) = (&checked.organization.name, &checked.class.name);
@@ -417,7 +418,7 @@ async fn submit_post(
         if let Some(facts) = AppealFacts::new(appeal, snapshot, org, class, &state.public_url) {
             out.push(messages::registered(&facts));
         }
-        for to in &staff_recipients {
+        for to in &recipients.now {
             out.push(messages::staff_notice(
                 messages::StaffNotice::New,
                 to,
@@ -458,13 +459,18 @@ async fn submit_post(
     Ok(Redirect::to(&format!("/appeals/{}", appeal.number)).into_response())
 }
 
-/// Who is told about a new appeal right away: the staff it was routed to, except those
-/// who asked for a digest instead (September floods).
+/// Staff to tell about an appeal routed to `org`: e-mailed now, or queued for the digest
+/// of those who asked for one (September floods).
+pub(super) struct Recipients {
+    pub now: Vec<String>,
+    pub digest: Vec<i32>,
+}
+
 pub(super) async fn staff_to_notify(
     state: &AppState,
     org: &crate::store::entities::organization::Model,
     route: routing::Route,
-) -> AppResult<Vec<String>> {
+) -> AppResult<Recipients> {
     let staff = match route {
         routing::Route::Organization => staff::responsible_of(&state.db, org.id).await?,
         routing::Route::Municipality | routing::Route::Region => {
@@ -474,11 +480,14 @@ pub(super) async fn staff_to_notify(
             staff::operators_for(&state.db, org.municipality_id, region.unwrap_or_default()).await?
         }
     };
-    Ok(staff
+    let (digest, now): (Vec<_>, Vec<_>) = staff
         .into_iter()
-        .filter(|s| !s.notify_digest && !s.email.is_empty())
-        .map(|s| s.email)
-        .collect())
+        .filter(|s| !s.email.is_empty())
+        .partition(|s| s.notify_digest);
+    Ok(Recipients {
+        now: now.into_iter().map(|s| s.email).collect(),
+        digest: digest.into_iter().map(|s| s.id).collect(),
+    })
 }
 
 pub struct HistoryRow {
@@ -622,12 +631,18 @@ async fn reply_post(
             .unwrap_or_default(),
         None => {
             let facts = staff::routing_facts(&state.db, org.id, org.municipality_id).await?;
-            staff_to_notify(
+            // An answer is not news for a digest: everybody concerned hears of it now.
+            let r = staff_to_notify(
                 &state,
                 &org,
                 routing::route(facts.responsible, facts.municipal),
             )
-            .await?
+            .await?;
+            let mut all = r.now;
+            for id in r.digest {
+                all.extend(staff::by_id(&state.db, id).await?.map(|s| s.email));
+            }
+            all
         }
     };
     let mut extra_mail = Vec::new();
@@ -655,6 +670,7 @@ async fn reply_post(
         forwarded_to: None,
         extra_mail,
         extra_events: Vec::new(),
+        digest_staff: Vec::new(),
     };
     match actions::perform(&state, &a, action).await? {
         Applied::Done => Ok(Redirect::to(&format!("/appeals/{number}")).into_response()),

@@ -931,6 +931,7 @@ async fn assign_post(
         }),
         extra_mail: Vec::new(),
         extra_events: Vec::new(),
+        digest_staff: Vec::new(),
         actor_staff_id: Some(user.staff.id),
         by_applicant: false,
         change: Change {
@@ -1049,19 +1050,19 @@ async fn forward_post(
     if !version_matches(form.version.as_deref(), &a) {
         return rejected(&state, &user, &number, StatusCode::CONFLICT, CONFLICT).await;
     }
-    // The receiving organization's staff hear about it like about a new appeal (their
-    // digest subscribers see it in the inbox).
+    // The receiving organization's staff hear about it like about a new appeal.
     let facts = staff::routing_facts(&state.db, target.id, target.municipality_id).await?;
     let route = crate::domain::routing::route(facts.responsible, facts.municipal);
     let class_name = directory::class(&state.db, a.class_id)
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
+    let recipients = super::appeals::staff_to_notify(&state, &target, route).await?;
     let mut extra_mail = Vec::new();
-    for to in super::appeals::staff_to_notify(&state, &target, route).await? {
+    for to in &recipients.now {
         extra_mail.push(messages::staff_notice(
             StaffNotice::New,
-            &to,
+            to,
             &a,
             &target.name,
             &class_name,
@@ -1094,6 +1095,7 @@ async fn forward_post(
                 target.name
             )),
         }],
+        digest_staff: recipients.digest,
     };
     finish(&state, &user, &a, action, Some("/staff/inbox")).await
 }
@@ -1218,6 +1220,7 @@ async fn link_post(
         forwarded_to: None,
         extra_mail: Vec::new(),
         extra_events: Vec::new(),
+        digest_staff: Vec::new(),
     };
     appeal_store::log_access(&state.db, a.id, user.staff.id, action.kind, Utc::now()).await?;
     match actions::perform(&state, &a, action).await? {
