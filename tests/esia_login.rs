@@ -206,15 +206,23 @@ story!(
 
 story!(session_id_is_renewed_at_login, |app: TestApp| async move {
     let client = browser();
-    let first = app.get(&client, "/").await;
-    let before = first
+    let anonymous = app.get(&client, "/").await;
+    assert!(
+        anonymous.headers().get("set-cookie").is_none(),
+        "no session for a mere visit"
+    );
+    // The login itself opens the session (it holds the ESIA `state`).
+    let start = app.get(&client, "/login/esia?role=parent").await;
+    let before = start
         .headers()
         .get("set-cookie")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap();
-    let callback = app
-        .esia_callback(&client, "parent", "parent-confirmed")
-        .await;
+    let authorize = support::location(&start);
+    let callback = support::location(
+        &app.get(&client, &format!("{authorize}&persona=parent-confirmed"))
+            .await,
+    );
     let resp = app.get(&client, &callback).await;
     let after = resp
         .headers()

@@ -189,7 +189,10 @@ pub fn wrap(
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)))
+        // Every request of a signed-in person extends the idle timeout, not only the ones
+        // that change the session: a parent reading a page is not idle.
+        .with_always_save(true);
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         // The route template, never the URI: query strings carry ESIA codes and ids.
         let route = req

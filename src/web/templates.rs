@@ -15,10 +15,17 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Anonymous visitors see no form, so they get no token — and no session row.
     pub async fn new(session: &Session) -> AppResult<Self> {
+        let signed_in = super::session::anybody_signed_in(session).await?;
+        let csrf_token = if signed_in {
+            csrf::token(session).await?
+        } else {
+            String::new()
+        };
         Ok(Self {
-            csrf_token: csrf::token(session).await?,
-            signed_in: super::session::anybody_signed_in(session).await?,
+            csrf_token,
+            signed_in,
             staff: false,
         })
     }
