@@ -12,8 +12,15 @@ use super::entities::appeal;
 use crate::domain::staff::Scope;
 use crate::domain::status::Status;
 
-/// Statuses a staff member still has to act on; literals, never user input.
-const OPEN: &str = "('new', 'in_progress', 'needs_info', 'forwarded')";
+/// `('new', …)`: the open statuses as an SQL list, from the domain's definition of open.
+/// Status names are fixed identifiers, never user input, so they are inlined.
+fn open_list() -> String {
+    let quoted: Vec<String> = Status::open_values()
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect();
+    format!("({})", quoted.join(", "))
+}
 /// Unassigned appeals sort first.
 const ASSIGNED_FLAG: &str = "(CASE WHEN a.assigned_staff_id IS NULL THEN 0 ELSE 1 END)";
 
@@ -142,19 +149,20 @@ fn like_pattern(s: &str) -> String {
 }
 
 pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage, DbErr> {
+    let open = open_list();
     let mut sql = Sql::new(db.get_database_backend());
     let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
     // The inner query walks `ix_appeals_queue` in page order and stops after one page; the
     // group sizes are counted only for the rows of that page.
     sql.push(&format!(
-        "SELECT a.*, CASE WHEN a.status IN {OPEN} THEN \
-         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {OPEN}) ELSE 1 END AS group_size \
+        "SELECT a.*, CASE WHEN a.status IN {open} THEN \
+         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {open}) ELSE 1 END AS group_size \
          FROM (SELECT a.* FROM appeals a WHERE "
     ));
     push_scope(&mut sql, q.scope);
     match q.status {
         StatusFilter::Open => {
-            sql.push(&format!(" AND a.status IN {OPEN}"));
+            sql.push(&format!(" AND a.status IN {open}"));
         }
         StatusFilter::All => {}
         StatusFilter::Only(s) => {
@@ -174,7 +182,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         }
     }
     if q.overdue {
-        sql.push(&format!(" AND a.status IN {OPEN} AND a.due_at < "))
+        sql.push(&format!(" AND a.status IN {open} AND a.due_at < "))
             .bind(q.now);
     }
     if let Some(from) = q.created_from {
@@ -199,8 +207,8 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     // newer duplicate could hide behind an older one the filter excludes.
     if q.is_plain_queue() {
         sql.push(&format!(
-            " AND NOT (a.status IN {OPEN} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
-             AND d.status IN {OPEN} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
+            " AND NOT (a.status IN {open} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
+             AND d.status IN {open} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
         ));
     }
     if let Some(c) = &q.cursor {

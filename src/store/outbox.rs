@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::outbox;
-use super::is_postgres;
+use super::{Sql, is_postgres};
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -59,24 +59,22 @@ pub async fn claim_due(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<outbox::Model>, DbErr> {
-    let backend = db.get_database_backend();
-    let (p, lock) = if is_postgres(db) {
-        (["$1", "$2", "$3"], " FOR UPDATE SKIP LOCKED")
+    let lock = if is_postgres(db) {
+        " FOR UPDATE SKIP LOCKED"
     } else {
-        (["?1", "?2", "?3"], "")
+        ""
     };
-    let sql = format!(
-        "UPDATE outbox SET locked_until = {}, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM outbox WHERE status = {} AND next_attempt_at <= {} \
-         AND (locked_until IS NULL OR locked_until <= {}) \
-         ORDER BY id LIMIT {limit}{lock}) RETURNING *",
-        p[0], p[1], p[2], p[2]
-    );
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [lease_until.into(), PENDING.into(), now.into()],
-    );
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE outbox SET locked_until = ")
+        .bind(lease_until)
+        .push(", attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = ")
+        .bind(PENDING)
+        .push(" AND next_attempt_at <= ")
+        .bind(now)
+        .push(" AND (locked_until IS NULL OR locked_until <= ")
+        .bind(now)
+        .push(&format!(") ORDER BY id LIMIT {limit}{lock}) RETURNING *"));
+    let stmt = sql.build();
     let mut rows = outbox::Model::find_by_statement(stmt).all(db).await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)

@@ -16,7 +16,7 @@ use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
 use super::session::SignedIn;
-use super::templates::Layout;
+use super::templates::{Layout, roster_role_label};
 use crate::store::roster;
 
 pub struct AccountRow {
@@ -31,14 +31,6 @@ struct HomePage {
     layout: Layout,
     name: String,
     accounts: Vec<AccountRow>,
-}
-
-fn roster_role_label(role: &str) -> &'static str {
-    match role {
-        "parent" => "Родитель",
-        "student" => "Обучающийся",
-        _ => "Сотрудник",
-    }
 }
 
 async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Response> {

@@ -18,7 +18,7 @@ use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
 use super::session::SignedIn;
-use super::templates::{Layout, ru_date, ru_datetime};
+use super::templates::{Layout, Opt, opts, ru_date, ru_datetime};
 use crate::domain::appeal::{self, Comment, DEFAULT_ORG_TYPE, ORG_TYPES};
 use crate::domain::applicant::{Applicant, LoginRole, Snapshot};
 use crate::domain::eligibility::{self, Refusal};
@@ -68,31 +68,6 @@ async fn new_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Res
         layout: Layout::new(&user.session).await?,
     })?
     .into_response())
-}
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn opts<T>(
-    items: impl IntoIterator<Item = T>,
-    selected: Option<&str>,
-    f: impl Fn(&T) -> (String, String),
-) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|item| {
-            let (value, label) = f(&item);
-            let selected = selected == Some(value.as_str());
-            Opt {
-                value,
-                label,
-                selected,
-            }
-        })
-        .collect()
 }
 
 /// The cascade of selectors as the query string carries it (ids only: no personal data
@@ -399,7 +374,7 @@ async fn submit_post(
         applicant_email: a.email.clone(),
         search_norm: checked.snapshot.search_text(),
         subject_key: checked.snapshot.subject_key(),
-        digest_staff: recipients.digest.clone(),
+        digest_staff: recipients.digest_ids(),
         child_esia_id: checked.snapshot.child.as_ref().map(|c| c.esia_id.clone()),
         organization_id: checked.organization.id,
         class_id: checked.class.id,
@@ -463,7 +438,21 @@ async fn submit_post(
 /// of those who asked for one (September floods).
 pub(super) struct Recipients {
     pub now: Vec<String>,
-    pub digest: Vec<i32>,
+    digest: Vec<crate::store::entities::staff::Model>,
+}
+
+impl Recipients {
+    pub fn digest_ids(&self) -> Vec<i32> {
+        self.digest.iter().map(|s| s.id).collect()
+    }
+
+    /// Everybody, digest subscribers included, for news that does not wait for a digest.
+    pub fn everyone(self) -> Vec<String> {
+        self.now
+            .into_iter()
+            .chain(self.digest.into_iter().map(|s| s.email))
+            .collect()
+    }
 }
 
 pub(super) async fn staff_to_notify(
@@ -486,7 +475,7 @@ pub(super) async fn staff_to_notify(
         .partition(|s| s.notify_digest);
     Ok(Recipients {
         now: now.into_iter().map(|s| s.email).collect(),
-        digest: digest.into_iter().map(|s| s.id).collect(),
+        digest,
     })
 }
 
@@ -632,17 +621,13 @@ async fn reply_post(
         None => {
             let facts = staff::routing_facts(&state.db, org.id, org.municipality_id).await?;
             // An answer is not news for a digest: everybody concerned hears of it now.
-            let r = staff_to_notify(
+            staff_to_notify(
                 &state,
                 &org,
                 routing::route(facts.responsible, facts.municipal),
             )
-            .await?;
-            let mut all = r.now;
-            for id in r.digest {
-                all.extend(staff::by_id(&state.db, id).await?.map(|s| s.email));
-            }
-            all
+            .await?
+            .everyone()
         }
     };
     let mut extra_mail = Vec::new();

@@ -19,7 +19,7 @@ use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
 use super::session::{StaffSession, StaffUser};
-use super::templates::{Layout, ru_date, ru_datetime};
+use super::templates::{Layout, Opt, opt, roster_role_label, ru_date, ru_datetime};
 use crate::domain::appeal::{NOTE_MAX_CHARS, STAFF_TEXT_MAX_CHARS, parse_text};
 use crate::domain::applicant::{LoginRole, Snapshot};
 use crate::domain::candidates::{self, Field, RosterEntry, Wanted};
@@ -123,22 +123,6 @@ struct InboxParams {
     to: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
-}
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn opt(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
-    let value = value.into();
-    let selected = value == current;
-    Opt {
-        value,
-        label: label.into(),
-        selected,
-    }
 }
 
 pub struct InboxLine {
@@ -512,14 +496,6 @@ struct AppealPage {
     colleagues: Vec<Opt>,
     forward_targets: Vec<Opt>,
     error: Option<String>,
-}
-
-fn roster_role_label(role: &str) -> &'static str {
-    match role {
-        "parent" => "Родитель",
-        "student" => "Обучающийся",
-        _ => "Сотрудник",
-    }
 }
 
 fn cell(text: String, differs: bool) -> Cell {
@@ -1095,7 +1071,7 @@ async fn forward_post(
                 target.name
             )),
         }],
-        digest_staff: recipients.digest,
+        digest_staff: recipients.digest_ids(),
     };
     finish(&state, &user, &a, action, Some("/staff/inbox")).await
 }

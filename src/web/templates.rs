@@ -48,3 +48,49 @@ pub fn ru_datetime(t: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset
         .format("%d.%m.%Y %H:%M")
         .to_string()
 }
+
+/// One `<option>` of a select (rendered by `partials/macros.html`).
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub fn opt(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
+    let value = value.into();
+    let selected = value == current;
+    Opt {
+        value,
+        label: label.into(),
+        selected,
+    }
+}
+
+/// Options from `items`; `selected` marks the one whose value matches.
+pub fn opts<T>(
+    items: impl IntoIterator<Item = T>,
+    selected: Option<&str>,
+    f: impl Fn(&T) -> (String, String),
+) -> Vec<Opt> {
+    items
+        .into_iter()
+        .map(|item| {
+            let (value, label) = f(&item);
+            let selected = selected == Some(value.as_str());
+            Opt {
+                value,
+                label,
+                selected,
+            }
+        })
+        .collect()
+}
+
+/// A roster person's role as the school information system names it.
+pub fn roster_role_label(role: &str) -> &'static str {
+    match role {
+        "parent" => "Родитель",
+        "student" => "Обучающийся",
+        _ => "Сотрудник",
+    }
+}
