@@ -38,14 +38,8 @@ fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
     let snapshot = Snapshot::new(&applicant, Some(child));
     let now = Utc::now();
     NewAppeal {
-        applicant_oid: snapshot.oid.clone(),
-        applicant_role: "parent".into(),
-        snapshot: serde_json::to_string(&snapshot).expect("json"),
-        applicant_email: snapshot.email.clone(),
-        search_norm: snapshot.search_text(),
-        subject_key: snapshot.subject_key(),
+        snapshot,
         digest_staff: Vec::new(),
-        child_esia_id: Some(i.to_string()),
         organization_id: org,
         class_id: class,
         comment: Some("Не могу войти в дневник".into()),

@@ -35,6 +35,29 @@ impl Environment {
     }
 }
 
+/// A setting that can hold a password, a private key or a key seed: readable with
+/// [`Secret::expose`], printed by `Debug` as `[redacted]`, so a logged or panicking
+/// `Settings` never shows it.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            f.write_str("[redacted]")
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration could not be read")]
@@ -74,7 +97,8 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// May carry the database password.
+    pub url: Secret,
     pub max_connections: u32,
 }
 
@@ -93,7 +117,8 @@ pub struct EsiaSettings {
     pub client_id: String,
     pub certificate_hash: String,
     pub issuer: String,
-    pub signer: String,
+    /// `ed25519:<seed>` carries a private key.
+    pub signer: Secret,
     pub verifier: String,
     pub timeout_secs: u64,
     pub emulator: bool,
@@ -102,7 +127,7 @@ pub struct EsiaSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorSettings {
-    pub signing_key: String,
+    pub signing_key: Secret,
     pub client_public_key: String,
     pub personas_file: PathBuf,
     pub code_ttl_secs: i64,
@@ -119,7 +144,8 @@ pub enum MailTransportKind {
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
-    pub smtp_url: String,
+    /// May carry the SMTP password.
+    pub smtp_url: Secret,
     pub from: String,
     pub mailbox_dir: PathBuf,
     pub send_timeout_secs: u64,
@@ -173,11 +199,11 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: &str| Err(ConfigError::Invalid(msg.to_string()));
-        if self.database.url.is_empty() {
+        let db_url = self.database.url.expose();
+        if db_url.is_empty() {
             return invalid("database.url is empty (set APPEALS__DATABASE__URL)");
         }
-        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
-        {
+        if !(db_url.starts_with("sqlite:") || db_url.starts_with("postgres")) {
             return invalid("database.url must start with sqlite: or postgres://");
         }
         if self.environment == Environment::Production {
@@ -194,10 +220,11 @@ impl Settings {
         if self.esia.base_url.is_empty() && !self.esia.emulator {
             return invalid("esia.base_url is empty and the emulator is off");
         }
-        if self.esia.signer.is_empty() || self.esia.verifier.is_empty() {
+        if self.esia.signer.expose().is_empty() || self.esia.verifier.is_empty() {
             return invalid("esia.signer and esia.verifier must be set");
         }
-        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_empty() {
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.expose().is_empty()
+        {
             return invalid("mail.smtp_url is required with the smtp transport");
         }
         if self.mail.max_attempts < 1 {
@@ -230,7 +257,34 @@ mod tests {
         let s = Settings::load_for(&dir(), Environment::Development, &[]).unwrap();
         assert!(s.esia.emulator);
         assert_eq!(s.mail.transport, MailTransportKind::File);
-        assert!(s.database.url.starts_with("sqlite:"));
+        assert!(s.database.url.expose().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn debug_output_redacts_passwords_and_keys() {
+        let s = Settings::load_for(
+            &dir(),
+            Environment::Test,
+            &[
+                ("database.url", "postgres://app:hunter2@db/appeals".into()),
+                ("mail.smtp_url", "smtps://mailer:s3cret@smtp.example".into()),
+            ],
+        )
+        .unwrap();
+        let printed = format!("{s:?}");
+        for secret in [
+            "hunter2",
+            "s3cret",
+            "bxw//uQKL+keV+jWDmCxj/mWRwS6Q2oYXEo47Bac6so=",
+            "rpQSr+Pmd0+tcBXtHb9/RodkN0FMzZ9sxAzOArW3k1c=",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert!(printed.contains("[redacted]"));
+        assert_eq!(
+            s.mail.smtp_url.expose(),
+            "smtps://mailer:s3cret@smtp.example"
+        );
     }
 
     #[test]

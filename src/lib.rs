@@ -7,8 +7,10 @@ pub mod esia;
 pub mod mail;
 pub mod store;
 pub mod web;
+pub mod workflow;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -22,10 +24,8 @@ use config::Settings;
 use esia::client::{EsiaClient, EsiaClientConfig};
 use esia::emulator::{Emulator, EmulatorConfig};
 use mail::{Transport, Worker};
-use web::{AppState, Inner};
-
-pub const CALLBACK_PATH: &str = "/login/esia/callback";
-pub const EMULATOR_PREFIX: &str = "/esia-emulator";
+use web::{AppState, CALLBACK_PATH, EMULATOR_PREFIX, Inner, Metrics};
+use workflow::Workflow;
 
 pub struct Application {
     listener: TcpListener,
@@ -37,9 +37,17 @@ impl Application {
     /// Connects and migrates the database, seeds demo data when configured, binds the
     /// listener (port 0 picks a free one) and assembles the router.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database.url, settings.database.max_connections)
-            .await
-            .context("cannot connect to the database")?;
+        let mut db = store::connect(
+            settings.database.url.expose(),
+            settings.database.max_connections,
+        )
+        .await
+        .context("cannot connect to the database")?;
+        let db_queries = Arc::new(AtomicU64::new(0));
+        let counter = db_queries.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         store::migrate(&db)
             .await
             .context("database migration failed")?;
@@ -72,7 +80,8 @@ impl Application {
             certificate_hash: settings.esia.certificate_hash.clone(),
             redirect_uri: redirect_uri.clone(),
             issuer: settings.esia.issuer.clone(),
-            signer: esia::signer::signer_from_spec(&settings.esia.signer).context("esia.signer")?,
+            signer: esia::signer::signer_from_spec(settings.esia.signer.expose())
+                .context("esia.signer")?,
             verifier: esia::signer::verifier_from_spec(&settings.esia.verifier)
                 .context("esia.verifier")?,
             timeout: Duration::from_secs(settings.esia.timeout_secs),
@@ -85,14 +94,14 @@ impl Application {
         };
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let state = AppState(Arc::new(Inner {
-            db,
+            workflow: Workflow::new(db, public_url, offset),
             settings,
             esia,
-            numbering: Default::default(),
             transport,
-            public_url,
-            offset,
-            metrics: Default::default(),
+            metrics: Metrics {
+                db_queries,
+                ..Default::default()
+            },
         }));
         let router = web::router(state.clone(), emulator);
         Ok(Self {
@@ -110,20 +119,24 @@ impl Application {
     }
 
     pub fn public_url(&self) -> &str {
-        &self.state.public_url
+        self.state.public_url()
     }
 
     pub fn db(&self) -> &DatabaseConnection {
-        &self.state.db
+        self.state.db()
+    }
+
+    /// The use cases, for callers that are not HTTP (the CLI, tests, benchmarks).
+    pub fn workflow(&self) -> &Workflow {
+        &self.state.workflow
     }
 
     /// A mail worker on this application's database and transport.
     pub fn mail_worker(&self) -> anyhow::Result<Worker> {
         Worker::new(
-            self.state.db.clone(),
+            self.state.workflow.clone(),
             self.state.transport.clone(),
             &self.state.settings.mail,
-            &self.state.public_url,
         )
     }
 
@@ -132,7 +145,7 @@ impl Application {
     pub async fn run_until_stopped(self, with_worker: bool) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if with_worker {
-            let sessions = store::sessions::DbSessionStore::new(self.state.db.clone());
+            let sessions = store::sessions::DbSessionStore::new(self.state.db().clone());
             Some(tokio::spawn(self.mail_worker()?.run(sessions, stop_rx)))
         } else {
             None
@@ -154,7 +167,7 @@ pub fn emulator_for(settings: &Settings, redirect_uri: String) -> anyhow::Result
         certificate_hash: settings.esia.certificate_hash.clone(),
         redirect_uri,
         issuer: settings.esia.issuer.clone(),
-        signing_key: settings.emulator.signing_key.clone(),
+        signing_key: settings.emulator.signing_key.expose().to_string(),
         client_public_key: settings.emulator.client_public_key.clone(),
         personas_file: settings.emulator.personas_file.clone(),
         code_ttl_secs: settings.emulator.code_ttl_secs,

@@ -72,7 +72,7 @@ async fn run() -> anyhow::Result<()> {
             app.run_until_stopped(true).await
         }
         Command::Migrate => {
-            let db = store::connect(&settings.database.url, 1).await?;
+            let db = store::connect(settings.database.url.expose(), 1).await?;
             store::migrate(&db).await?;
             println!("migrations applied");
             Ok(())
@@ -90,7 +90,7 @@ async fn run() -> anyhow::Result<()> {
             roster_person_id,
             valid_hours,
         } => {
-            let db = store::connect(&settings.database.url, 1).await?;
+            let db = store::connect(settings.database.url.expose(), 1).await?;
             store::migrate(&db).await?;
             store::roster::person(&db, roster_person_id)
                 .await?

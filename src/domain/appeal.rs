@@ -3,6 +3,36 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::applicant::Snapshot;
+use super::status::Status;
+
+/// An appeal as the application works with it: typed status and snapshot, read once at
+/// the database edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appeal {
+    pub id: i64,
+    pub number: String,
+    pub applicant_oid: String,
+    pub snapshot: Snapshot,
+    /// Groups open appeals about the same child at the same organization.
+    pub subject_key: String,
+    pub organization_id: i32,
+    pub class_id: i32,
+    pub comment: Option<String>,
+    pub status: Status,
+    pub assigned_staff_id: Option<i32>,
+    /// Optimistic lock: every change increments it.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+}
+
+impl Appeal {
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && self.due_at < now
+    }
+}
+
 pub const COMMENT_MAX_CHARS: usize = 2000;
 /// 59-ФЗ, art. 12: a written appeal is answered within 30 days of registration.
 pub const ANSWER_DAYS: i64 = 30;
@@ -14,7 +44,7 @@ pub const NOTE_MAX_CHARS: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment(Option<String>);
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
     #[error("Текст длиннее {0} символов.")]
     TooLong(usize),

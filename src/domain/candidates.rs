@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use super::names::{PersonName, normalize};
+use super::roster::Person;
 
 /// One side of the comparison: who ESIA says the person is.
 #[derive(Debug, Clone)]
@@ -12,15 +13,6 @@ pub struct Wanted<'a> {
     pub name: &'a PersonName,
     pub birth_date: NaiveDate,
     pub snils: Option<&'a str>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RosterEntry {
-    pub id: i32,
-    pub role: String,
-    pub name: PersonName,
-    pub birth_date: NaiveDate,
-    pub snils: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +53,7 @@ impl Reason {
 
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    pub entry: RosterEntry,
+    pub entry: Person,
     pub reason: Reason,
     pub differs: Vec<Field>,
 }
@@ -93,7 +85,7 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-fn differing_fields(w: &Wanted<'_>, e: &RosterEntry) -> Vec<Field> {
+fn differing_fields(w: &Wanted<'_>, e: &Person) -> Vec<Field> {
     let mut out = Vec::new();
     if w.name.last != e.name.last {
         out.push(Field::LastName);
@@ -115,7 +107,7 @@ fn differing_fields(w: &Wanted<'_>, e: &RosterEntry) -> Vec<Field> {
 
 /// Ranks `entries` against `wanted`; entries that are no candidate at all are dropped,
 /// and so is an exact match (nothing to fix: the person is simply not linked).
-pub fn rank(wanted: &Wanted<'_>, entries: Vec<RosterEntry>) -> Vec<Candidate> {
+pub fn rank(wanted: &Wanted<'_>, entries: Vec<Person>) -> Vec<Candidate> {
     let wanted_norm = wanted.name.norm();
     let wanted_snils = wanted.snils.map(digits).filter(|s| !s.is_empty());
     let mut out: Vec<Candidate> = entries
@@ -165,18 +157,15 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn entry(
-        id: i32,
-        name: (&str, &str, &str),
-        born: NaiveDate,
-        snils: Option<&str>,
-    ) -> RosterEntry {
-        RosterEntry {
+    fn entry(id: i32, name: (&str, &str, &str), born: NaiveDate, snils: Option<&str>) -> Person {
+        Person {
             id,
-            role: "parent".into(),
+            organization_id: 1,
+            role: crate::domain::roster::RosterRole::Parent,
             name: PersonName::new(name.0, name.1, name.2),
             birth_date: born,
             snils: snils.map(str::to_string),
+            class_id: None,
         }
     }
 

@@ -2,9 +2,8 @@
 
 use askama::Template;
 
-use crate::domain::applicant::Snapshot;
+use crate::domain::appeal::Appeal;
 use crate::domain::status::Status;
-use crate::store::entities::appeal;
 use crate::store::outbox::NewMessage;
 
 /// What every applicant e-mail says about the appeal.
@@ -23,12 +22,12 @@ pub struct AppealFacts<'a> {
 impl<'a> AppealFacts<'a> {
     /// `None` when the applicant's ESIA profile has no e-mail: nothing to send.
     pub fn new(
-        a: &'a appeal::Model,
-        snapshot: &'a Snapshot,
+        a: &'a Appeal,
         organization: &'a str,
         class_name: &'a str,
         public_url: &str,
     ) -> Option<Self> {
+        let snapshot = &a.snapshot;
         Some(Self {
             appeal_id: a.id,
             number: &a.number,
@@ -183,7 +182,7 @@ pub enum StaffNotice {
 pub fn staff_notice(
     notice: StaffNotice,
     recipient: &str,
-    a: &appeal::Model,
+    a: &Appeal,
     organization: &str,
     class_name: &str,
     public_url: &str,

@@ -41,7 +41,7 @@ impl Transport {
     pub fn from_settings(s: &MailSettings) -> anyhow::Result<Self> {
         Ok(match s.transport {
             MailTransportKind::Smtp => Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&s.smtp_url)
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(s.smtp_url.expose())
                     .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?
                     .timeout(Some(Duration::from_secs(s.send_timeout_secs)))
                     .build(),

@@ -10,10 +10,10 @@ use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
-use super::messages;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::store::{outbox, sessions::DbSessionStore, staff};
+use crate::store::{outbox, sessions::DbSessionStore};
+use crate::workflow::{self, Workflow};
 
 const BATCH: u64 = 20;
 
@@ -26,16 +26,13 @@ pub struct DrainStats {
 
 pub struct Worker {
     db: DatabaseConnection,
+    workflow: Workflow,
     transport: Arc<Transport>,
     from: Mailbox,
     send_timeout: Duration,
     max_attempts: i32,
     poll: Duration,
-    public_url: String,
 }
-
-/// Staff who chose digests hear about new appeals at most this often.
-pub const DIGEST_INTERVAL_MINUTES: i64 = 60;
 
 /// Delay before attempt `attempt + 1`: 30 s doubling to at most 1 h, plus up to 25 %
 /// jitter so a recovering SMTP server is not hit by every instance at once.
@@ -49,13 +46,13 @@ pub fn backoff(attempt: i32, jitter_fraction: f64) -> chrono::Duration {
 
 impl Worker {
     pub fn new(
-        db: DatabaseConnection,
+        workflow: Workflow,
         transport: Arc<Transport>,
         s: &MailSettings,
-        public_url: &str,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            db,
+            db: workflow.db().clone(),
+            workflow,
             transport,
             from: s
                 .from
@@ -64,7 +61,6 @@ impl Worker {
             send_timeout: Duration::from_secs(s.send_timeout_secs),
             max_attempts: s.max_attempts,
             poll: Duration::from_millis(s.poll_interval_ms),
-            public_url: public_url.to_string(),
         })
     }
 
@@ -119,34 +115,9 @@ impl Worker {
         }
     }
 
-    /// Queues a digest for every subscriber whose interval has passed and who has queued
-    /// appeals; the digest, its items and its timestamp commit together.
-    pub async fn queue_digests(&self, now: chrono::DateTime<Utc>) -> anyhow::Result<usize> {
-        use sea_orm::TransactionTrait;
-        let mut queued = 0;
-        for s in staff::digest_subscribers(&self.db).await? {
-            let due = s
-                .digest_sent_at
-                .is_none_or(|t| now - t >= chrono::Duration::minutes(DIGEST_INTERVAL_MINUTES));
-            if !due {
-                continue;
-            }
-            let txn = self.db.begin().await?;
-            // Claim this digest: of several instances only one moves the timestamp.
-            if !staff::claim_digest(&txn, s.id, s.digest_sent_at, now).await? {
-                txn.rollback().await?;
-                continue;
-            }
-            let appeal_ids = staff::take_digest_items(&txn, s.id, now).await?;
-            let numbers = crate::store::appeals::numbers_of(&txn, &appeal_ids).await?;
-            if !numbers.is_empty() {
-                let msg = messages::staff_digest(&s.email, &numbers, &self.public_url)?;
-                outbox::enqueue(&txn, msg, now).await?;
-                queued += 1;
-            }
-            txn.commit().await?;
-        }
-        Ok(queued)
+    /// The staff digests that are due (see `workflow::notices::queue_digests`).
+    pub async fn queue_digests(&self, now: chrono::DateTime<Utc>) -> workflow::Result<usize> {
+        workflow::notices::queue_digests(&self.workflow, now).await
     }
 
     /// Runs until `shutdown` flips, also sweeping expired sessions and form tokens.

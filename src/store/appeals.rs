@@ -13,7 +13,10 @@ use sea_orm::{
 use super::entities::{appeal, appeal_access, appeal_event, submission_token};
 use super::outbox::{self, NewMessage};
 use super::roster::NewPerson;
-use super::{is_postgres, is_unique_violation};
+use super::{corrupt, is_postgres, is_unique_violation};
+use crate::domain::appeal::Appeal;
+use crate::domain::applicant::Snapshot;
+use crate::domain::history::{Actor, Entry, EventKind};
 use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
 use crate::domain::routing::Route;
@@ -21,20 +24,70 @@ use crate::domain::status::Status;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 
-pub const ACTOR_APPLICANT: &str = "applicant";
-pub const ACTOR_SYSTEM: &str = "system";
-pub const ACTOR_STAFF: &str = "staff";
+/// The typed appeal of a row. A value the application cannot read is an error naming the
+/// row, never another value (a corrupt status read as «new» would permit transitions).
+pub(crate) fn typed(m: appeal::Model) -> Result<Appeal, DbErr> {
+    let status = Status::parse(&m.status)
+        .ok_or_else(|| corrupt("appeals", m.id, &format!("status {:?}", m.status)))?;
+    // The snapshot holds personal data: only the position of the fault is reported.
+    let snapshot: Snapshot = serde_json::from_str(&m.snapshot).map_err(|e| {
+        corrupt(
+            "appeals",
+            m.id,
+            &format!(
+                "snapshot unreadable at line {} column {}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(Appeal {
+        id: m.id,
+        number: m.number,
+        applicant_oid: m.applicant_oid,
+        snapshot,
+        subject_key: m.subject_key,
+        organization_id: m.organization_id,
+        class_id: m.class_id,
+        comment: m.comment,
+        status,
+        assigned_staff_id: m.assigned_staff_id,
+        version: m.version,
+        created_at: m.created_at,
+        due_at: m.due_at,
+    })
+}
+
+fn typed_all(rows: Vec<appeal::Model>) -> Result<Vec<Appeal>, DbErr> {
+    rows.into_iter().map(typed).collect()
+}
+
+fn typed_entry(m: appeal_event::Model) -> Result<Entry, DbErr> {
+    let kind = EventKind::parse(&m.kind)
+        .ok_or_else(|| corrupt("appeal_events", m.id, &format!("kind {:?}", m.kind)))?;
+    let actor = Actor::parse(&m.actor)
+        .ok_or_else(|| corrupt("appeal_events", m.id, &format!("actor {:?}", m.actor)))?;
+    let to_status = match m.to_status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| corrupt("appeal_events", m.id, &format!("to_status {s:?}")))?,
+        ),
+    };
+    Ok(Entry {
+        kind,
+        to_status,
+        actor,
+        actor_staff_id: m.actor_staff_id,
+        message: m.message,
+        created_at: m.created_at,
+    })
+}
 
 pub struct NewAppeal {
-    pub applicant_oid: String,
-    pub applicant_role: String,
-    pub snapshot: String,
-    pub applicant_email: Option<String>,
-    pub search_norm: String,
-    pub subject_key: String,
+    pub snapshot: Snapshot,
     /// Digest subscribers to queue the appeal for, in the same transaction.
     pub digest_staff: Vec<i32>,
-    pub child_esia_id: Option<String>,
     pub organization_id: i32,
     pub class_id: i32,
     pub comment: Option<String>,
@@ -46,9 +99,9 @@ pub struct NewAppeal {
 }
 
 pub enum Submitted {
-    Created(appeal::Model),
+    Created(Appeal),
     /// The same `submission_id` was used before: the first appeal, never a second.
-    Repeated(appeal::Model),
+    Repeated(Appeal),
 }
 
 /// Hands out per-year appeal numbers. PostgreSQL uses one sequence per year, so
@@ -111,11 +164,13 @@ impl Numbering {
 pub async fn by_submission(
     db: &impl ConnectionTrait,
     submission_id: &str,
-) -> Result<Option<appeal::Model>, DbErr> {
+) -> Result<Option<Appeal>, DbErr> {
     appeal::Entity::find()
         .filter(appeal::Column::SubmissionId.eq(submission_id))
         .one(db)
-        .await
+        .await?
+        .map(typed)
+        .transpose()
 }
 
 pub async fn submit<F>(
@@ -125,23 +180,26 @@ pub async fn submit<F>(
     message: F,
 ) -> Result<Submitted, DbErr>
 where
-    F: FnOnce(&appeal::Model) -> Vec<NewMessage>,
+    F: FnOnce(&Appeal) -> Vec<NewMessage>,
 {
     if let Some(existing) = by_submission(db, &new.submission_id).await? {
         return Ok(Submitted::Repeated(existing));
     }
     numbering.ensure(db, new.year).await?;
+    let snapshot_json =
+        serde_json::to_string(&new.snapshot).map_err(|e| DbErr::Json(e.to_string()))?;
     let txn = db.begin().await?;
     let seq = numbering.next(&txn, new.year).await?;
+    let s = &new.snapshot;
     let inserted = appeal::ActiveModel {
         number: Set(AppealNumber::new(new.year, seq).to_string()),
-        applicant_oid: Set(new.applicant_oid),
-        applicant_role: Set(new.applicant_role),
-        snapshot: Set(new.snapshot),
-        applicant_email: Set(new.applicant_email.unwrap_or_default()),
-        search_norm: Set(new.search_norm),
-        subject_key: Set(new.subject_key),
-        child_esia_id: Set(new.child_esia_id),
+        applicant_oid: Set(s.oid.clone()),
+        applicant_role: Set(s.role.as_str().to_string()),
+        snapshot: Set(snapshot_json),
+        applicant_email: Set(s.email.clone().unwrap_or_default()),
+        search_norm: Set(s.search_text()),
+        subject_key: Set(s.subject_key()),
+        child_esia_id: Set(s.child.as_ref().map(|c| c.esia_id.clone())),
         organization_id: Set(new.organization_id),
         class_id: Set(new.class_id),
         comment: Set(new.comment),
@@ -158,7 +216,7 @@ where
     .insert(&txn)
     .await;
     let appeal = match inserted {
-        Ok(a) => a,
+        Ok(a) => typed(a)?,
         // A concurrent POST with the same submission_id committed first.
         Err(e) if is_unique_violation(&e) => {
             txn.rollback().await?;
@@ -170,17 +228,17 @@ where
         Err(e) => return Err(e),
     };
     let registered = Event {
-        kind: "registered",
+        kind: EventKind::Registered,
         to: Some(Status::New),
-        actor: ACTOR_APPLICANT,
+        actor: Actor::Applicant,
         actor_staff_id: None,
         message: None,
     };
     record_event(&txn, appeal.id, None, registered, new.now).await?;
     let routed = Event {
-        kind: "routed",
+        kind: EventKind::Routed,
         to: None,
-        actor: ACTOR_SYSTEM,
+        actor: Actor::System,
         actor_staff_id: None,
         message: Some(new.route.history_message().to_string()),
     };
@@ -197,16 +255,16 @@ where
 pub async fn record_event(
     db: &impl ConnectionTrait,
     appeal_id: i64,
-    from: Option<&str>,
+    from: Option<Status>,
     event: Event,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     appeal_event::ActiveModel {
         appeal_id: Set(appeal_id),
-        kind: Set(event.kind.to_string()),
-        from_status: Set(event.to.and(from).map(str::to_string)),
+        kind: Set(event.kind.as_str().to_string()),
+        from_status: Set(event.to.and(from).map(|s| s.as_str().to_string())),
         to_status: Set(event.to.map(|s| s.as_str().to_string())),
-        actor: Set(event.actor.to_string()),
+        actor: Set(event.actor.as_str().to_string()),
         actor_staff_id: Set(event.actor_staff_id),
         message: Set(event.message),
         created_at: Set(now),
@@ -222,35 +280,38 @@ pub async fn for_applicant(
     db: &impl ConnectionTrait,
     number: &str,
     oid: &str,
-) -> Result<Option<appeal::Model>, DbErr> {
+) -> Result<Option<Appeal>, DbErr> {
     appeal::Entity::find()
         .filter(appeal::Column::Number.eq(number))
         .filter(appeal::Column::ApplicantOid.eq(oid))
         .one(db)
-        .await
+        .await?
+        .map(typed)
+        .transpose()
 }
 
 pub async fn list_for_applicant(
     db: &impl ConnectionTrait,
     oid: &str,
-) -> Result<Vec<appeal::Model>, DbErr> {
-    appeal::Entity::find()
+) -> Result<Vec<Appeal>, DbErr> {
+    let rows = appeal::Entity::find()
         .filter(appeal::Column::ApplicantOid.eq(oid))
         .order_by_desc(appeal::Column::CreatedAt)
         .order_by_desc(appeal::Column::Id)
         .all(db)
-        .await
+        .await?;
+    typed_all(rows)
 }
 
-pub async fn events(
-    db: &impl ConnectionTrait,
-    appeal_id: i64,
-) -> Result<Vec<appeal_event::Model>, DbErr> {
+pub async fn events(db: &impl ConnectionTrait, appeal_id: i64) -> Result<Vec<Entry>, DbErr> {
     appeal_event::Entity::find()
         .filter(appeal_event::Column::AppealId.eq(appeal_id))
         .order_by_asc(appeal_event::Column::Id)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(typed_entry)
+        .collect()
 }
 
 /// A one-time form token: issued with the form, redeemed by the first POST carrying it.
@@ -291,14 +352,13 @@ pub async fn delete_submission_tokens_before(
         .rows_affected)
 }
 
-pub async fn by_number(
-    db: &impl ConnectionTrait,
-    number: &str,
-) -> Result<Option<appeal::Model>, DbErr> {
+pub async fn by_number(db: &impl ConnectionTrait, number: &str) -> Result<Option<Appeal>, DbErr> {
     appeal::Entity::find()
         .filter(appeal::Column::Number.eq(number))
         .one(db)
-        .await
+        .await?
+        .map(typed)
+        .transpose()
 }
 
 /// The numbers of appeals by id, in the order given.
@@ -313,21 +373,19 @@ pub async fn numbers_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<St
 }
 
 /// Other open appeals about the same child at the same organization.
-pub async fn open_duplicates(
-    db: &impl ConnectionTrait,
-    a: &appeal::Model,
-) -> Result<Vec<appeal::Model>, DbErr> {
+pub async fn open_duplicates(db: &impl ConnectionTrait, a: &Appeal) -> Result<Vec<Appeal>, DbErr> {
     if a.subject_key.is_empty() {
         return Ok(Vec::new());
     }
-    appeal::Entity::find()
+    let rows = appeal::Entity::find()
         .filter(appeal::Column::OrganizationId.eq(a.organization_id))
         .filter(appeal::Column::SubjectKey.eq(a.subject_key.as_str()))
         .filter(appeal::Column::Status.is_in(Status::open_values()))
         .filter(appeal::Column::Id.ne(a.id))
         .order_by_asc(appeal::Column::CreatedAt)
         .all(db)
-        .await
+        .await?;
+    typed_all(rows)
 }
 
 /// Open appeals `oid` filed about an organization (they resolve when the account links).
@@ -335,21 +393,21 @@ pub async fn open_of_applicant_at(
     db: &impl ConnectionTrait,
     oid: &str,
     organization_id: i32,
-) -> Result<Vec<appeal::Model>, DbErr> {
-    appeal::Entity::find()
+) -> Result<Vec<Appeal>, DbErr> {
+    let rows = appeal::Entity::find()
         .filter(appeal::Column::ApplicantOid.eq(oid))
         .filter(appeal::Column::OrganizationId.eq(organization_id))
         .filter(appeal::Column::Status.is_in(Status::open_values()))
         .all(db)
-        .await
+        .await?;
+    typed_all(rows)
 }
 
 /// One history entry.
 pub struct Event {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub to: Option<Status>,
-    /// `ACTOR_APPLICANT`, `ACTOR_STAFF` or `ACTOR_SYSTEM`.
-    pub actor: &'static str,
+    pub actor: Actor,
     pub actor_staff_id: Option<i32>,
     pub message: Option<String>,
 }
@@ -405,7 +463,7 @@ pub enum Applied {
 /// the roster, the history entry and the e-mails — all in one transaction.
 pub async fn apply(
     db: &DatabaseConnection,
-    a: &appeal::Model,
+    a: &Appeal,
     change: Change,
     roster: RosterChange,
     effects: Effects,
@@ -456,11 +514,11 @@ pub async fn apply(
                 .ok_or_else(|| DbErr::RecordNotFound(format!("roster person {person_id}")))?;
             // ESIA without a СНИЛС says nothing about it: the school's value stays.
             let snils = snils.or(before.snils.clone());
-            let was = PersonName::new(&before.last_name, &before.first_name, &before.middle_name);
+            let was = &before.name;
             let audit = Event {
-                kind: "roster",
+                kind: EventKind::Roster,
                 to: None,
-                actor: ACTOR_STAFF,
+                actor: Actor::Staff,
                 actor_staff_id,
                 message: Some(format!(
                     "Запись № {person_id} в списке исправлена: было «{}, {}, СНИЛС {}», стало «{}, {}, СНИЛС {}».",
@@ -494,7 +552,7 @@ pub async fn apply(
         }
     }
     for event in events {
-        record_event(&txn, a.id, Some(&a.status), event, now).await?;
+        record_event(&txn, a.id, Some(a.status), event, now).await?;
     }
     for m in mail {
         outbox::enqueue(&txn, m, now).await?;
@@ -513,9 +571,9 @@ pub async fn add_note(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let note = Event {
-        kind: "note",
+        kind: EventKind::Note,
         to: None,
-        actor: ACTOR_STAFF,
+        actor: Actor::Staff,
         actor_staff_id: Some(staff_id),
         message: Some(text),
     };

@@ -7,8 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
-use super::Sql;
 use super::entities::appeal;
+use super::{Sql, corrupt};
+use crate::domain::appeal::Appeal;
+use crate::domain::names::PersonName;
 use crate::domain::staff::Scope;
 use crate::domain::status::Status;
 
@@ -106,9 +108,12 @@ impl InboxQuery {
 }
 
 pub struct InboxRow {
-    pub appeal: appeal::Model,
+    pub appeal: Appeal,
     /// Open appeals about the same child at the same organization, this one included.
     pub group_size: i64,
+    pub organization: String,
+    pub class_name: String,
+    pub assignee: Option<PersonName>,
 }
 
 pub struct InboxPage {
@@ -153,16 +158,19 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     let mut sql = Sql::new(db.get_database_backend());
     let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
     // The inner query walks `ix_appeals_queue` in page order and stops after one page; the
-    // group sizes are counted only for the rows of that page.
-    sql.push(&format!(
-        "SELECT a.*, CASE WHEN a.status IN {open} THEN \
+    // group sizes and the names shown are read only for the rows of that page, in this one
+    // query, so a page costs the same whatever the scope.
+    sql.push_trusted(&format!(
+        "SELECT a.*, o.name AS organization_name, c.name AS class_name, \
+         s.last_name AS assignee_last, s.first_name AS assignee_first, s.middle_name AS assignee_middle, \
+         CASE WHEN a.status IN {open} THEN \
          (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {open}) ELSE 1 END AS group_size \
          FROM (SELECT a.* FROM appeals a WHERE "
     ));
     push_scope(&mut sql, q.scope);
     match q.status {
         StatusFilter::Open => {
-            sql.push(&format!(" AND a.status IN {open}"));
+            sql.push_trusted(&format!(" AND a.status IN {open}"));
         }
         StatusFilter::All => {}
         StatusFilter::Only(s) => {
@@ -182,7 +190,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         }
     }
     if q.overdue {
-        sql.push(&format!(" AND a.status IN {open} AND a.due_at < "))
+        sql.push_trusted(&format!(" AND a.status IN {open} AND a.due_at < "))
             .bind(q.now);
     }
     if let Some(from) = q.created_from {
@@ -206,13 +214,13 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     // only the oldest shows. A narrowed view (search, filters) shows every match, or a
     // newer duplicate could hide behind an older one the filter excludes.
     if q.is_plain_queue() {
-        sql.push(&format!(
+        sql.push_trusted(&format!(
             " AND NOT (a.status IN {open} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
              AND d.status IN {open} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
         ));
     }
     if let Some(c) = &q.cursor {
-        sql.push(&format!(" AND ({ASSIGNED_FLAG}, a.created_at, a.id) > ("))
+        sql.push_trusted(&format!(" AND ({ASSIGNED_FLAG}, a.created_at, a.id) > ("))
             .bind(i32::from(c.assigned))
             .push(", ")
             .bind(c.created_at)
@@ -220,16 +228,32 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
             .bind(c.id)
             .push(")");
     }
-    sql.push(&format!(
-        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}) a ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id",
+    sql.push_trusted(&format!(
+        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}) a \
+         LEFT JOIN organizations o ON o.id = a.organization_id \
+         LEFT JOIN classes c ON c.id = a.class_id \
+         LEFT JOIN staff s ON s.id = a.assigned_staff_id \
+         ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id",
         q.limit + 1
     ));
     let results = db.query_all_raw(sql.build()).await?;
     let mut rows = Vec::with_capacity(results.len());
     for r in &results {
+        let name = |col: &str| r.try_get::<Option<String>>("", col);
+        let assignee = match (
+            name("assignee_last")?,
+            name("assignee_first")?,
+            name("assignee_middle")?,
+        ) {
+            (Some(l), Some(f), m) => Some(PersonName::new(&l, &f, &m.unwrap_or_default())),
+            _ => None,
+        };
         rows.push(InboxRow {
-            appeal: appeal::Model::from_query_result(r, "")?,
+            appeal: super::appeals::typed(appeal::Model::from_query_result(r, "")?)?,
             group_size: r.try_get::<i64>("", "group_size")?,
+            organization: name("organization_name")?.unwrap_or_default(),
+            class_name: name("class_name")?.unwrap_or_default(),
+            assignee,
         });
     }
     let next = if rows.len() as u64 > q.limit {
@@ -249,7 +273,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
 pub async fn status_counts(
     db: &impl ConnectionTrait,
     scope: Scope,
-) -> Result<Vec<(String, i64)>, DbErr> {
+) -> Result<Vec<(Status, i64)>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT a.status AS status, COUNT(*) AS n FROM appeals a WHERE ");
     push_scope(&mut sql, scope);
@@ -257,10 +281,11 @@ pub async fn status_counts(
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.try_get::<String>("", "status")?,
-                r.try_get::<i64>("", "n")?,
-            ))
+            let status = r.try_get::<String>("", "status")?;
+            let parsed = Status::parse(&status).ok_or_else(|| {
+                corrupt("appeals", "(status count)", &format!("status {status:?}"))
+            })?;
+            Ok((parsed, r.try_get::<i64>("", "n")?))
         })
         .collect()
 }

@@ -57,6 +57,12 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// A stored value the application cannot read: an error naming the table and row, reported
+/// once where it surfaces (a 500 page and one log line), never read as another value.
+pub(crate) fn corrupt(table: &str, id: impl std::fmt::Display, what: &str) -> DbErr {
+    DbErr::Custom(format!("corrupt value in {table} row {id}: {what}"))
+}
+
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
@@ -78,7 +84,16 @@ impl Sql {
         }
     }
 
-    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+    /// Appends SQL text written in the source: a `&'static str` cannot carry a value a
+    /// person typed, so values must go through [`Sql::bind`].
+    pub(crate) fn push(&mut self, sql: &'static str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends SQL text computed by the program (status lists from the domain, a numeric
+    /// LIMIT, a backend-specific clause). Never pass anything derived from input here.
+    pub(crate) fn push_trusted(&mut self, sql: &str) -> &mut Self {
         self.text.push_str(sql);
         self
     }

@@ -73,7 +73,7 @@ pub async fn claim_due(
         .bind(now)
         .push(" AND (locked_until IS NULL OR locked_until <= ")
         .bind(now)
-        .push(&format!(") ORDER BY id LIMIT {limit}{lock}) RETURNING *"));
+        .push_trusted(&format!(") ORDER BY id LIMIT {limit}{lock}) RETURNING *"));
     let stmt = sql.build();
     let mut rows = outbox::Model::find_by_statement(stmt).all(db).await?;
     rows.sort_by_key(|r| r.id);

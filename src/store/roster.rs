@@ -9,12 +9,28 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use super::corrupt;
 use super::entities::{binding_code, esia_link, organization, roster_guardian, roster_person};
 use crate::domain::matching::RosterCandidate;
 use crate::domain::names::PersonName;
+use crate::domain::roster::{Person, RosterRole};
+
+fn typed(m: roster_person::Model) -> Result<Person, DbErr> {
+    let role = RosterRole::parse(&m.role)
+        .ok_or_else(|| corrupt("roster_persons", m.id, &format!("role {:?}", m.role)))?;
+    Ok(Person {
+        id: m.id,
+        organization_id: m.organization_id,
+        role,
+        name: PersonName::new(&m.last_name, &m.first_name, &m.middle_name),
+        birth_date: m.birth_date,
+        snils: m.snils,
+        class_id: m.class_id,
+    })
+}
 
 pub struct LinkedAccount {
-    pub person: roster_person::Model,
+    pub person: Person,
     pub organization: organization::Model,
 }
 
@@ -42,7 +58,7 @@ pub async fn linked_accounts(
             continue;
         };
         out.push(LinkedAccount {
-            person,
+            person: typed(person)?,
             organization,
         });
     }
@@ -117,11 +133,12 @@ pub async fn linked_oids(
         .collect())
 }
 
-pub async fn person(
-    db: &impl ConnectionTrait,
-    id: i32,
-) -> Result<Option<roster_person::Model>, DbErr> {
-    roster_person::Entity::find_by_id(id).one(db).await
+pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<Person>, DbErr> {
+    roster_person::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(typed)
+        .transpose()
 }
 
 fn code_hash(code: &str) -> String {
@@ -164,7 +181,7 @@ pub async fn redeem_binding_code(
     code: &str,
     oid: &str,
     now: DateTime<Utc>,
-) -> Result<Option<roster_person::Model>, DbErr> {
+) -> Result<Option<Person>, DbErr> {
     let txn = db.begin().await?;
     let found = binding_code::Entity::find()
         .filter(binding_code::Column::CodeHash.eq(code_hash(code)))
@@ -198,7 +215,7 @@ pub async fn redeem_binding_code(
 #[derive(Debug, Clone)]
 pub struct NewPerson {
     pub organization_id: i32,
-    pub role: &'static str,
+    pub role: RosterRole,
     pub name: PersonName,
     pub birth_date: NaiveDate,
     pub snils: Option<String>,
@@ -208,7 +225,7 @@ pub struct NewPerson {
 pub async fn create_person(db: &impl ConnectionTrait, p: &NewPerson) -> Result<i32, DbErr> {
     let row = roster_person::ActiveModel {
         organization_id: Set(p.organization_id),
-        role: Set(p.role.to_string()),
+        role: Set(p.role.as_str().to_string()),
         last_name: Set(p.name.last.clone()),
         first_name: Set(p.name.first.clone()),
         middle_name: Set(p.name.middle.clone()),
@@ -273,14 +290,17 @@ pub async fn tie_guardian(
 pub async fn of_organization(
     db: &impl ConnectionTrait,
     organization_id: i32,
-    role: &str,
-) -> Result<Vec<roster_person::Model>, DbErr> {
+    role: RosterRole,
+) -> Result<Vec<Person>, DbErr> {
     roster_person::Entity::find()
         .filter(roster_person::Column::OrganizationId.eq(organization_id))
-        .filter(roster_person::Column::Role.eq(role))
+        .filter(roster_person::Column::Role.eq(role.as_str()))
         .order_by_asc(roster_person::Column::Id)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(typed)
+        .collect()
 }
 
 /// The student record of `name_norm`/`birth_date` at an organization, if there is one.
@@ -289,12 +309,14 @@ pub async fn find_student(
     organization_id: i32,
     name_norm: &str,
     birth_date: NaiveDate,
-) -> Result<Option<roster_person::Model>, DbErr> {
+) -> Result<Option<Person>, DbErr> {
     roster_person::Entity::find()
         .filter(roster_person::Column::OrganizationId.eq(organization_id))
-        .filter(roster_person::Column::Role.eq("student"))
+        .filter(roster_person::Column::Role.eq(RosterRole::Student.as_str()))
         .filter(roster_person::Column::NameNorm.eq(name_norm))
         .filter(roster_person::Column::BirthDate.eq(birth_date))
         .one(db)
-        .await
+        .await?
+        .map(typed)
+        .transpose()
 }

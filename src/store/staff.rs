@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::entities::{staff, staff_digest_item};
+use super::outbox::{self, NewMessage};
 use crate::domain::staff::{Scope, StaffRole};
 
 pub const RESPONSIBLE: &str = "responsible";
@@ -62,6 +63,17 @@ pub async fn active_by_snils(
 
 pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<staff::Model>, DbErr> {
     staff::Entity::find_by_id(id).one(db).await
+}
+
+/// Staff records by id (any that exist), for names shown beside history entries.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<staff::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    staff::Entity::find()
+        .filter(staff::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await
 }
 
 /// Active staff who handle appeals of `organization_id` directly.
@@ -126,9 +138,38 @@ pub async fn set_notify_digest(
     .map(|_| ())
 }
 
+/// Sends a subscriber their digest: claims it, takes the queued appeals and writes the
+/// e-mail `render` makes of their numbers, all in one transaction. False when another
+/// instance claimed it first or nothing was queued.
+pub async fn take_digest<E, F>(
+    db: &DatabaseConnection,
+    subscriber: &staff::Model,
+    now: DateTime<Utc>,
+    render: F,
+) -> Result<bool, E>
+where
+    E: From<DbErr>,
+    F: FnOnce(&[String]) -> Result<NewMessage, E>,
+{
+    let txn = db.begin().await?;
+    // Of several instances only one moves the timestamp.
+    if !claim_digest(&txn, subscriber.id, subscriber.digest_sent_at, now).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let appeal_ids = take_digest_items(&txn, subscriber.id, now).await?;
+    let numbers = super::appeals::numbers_of(&txn, &appeal_ids).await?;
+    let queued = !numbers.is_empty();
+    if queued {
+        outbox::enqueue(&txn, render(&numbers)?, now).await?;
+    }
+    txn.commit().await?;
+    Ok(queued)
+}
+
 /// Moves a subscriber's digest timestamp from `previous` to `now`; false when another
 /// instance already did (the digest is theirs to send).
-pub async fn claim_digest(
+async fn claim_digest(
     db: &impl ConnectionTrait,
     id: i32,
     previous: Option<DateTime<Utc>>,
@@ -169,7 +210,7 @@ pub async fn queue_for_digest(
 }
 
 /// Takes a subscriber's pending digest items: marks them sent and returns the appeal ids.
-pub async fn take_digest_items(
+async fn take_digest_items(
     db: &impl ConnectionTrait,
     staff_id: i32,
     now: DateTime<Utc>,

@@ -7,17 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::AppState;
-use super::actions;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
 use super::session::SignedIn;
-use super::templates::{Layout, roster_role_label};
-use crate::store::roster;
+use super::templates::Layout;
+use crate::workflow::{self, Refusal, applicant, binding};
 
 pub struct AccountRow {
     pub organization: String,
@@ -34,7 +32,7 @@ struct HomePage {
 }
 
 async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Response> {
-    let linked = roster::linked_accounts(&state.db, &user.applicant.oid).await?;
+    let linked = applicant::linked_accounts(&state.workflow, &user.applicant.oid).await?;
     if linked.is_empty() {
         return Ok(Redirect::to("/no-account").into_response());
     }
@@ -42,13 +40,8 @@ async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Re
         .into_iter()
         .map(|a| AccountRow {
             organization: a.organization.name,
-            role: roster_role_label(&a.person.role),
-            person: crate::domain::names::PersonName::new(
-                &a.person.last_name,
-                &a.person.first_name,
-                &a.person.middle_name,
-            )
-            .full(),
+            role: a.person.role.label(),
+            person: a.person.name.full(),
         })
         .collect();
     let page = HomePage {
@@ -107,28 +100,20 @@ async fn link_post(
         ));
     }
     let code = form.code.unwrap_or_default();
-    let error = if code.trim().is_empty() {
-        "Введите код привязки, выданный в образовательной организации."
-    } else if let Some(person) =
-        roster::redeem_binding_code(&state.db, &code, &user.applicant.oid, Utc::now()).await?
-    {
-        user.session.remove::<u32>(LINK_FAILURES).await?;
-        let text =
-            "Учётная запись Госуслуг связана по коду, выданному организацией. Обращение закрыто.";
-        if let Err(e) =
-            actions::resolve_after_link(&state, &user.applicant.oid, person.organization_id, text)
-                .await
-        {
-            tracing::error!(error = %e, "open appeals not resolved after a binding code");
+    let refusal = match binding::redeem(&state.workflow, &user.applicant.oid, &code).await {
+        Ok(()) => {
+            user.session.remove::<u32>(LINK_FAILURES).await?;
+            return Ok(Redirect::to("/home").into_response());
         }
-        return Ok(Redirect::to("/home").into_response());
-    } else {
-        user.session.insert(LINK_FAILURES, failures + 1).await?;
-        "Код не найден, уже использован или срок его действия истёк."
+        Err(workflow::Error::Refused(r)) => r,
+        Err(e) => return Err(e.into()),
     };
+    if refusal == Refusal::CodeUnknown {
+        user.session.insert(LINK_FAILURES, failures + 1).await?;
+    }
     let page = LinkPage {
         layout: Layout::new(&user.session).await?,
-        error: Some(error.into()),
+        error: Some(refusal.message()),
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response())
 }

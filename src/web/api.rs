@@ -61,7 +61,7 @@ async fn organizations_get(
         org_type,
         name_contains: name,
     };
-    let list = directory::organizations(&state.db, &filter).await?;
+    let list = directory::organizations(state.db(), &filter).await?;
     Ok(Json(
         list.into_iter()
             .map(|(o, municipality)| OrganizationJson {
@@ -85,10 +85,10 @@ async fn classes_get(
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<ClassJson>>> {
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    directory::organization(&state.db, id)
+    directory::organization(state.db(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let classes = directory::classes(&state.db, id).await?;
+    let classes = directory::classes(state.db(), id).await?;
     Ok(Json(
         classes
             .into_iter()

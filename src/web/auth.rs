@@ -12,16 +12,14 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
-use super::actions;
 use super::csrf;
 use super::error::{AppError, AppResult};
 use super::session::{
     LOGIN_WINDOW_SECS, PendingLogin, SessionUser, StaffSession, anybody_signed_in,
 };
 use crate::domain::applicant::{Applicant, LoginRole};
-use crate::domain::matching;
 use crate::esia::{EsiaError, protocol};
-use crate::store::{roster, staff};
+use crate::workflow::{linking, staff};
 
 #[derive(Deserialize)]
 struct LoginQuery {
@@ -104,61 +102,19 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     if pending.role == LoginRole::Staff {
         return staff_sign_in(state, session, &applicant).await;
     }
-    // Matching runs on every login, not only the first: the school may have fixed its
-    // roster since, or the parent may now be on a second school's roster.
-    let candidates =
-        roster::match_candidates(&state.db, &applicant.name.norm(), applicant.birth_date).await?;
-    for person in matching::match_applicant(&applicant, None, &candidates) {
-        if !roster::link(&state.db, &applicant.oid, person, "auto", Utc::now()).await? {
-            continue;
-        }
-        tracing::info!(
-            roster_person_id = person,
-            "ESIA identity linked automatically"
-        );
-        if let Some(p) = roster::person(&state.db, person).await?
-            && let Err(e) = actions::resolve_after_link(
-                state,
-                &applicant.oid,
-                p.organization_id,
-                actions::AUTO_LINKED_TEXT,
-            )
-            .await
-        {
-            // The link stands; the appeal stays open for staff to close by hand.
-            tracing::error!(error = %e, roster_person_id = person, "open appeals not resolved after link");
-        }
-    }
-    let linked = !roster::linked_accounts(&state.db, &applicant.oid)
-        .await?
-        .is_empty();
+    let linked = linking::link_at_login(&state.workflow, &applicant).await?;
     SessionUser::sign_in(session, applicant).await?;
     let target = if linked { "/home" } else { "/no-account" };
     Ok(Redirect::to(target).into_response())
 }
 
-/// Staff have no local passwords: the ESIA account's СНИЛС finds their staff records.
 async fn staff_sign_in(
     state: &AppState,
     session: &Session,
     person: &Applicant,
 ) -> AppResult<Response> {
-    if !person.confirmed {
-        return Err(AppError::Forbidden(
-            "Сотрудники входят только с подтверждённой учётной записью Госуслуг.".into(),
-        ));
-    }
-    let records = match &person.snils {
-        Some(snils) => staff::active_by_snils(&state.db, snils.digits()).await?,
-        None => Vec::new(),
-    };
-    if records.is_empty() {
-        return Err(AppError::Forbidden(
-            "Ваша учётная запись Госуслуг не найдена среди сотрудников. Обратитесь к администратору: в вашей карточке сотрудника должен быть указан СНИЛС.".into(),
-        ));
-    }
-    let signed =
-        StaffSession::sign_in(session, records.into_iter().map(|r| r.id).collect()).await?;
+    let records = staff::sign_in(&state.workflow, person).await?;
+    let signed = StaffSession::sign_in(session, records).await?;
     tracing::info!(staff_id = ?signed.current, "staff signed in");
     let target = if signed.current.is_some() {
         "/staff/inbox"
@@ -184,7 +140,7 @@ async fn logout_post(
     }
     session.flush().await?;
     Ok(Redirect::to(
-        &state.esia.logout_url(&format!("{}/", state.public_url)),
+        &state.esia.logout_url(&format!("{}/", state.public_url())),
     ))
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::esia::EsiaError;
+use crate::workflow::{self, Refusal, RefusalKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -42,6 +43,28 @@ pub struct ErrorView {
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::Unexpected(e.into())
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        let message = r.message();
+        match r.kind() {
+            RefusalKind::Invalid | RefusalKind::Malformed => Self::BadRequest(message),
+            RefusalKind::Conflict => Self::Conflict(message),
+            RefusalKind::Forbidden => Self::Forbidden(message),
+        }
+    }
+}
+
+impl From<workflow::Error> for AppError {
+    fn from(e: workflow::Error) -> Self {
+        match e {
+            workflow::Error::Refused(r) => r.into(),
+            workflow::Error::NotFound => Self::NotFound,
+            workflow::Error::Store(e) => Self::Unexpected(e.into()),
+            workflow::Error::Render(e) => Self::Unexpected(e.into()),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match store::ping(&state.db).await {
+    match store::ping(state.db()).await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::error!(error = %e, "database not reachable");
@@ -29,8 +29,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
     let m = &state.metrics;
-    let pending = outbox::count_by_status(&state.db, outbox::PENDING).await?;
-    let dead = outbox::count_by_status(&state.db, outbox::DEAD).await?;
+    let pending = outbox::count_by_status(state.db(), outbox::PENDING).await?;
+    let dead = outbox::count_by_status(state.db(), outbox::DEAD).await?;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
         let _ = writeln!(
@@ -55,6 +55,12 @@ async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
         "counter",
         "ESIA callbacks that failed.",
         m.logins_failed.load(Ordering::Relaxed),
+    );
+    metric(
+        "db_queries_total",
+        "counter",
+        "Statements sent to the database by this instance.",
+        m.db_queries.load(Ordering::Relaxed),
     );
     metric(
         "outbox_pending",

@@ -1,7 +1,6 @@
 //! HTTP: routers by feature, extractors, CSRF, errors rendered as pages.
 
 mod account;
-mod actions;
 mod api;
 mod appeals;
 mod auth;
@@ -13,53 +12,17 @@ mod health;
 mod security;
 mod session;
 mod staff;
+pub mod state;
 mod templates;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-
 use axum::Router;
-use chrono::FixedOffset;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Settings;
-use crate::esia::EsiaClient;
-use crate::mail::Transport;
-use crate::store::appeals::Numbering;
+pub use state::{AppState, Inner, Metrics};
 
-#[derive(Default)]
-pub struct Metrics {
-    pub appeals_submitted: AtomicU64,
-    pub logins_succeeded: AtomicU64,
-    pub logins_failed: AtomicU64,
-}
-
-pub struct Inner {
-    pub db: DatabaseConnection,
-    pub settings: Settings,
-    pub esia: EsiaClient,
-    pub numbering: Numbering,
-    pub transport: Arc<Transport>,
-    pub public_url: String,
-    pub offset: FixedOffset,
-    pub metrics: Metrics,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl Inner {
-    pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().with_timezone(&self.offset).date_naive()
-    }
-}
+/// Where ESIA sends the browser back after sign-in.
+pub const CALLBACK_PATH: &str = "/login/esia/callback";
+/// Where the built-in ESIA emulator is mounted when it is enabled.
+pub const EMULATOR_PREFIX: &str = "/esia-emulator";
 
 /// The whole site; `emulator` is the ESIA emulator's router when it is enabled.
 pub fn router(state: AppState, emulator: Option<Router>) -> Router {
@@ -67,7 +30,7 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     let secure = state.settings.session.secure_cookie;
     let idle = state.settings.session.idle_timeout_minutes;
     let timeout = std::time::Duration::from_secs(state.settings.server.request_timeout_secs);
-    let sessions = crate::store::sessions::DbSessionStore::new(state.db.clone());
+    let sessions = crate::store::sessions::DbSessionStore::new(state.db().clone());
     let mut app = Router::new()
         .merge(entry::router())
         .merge(auth::router())
@@ -81,7 +44,7 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     }
     let mut app = app.with_state(state);
     if let Some(emulator) = emulator {
-        app = app.nest(crate::EMULATOR_PREFIX, emulator);
+        app = app.nest(EMULATOR_PREFIX, emulator);
     }
     security::wrap(app, sessions, secure, idle, timeout, &esia_origin)
 }

@@ -10,6 +10,7 @@ use tower_sessions::Session;
 use super::AppState;
 use super::error::{AppError, AppResult};
 use crate::domain::applicant::{Applicant, LoginRole};
+use crate::workflow::staff::{self as staff_flow, StaffActor};
 
 const USER: &str = "user";
 const STAFF: &str = "staff";
@@ -142,8 +143,7 @@ impl StaffSession {
 
 /// The signed-in staff member, acting as one staff record with its scope.
 pub struct StaffUser {
-    pub staff: crate::store::entities::staff::Model,
-    pub scope: crate::domain::staff::Scope,
+    pub actor: StaffActor,
     pub session: Session,
 }
 
@@ -162,19 +162,10 @@ impl FromRequestParts<AppState> for StaffUser {
         let id = staff_session
             .current
             .ok_or(AppError::Redirect("/staff/choose"))?;
-        // The record is re-read on every request: a deactivated account loses access at once.
-        let staff = crate::store::staff::by_id(&state.db, id)
+        let actor = staff_flow::actor(&state.workflow, id)
             .await?
-            .filter(|s| s.active)
             .ok_or(AppError::Unauthenticated)?;
-        let scope = crate::store::staff::scope(&staff).ok_or_else(|| {
-            AppError::Forbidden("У вашей учётной записи сотрудника не указана организация.".into())
-        })?;
-        Ok(Self {
-            staff,
-            scope,
-            session,
-        })
+        Ok(Self { actor, session })
     }
 }
 

@@ -85,12 +85,3 @@ pub fn opts<T>(
         })
         .collect()
 }
-
-/// A roster person's role as the school information system names it.
-pub fn roster_role_label(role: &str) -> &'static str {
-    match role {
-        "parent" => "Родитель",
-        "student" => "Обучающийся",
-        _ => "Сотрудник",
-    }
-}

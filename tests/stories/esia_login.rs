@@ -1,10 +1,8 @@
 //! The ESIA round trip on the real protocol, and every way it can fail: each failure is a
 //! Russian page, never a 500.
 
-mod support;
-
+use crate::support::{self, TestApp, browser, location};
 use reqwest::StatusCode;
-use support::{TestApp, browser, location};
 
 story!(
     forged_or_replayed_state_is_refused,

@@ -2,10 +2,8 @@
 //! appeal, fixes or adds the roster record and links the account; the parent gets the
 //! resolution by e-mail and the next login lands on `/home`.
 
-mod support;
-
+use crate::support::{self, TestApp, browser, location};
 use reqwest::StatusCode;
-use support::{TestApp, browser, location};
 
 async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
     let parent = browser();

@@ -1,10 +1,8 @@
 //! Staff see only their scope: school 2 gets 404 for anything of school 1 whatever the URL
 //! or form says; the municipal operator sees both schools; strangers get no access.
 
-mod support;
-
+use crate::support::{self, TestApp, browser};
 use reqwest::StatusCode;
-use support::{TestApp, browser};
 
 async fn school1_appeal(app: &TestApp) -> String {
     let mum = browser();

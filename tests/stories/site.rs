@@ -1,10 +1,8 @@
 //! What every visitor and every monitor sees: the entry screen, security headers, error
 //! pages, health checks, metrics, the directory API and the development mailbox.
 
-mod support;
-
+use crate::support::{TestApp, browser};
 use reqwest::StatusCode;
-use support::{TestApp, browser};
 
 story!(
     entry_screen_has_three_role_buttons_and_security_headers,

@@ -1,24 +1,22 @@
 //! The inbox under load: Cyrillic search with «ё» = «е», keyset pages that stay stable
 //! while appeals arrive, filters, counts, and duplicate folding.
 
-mod support;
-
-use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot};
+use crate::support::{self, TestApp, browser};
+use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole};
 use appeals::domain::names::PersonName;
-use appeals::domain::routing::Route;
-use appeals::store::appeals::{NewAppeal, Numbering, submit};
-use chrono::{Duration, NaiveDate, Utc};
+use appeals::workflow::applicant::{self, AppealForm, Selection, Submission};
+use chrono::NaiveDate;
 use reqwest::StatusCode;
-use support::{TestApp, browser};
 
-/// Registers an appeal through the store (as `POST /appeals` does) for a distinct child.
-async fn seed_appeal(
-    app: &TestApp,
-    numbering: &Numbering,
-    i: usize,
-    org: i32,
-    class: i32,
-) -> String {
+/// Files an appeal through the submission use case (what `POST /appeals` runs) for a
+/// distinct parent and child.
+async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
+    let child = Child {
+        esia_id: format!("{i}"),
+        name: PersonName::new("Кузьмин", &format!("Ученик{i}"), ""),
+        birth_date: NaiveDate::from_ymd_opt(2014, 1, 1).unwrap(),
+        snils: None,
+    };
     let applicant = Applicant {
         identity: Identity {
             oid: format!("9000{i}"),
@@ -29,40 +27,33 @@ async fn seed_appeal(
             email: None,
             confirmed: true,
         },
-        kids: Vec::new(),
+        kids: vec![child],
     };
-    let child = Child {
-        esia_id: format!("{i}"),
-        name: PersonName::new("Кузьмин", &format!("Ученик{i}"), ""),
-        birth_date: NaiveDate::from_ymd_opt(2014, 1, 1).unwrap(),
-        snils: None,
+    let wf = &app.workflow;
+    let selection = Selection {
+        organization_id: Some(org),
+        ..Default::default()
     };
-    let snapshot = Snapshot::new(&applicant, Some(child));
-    let now = Utc::now();
-    let new = NewAppeal {
-        applicant_oid: snapshot.oid.clone(),
-        applicant_role: "parent".into(),
-        snapshot: serde_json::to_string(&snapshot).unwrap(),
-        applicant_email: None,
-        search_norm: snapshot.search_text(),
-        subject_key: snapshot.subject_key(),
-        digest_staff: Vec::new(),
-        child_esia_id: Some(format!("{i}")),
-        organization_id: org,
-        class_id: class,
-        comment: None,
-        submission_id: uuid::Uuid::new_v4().to_string(),
-        route: Route::Organization,
-        year: 2026,
-        now,
-        due_at: now + Duration::days(30),
-    };
-    match submit(&app.db, numbering, new, |_| Vec::new())
+    let form = applicant::form_choices(wf, &applicant, selection, None)
         .await
-        .unwrap()
-    {
-        appeals::store::appeals::Submitted::Created(a) => a.number,
-        appeals::store::appeals::Submitted::Repeated(a) => a.number,
+        .unwrap();
+    let submitted = applicant::submit(
+        wf,
+        &applicant,
+        &AppealForm {
+            child_id: Some(format!("{i}")),
+            org_type: Some("general".into()),
+            organization_id: Some(org),
+            class_id: Some(class),
+            comment: String::new(),
+            submission_id: form.submission_id,
+        },
+    )
+    .await
+    .unwrap();
+    match submitted {
+        Submission::Registered(number) => number,
+        _ => panic!("appeal {i} registered"),
     }
 }
 
@@ -90,10 +81,9 @@ story!(
             .parse()
             .unwrap();
         let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
-        let numbering = Numbering::default();
         let mut filed = Vec::new();
         for i in 0..60 {
-            filed.push(seed_appeal(&app, &numbering, i, org, class).await);
+            filed.push(seed_appeal(&app, i, org, class).await);
         }
         let staff = app.staff("staff-school-1").await;
         let (_, first) = app.get_html(&staff, "/staff/inbox").await;
@@ -102,7 +92,7 @@ story!(
         assert!(first.contains("Зарегистрировано: 60"), "counts per status");
         // New appeals arrive between the two pages.
         for i in 60..65 {
-            filed.push(seed_appeal(&app, &numbering, i, org, class).await);
+            filed.push(seed_appeal(&app, i, org, class).await);
         }
         let next = next_link(&first).expect("a next page");
         let (_, second) = app.get_html(&staff, &next).await;

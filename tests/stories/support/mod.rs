@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+mod postgres;
+
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -22,18 +24,20 @@ pub enum Backend {
 }
 
 /// Generates one test per database for a story: `story!(name, |app| async move { … });`
-#[macro_export]
+///
+/// In scope in every capability module declared after `#[macro_use] mod support;` in
+/// `main.rs`; the generated module sees the capability module's names through `super::*`.
 macro_rules! story {
     ($name:ident, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                support::run(support::Backend::Sqlite, Vec::new(), $body).await;
+                $crate::support::run($crate::support::Backend::Sqlite, Vec::new(), $body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                support::run(support::Backend::Postgres, Vec::new(), $body).await;
+                $crate::support::run($crate::support::Backend::Postgres, Vec::new(), $body).await;
             }
         }
     };
@@ -42,11 +46,11 @@ macro_rules! story {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                support::run(support::Backend::Sqlite, $overrides, $body).await;
+                $crate::support::run($crate::support::Backend::Sqlite, $overrides, $body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                support::run(support::Backend::Postgres, $overrides, $body).await;
+                $crate::support::run($crate::support::Backend::Postgres, $overrides, $body).await;
             }
         }
     };
@@ -55,14 +59,25 @@ macro_rules! story {
 pub struct TestApp {
     pub url: String,
     pub db: DatabaseConnection,
+    /// The use cases, for stories that file many appeals without a browser each.
+    pub workflow: appeals::workflow::Workflow,
     pub backend: Backend,
     app_worker: appeals::mail::Worker,
     mailbox: PathBuf,
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+/// The URL of the PostgreSQL server the tests' databases are created on (`CREATE
+/// DATABASE` runs there): the server at `TEST_POSTGRES_URL` when one answers, otherwise
+/// a throwaway cluster started once for this test process (see `postgres.rs`). Panics,
+/// naming what was tried, when there is neither: a missing PostgreSQL fails the suite.
+async fn postgres_admin_url() -> String {
+    let resolved = tokio::task::spawn_blocking(postgres::admin_url)
+        .await
+        .expect("the PostgreSQL lookup finishes");
+    match resolved {
+        Ok(url) => url.clone(),
+        Err(why) => panic!("{why}"),
+    }
 }
 
 /// Builds the app for `backend`, runs `body` against it, then removes the database and
@@ -81,31 +96,26 @@ where
     let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("appeals-test-{id}"));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (db_url, pg_name) = match backend {
+    let (db_url, pg) = match backend {
         Backend::Sqlite => (
             format!("sqlite://{}?mode=rwc", dir.join("appeals.db").display()),
             None,
         ),
         Backend::Postgres => {
             let name = format!("appeals_t_{id}");
-            let admin = Database::connect(postgres_admin_url())
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL is required for the test suite ({}): {e}",
-                        postgres_admin_url()
-                    )
-                });
+            let admin_url = postgres_admin_url().await;
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for the test suite ({admin_url}): {e}")
+            });
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
-            let base = postgres_admin_url();
-            let server = base
+            let server = admin_url
                 .rsplit_once('/')
                 .map(|(s, _)| s.to_string())
-                .unwrap_or(base);
-            (format!("{server}/{name}"), Some(name))
+                .unwrap_or_else(|| admin_url.clone());
+            (format!("{server}/{name}"), Some((name, admin_url)))
         }
     };
     let mut all = vec![
@@ -127,6 +137,7 @@ where
     let test_app = TestApp {
         url: app.public_url().to_string(),
         db: app.db().clone(),
+        workflow: app.workflow().clone(),
         backend,
         app_worker: app.mail_worker().expect("worker"),
         mailbox,
@@ -135,8 +146,8 @@ where
     let outcome = tokio::spawn(body(test_app)).await;
     server.abort();
     let _ = server.await;
-    if let Some(name) = pg_name
-        && let Ok(admin) = Database::connect(postgres_admin_url()).await
+    if let Some((name, admin_url)) = pg
+        && let Ok(admin) = Database::connect(&admin_url).await
     {
         let _ = admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

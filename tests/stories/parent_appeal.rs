@@ -1,10 +1,8 @@
 //! A parent whose Gosuslugi login matches nothing files an appeal and gets its number on
 //! screen and by e-mail; bad input changes nothing.
 
-mod support;
-
+use crate::support::{self, TestApp, browser, location};
 use reqwest::StatusCode;
-use support::{TestApp, browser, location};
 
 story!(
     confirmed_parent_files_and_gets_number_and_email,

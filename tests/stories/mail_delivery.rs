@@ -1,12 +1,10 @@
 //! The confirmation e-mail reaches a real SMTP server; a failing server gets retries and,
 //! in the end, a visibly dead message — never a lost one.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::{self, TestApp, browser};
 use base64::Engine;
-use support::{TestApp, browser};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

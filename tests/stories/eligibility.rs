@@ -1,10 +1,8 @@
 //! Who may file: unconfirmed accounts and parents without children data are refused with
 //! 403 on every step; students file for themselves from 14; linked parents go home.
 
-mod support;
-
+use crate::support::{self, TestApp, browser};
 use reqwest::StatusCode;
-use support::{TestApp, browser};
 
 const NO_KIDS_TEXT: &str = "Для возможности подачи обращения в организацию необходимо заполнить сведения по детским учетным записям в личном кабинете родителя на портале Госуслуги.";
 

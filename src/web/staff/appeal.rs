@@ -1,0 +1,284 @@
+//! `/staff/appeals/{number}`: the appeal with the applicant's ESIA data, the roster
+//! candidates to compare, the actions and the history. A refused action shows this page
+//! again with the refusal next to the form it concerns.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::number_of;
+use crate::domain::candidates::Field;
+use crate::domain::history::{Actor, EventKind};
+use crate::domain::number::AppealNumber;
+use crate::domain::roster::RosterRole;
+use crate::domain::status::Status;
+use crate::web::AppState;
+use crate::web::error::AppResult;
+use crate::web::security::html;
+use crate::web::session::StaffUser;
+use crate::web::templates::{Layout, Opt, opt, ru_date, ru_datetime};
+use crate::workflow::review::{self, AppealView, CandidateLine, StudentPreview};
+use crate::workflow::staff::full_name;
+use crate::workflow::{Refusal, RefusalKind};
+
+pub struct Cell {
+    pub text: String,
+    pub differs: bool,
+}
+
+pub struct CandidateView {
+    pub id: i32,
+    pub role: &'static str,
+    pub class_name: String,
+    pub last: Cell,
+    pub first: Cell,
+    pub middle: Cell,
+    pub birth: Cell,
+    pub snils: Cell,
+    pub reason: &'static str,
+    pub linkable: bool,
+}
+
+pub struct EventView {
+    pub at: String,
+    pub who: String,
+    pub text: String,
+    pub internal: bool,
+}
+
+pub struct Preview {
+    pub applicant: String,
+    pub applicant_role: &'static str,
+    pub student: Option<String>,
+}
+
+/// The form of the appeal page a refusal concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Status,
+    Assign,
+    Forward,
+    Link,
+    Note,
+}
+
+/// A refusal shown on the page: `place` is the form it concerns, or `top` when the page
+/// itself is out of date.
+pub struct PageError {
+    pub place: &'static str,
+    pub message: String,
+}
+
+impl PageError {
+    fn new(form: Form, refusal: &Refusal) -> Self {
+        let place = match (refusal, form) {
+            (Refusal::ChangedMeanwhile, _) => "top",
+            (_, Form::Status) => "status",
+            (_, Form::Assign) => "assign",
+            (_, Form::Forward) => "forward",
+            (_, Form::Link) => "roster",
+            (_, Form::Note) => "note",
+        };
+        Self {
+            place,
+            message: refusal.message(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/appeal.html")]
+struct AppealPage {
+    layout: Layout,
+    number: String,
+    version: i32,
+    status: &'static str,
+    is_open: bool,
+    organization: String,
+    class_name: String,
+    created: String,
+    due: String,
+    overdue: bool,
+    comment: Option<String>,
+    fio: String,
+    birth_date: String,
+    email: String,
+    role: &'static str,
+    snils: String,
+    child: Option<String>,
+    assignee: String,
+    history: Vec<EventView>,
+    duplicates: Vec<String>,
+    candidates: Vec<CandidateView>,
+    preview: Preview,
+    statuses: Vec<Opt>,
+    colleagues: Vec<Opt>,
+    forward_targets: Vec<Opt>,
+    error: Option<PageError>,
+}
+
+fn cell(text: String, differs: bool) -> Cell {
+    Cell { text, differs }
+}
+
+fn candidate_view(line: CandidateLine) -> CandidateView {
+    let c = line.candidate;
+    let d = |f: Field| c.differs.contains(&f);
+    let e = &c.entry;
+    CandidateView {
+        id: e.id,
+        role: e.role.label(),
+        class_name: line.class_name,
+        last: cell(e.name.last.clone(), d(Field::LastName)),
+        first: cell(e.name.first.clone(), d(Field::FirstName)),
+        middle: cell(e.name.middle.clone(), d(Field::MiddleName)),
+        birth: cell(ru_date(e.birth_date), d(Field::BirthDate)),
+        snils: cell(
+            e.snils.clone().unwrap_or_else(|| "не указан".into()),
+            d(Field::Snils),
+        ),
+        reason: c.reason.label(),
+        linkable: line.linkable,
+    }
+}
+
+fn student_line(p: StudentPreview) -> String {
+    match p {
+        StudentPreview::Listed(name) => format!(
+            "{} — уже есть в списке обучающихся, будет связан с родителем",
+            name.full()
+        ),
+        StudentPreview::Joins {
+            name,
+            birth_date,
+            class: Some(c),
+        } => format!(
+            "{} ({}) — будет добавлен в класс {c}",
+            name.full(),
+            ru_date(birth_date)
+        ),
+        StudentPreview::Joins {
+            name,
+            birth_date,
+            class: None,
+        } => format!(
+            "{} ({}) — будет добавлен без класса: укажите класс в системе",
+            name.full(),
+            ru_date(birth_date)
+        ),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &StaffUser,
+    v: AppealView,
+    error: Option<PageError>,
+) -> AppResult<AppealPage> {
+    let offset = state.workflow.offset();
+    let a = v.appeal;
+    let s = &a.snapshot;
+    let assigned = a
+        .assigned_staff_id
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let history = v
+        .history
+        .into_iter()
+        .map(|h| EventView {
+            at: ru_datetime(h.entry.created_at, offset),
+            who: match (h.staff_name, h.entry.actor_staff_id, h.entry.actor) {
+                (Some(name), _, _) => name,
+                (None, Some(_), _) => String::new(),
+                (None, None, Actor::Applicant) => "Заявитель".to_string(),
+                (None, None, _) => "Система".to_string(),
+            },
+            internal: h.entry.kind == EventKind::Note,
+            text: h.entry.text(),
+        })
+        .collect();
+    Ok(AppealPage {
+        layout: Layout::staff(&user.session).await?,
+        number: a.number.clone(),
+        version: a.version,
+        status: a.status.label(),
+        is_open: a.status.is_open(),
+        organization: v.organization,
+        class_name: v.class_name,
+        created: ru_datetime(a.created_at, offset),
+        due: ru_datetime(a.due_at, offset),
+        overdue: v.overdue,
+        comment: a.comment.clone(),
+        fio: s.name.full(),
+        birth_date: ru_date(s.birth_date),
+        email: s.email.clone().unwrap_or_else(|| "не указан".into()),
+        role: s.role.label(),
+        snils: s
+            .snils
+            .as_ref()
+            .map(|x| x.to_string())
+            .unwrap_or_else(|| "не указан".into()),
+        child: s.child.as_ref().map(|c| {
+            let sn = c
+                .snils
+                .as_ref()
+                .map(|x| format!(", СНИЛС {x}"))
+                .unwrap_or_default();
+            format!("{} ({}{sn})", c.name.full(), ru_date(c.birth_date))
+        }),
+        assignee: v.assignee.unwrap_or_else(|| "не назначен".into()),
+        history,
+        duplicates: v.duplicates,
+        candidates: v.candidates.into_iter().map(candidate_view).collect(),
+        preview: Preview {
+            applicant: format!("{} ({})", s.name.full(), ru_date(s.birth_date)),
+            applicant_role: RosterRole::of_applicant(s.role).label(),
+            student: v.student.map(student_line),
+        },
+        statuses: Status::SETTABLE
+            .iter()
+            .filter(|t| a.status.can_move_to(**t))
+            .map(|t| opt(t.as_str(), t.label(), ""))
+            .collect(),
+        colleagues: v
+            .colleagues
+            .iter()
+            .map(|c| opt(c.id.to_string(), full_name(c), &assigned))
+            .collect(),
+        forward_targets: v
+            .forward_targets
+            .into_iter()
+            .map(|(o, m)| opt(o.id.to_string(), format!("{} ({m})", o.name), ""))
+            .collect(),
+        error,
+    })
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(number): Path<String>,
+) -> AppResult<Html<String>> {
+    let v = review::open(&state.workflow, &user.actor, &number_of(&number)?).await?;
+    Ok(html(page(&state, &user, v, None).await?)?)
+}
+
+/// The appeal page again, with the refusal next to the form that was sent: 409 when the
+/// appeal's state is the reason, 422 when the input is.
+pub(super) async fn refused(
+    state: &AppState,
+    user: &StaffUser,
+    number: &AppealNumber,
+    form: Form,
+    refusal: Refusal,
+) -> AppResult<Response> {
+    let status = match refusal.kind() {
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+        RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RefusalKind::Forbidden | RefusalKind::Malformed => return Err(refusal.into()),
+    };
+    let v = review::open(&state.workflow, &user.actor, number).await?;
+    let error = PageError::new(form, &refusal);
+    Ok((status, html(page(state, user, v, Some(error)).await?)?).into_response())
+}

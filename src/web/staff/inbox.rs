@@ -1,0 +1,243 @@
+//! `/staff/inbox`: the appeals of the staff member's scope, with filters and pages.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use crate::domain::status::Status;
+use crate::store::inbox::{AssigneeFilter, Cursor, StatusFilter};
+use crate::web::AppState;
+use crate::web::error::{AppError, AppResult};
+use crate::web::security::html;
+use crate::web::session::StaffUser;
+use crate::web::templates::{Layout, Opt, opt, ru_datetime};
+use crate::workflow::inbox::{self, InboxFilter};
+use crate::workflow::staff::full_name;
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct InboxParams {
+    status: Option<String>,
+    class_id: Option<String>,
+    assignee: Option<String>,
+    overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+pub struct InboxLine {
+    pub number: String,
+    pub created: String,
+    pub due: String,
+    pub overdue: bool,
+    pub organization: String,
+    pub class_name: String,
+    pub subject: String,
+    pub status: &'static str,
+    pub assignee: String,
+    pub more_in_group: i64,
+}
+
+pub struct Tab {
+    pub label: &'static str,
+    pub status: &'static str,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "staff/inbox.html")]
+struct InboxPage {
+    layout: Layout,
+    who: String,
+    tabs: Vec<Tab>,
+    statuses: Vec<Opt>,
+    classes: Vec<Opt>,
+    assignees: Vec<Opt>,
+    overdue: bool,
+    from: String,
+    to: String,
+    q: String,
+    lines: Vec<InboxLine>,
+    next_url: Option<String>,
+    notify_digest: bool,
+}
+
+fn bad(message: &str) -> AppError {
+    AppError::BadRequest(message.to_string())
+}
+
+fn day(s: Option<&str>) -> AppResult<Option<NaiveDate>> {
+    let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (2000..=2100).contains(&d.year()))
+        .map(Some)
+        .ok_or_else(|| bad("Дата должна быть в формате ГГГГ-ММ-ДД."))
+}
+
+impl InboxParams {
+    /// The filters as the query string says them; a value no page of ours sends is a 400.
+    fn parse(&self, me: i32) -> AppResult<InboxFilter> {
+        let status = match self.status.as_deref().unwrap_or("open") {
+            "open" | "" => StatusFilter::Open,
+            "all" => StatusFilter::All,
+            s => StatusFilter::Only(
+                Status::parse(s).ok_or_else(|| bad("Неизвестный статус обращения."))?,
+            ),
+        };
+        let assignee = match self.assignee.as_deref().unwrap_or_default() {
+            "" | "any" => AssigneeFilter::Any,
+            "none" => AssigneeFilter::Unassigned,
+            "me" => AssigneeFilter::Staff(me),
+            other => {
+                AssigneeFilter::Staff(other.parse().map_err(|_| bad("Неизвестный исполнитель."))?)
+            }
+        };
+        let class_id = match self.class_id.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(c.parse().map_err(|_| bad("Неизвестный класс."))?),
+            None => None,
+        };
+        let cursor = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+                bad("Ссылка на страницу списка устарела. Откройте список заново.")
+            })?),
+            None => None,
+        };
+        let search = self.q.clone().unwrap_or_default();
+        if search.chars().count() > 200 {
+            return Err(bad("Строка поиска длиннее 200 символов."));
+        }
+        Ok(InboxFilter {
+            status,
+            class_id,
+            assignee,
+            overdue: self.overdue.as_deref() == Some("1"),
+            from: day(self.from.as_deref())?,
+            to: day(self.to.as_deref())?,
+            search,
+            cursor,
+        })
+    }
+
+    /// The same filters, on the page after `cursor`.
+    fn next_url(&self, cursor: &Cursor) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", self.status.as_deref()),
+            ("class_id", self.class_id.as_deref()),
+            ("assignee", self.assignee.as_deref()),
+            ("overdue", self.overdue.as_deref()),
+            ("from", self.from.as_deref()),
+            ("to", self.to.as_deref()),
+            ("q", self.q.as_deref()),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("cursor", &cursor.encode());
+        format!("/staff/inbox?{}", q.finish())
+    }
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Query(p): Query<InboxParams>,
+) -> AppResult<Html<String>> {
+    let me = &user.actor;
+    let filter = p.parse(me.id())?;
+    let overdue = filter.overdue;
+    let view = inbox::page(&state.workflow, me, filter).await?;
+    let offset = state.workflow.offset();
+    let status_param = p.status.clone().unwrap_or_else(|| "open".into());
+    let assignee_param = p.assignee.clone().unwrap_or_default();
+    let class_param = p.class_id.clone().unwrap_or_default();
+    let lines = view
+        .lines
+        .into_iter()
+        .map(|l| {
+            let a = &l.row.appeal;
+            InboxLine {
+                number: a.number.clone(),
+                created: ru_datetime(a.created_at, offset),
+                due: ru_datetime(a.due_at, offset),
+                overdue: l.overdue,
+                organization: l.row.organization.clone(),
+                class_name: l.row.class_name.clone(),
+                subject: a.snapshot.subject_name().full(),
+                status: a.status.label(),
+                assignee: l
+                    .row
+                    .assignee
+                    .as_ref()
+                    .map(|n| n.full())
+                    .unwrap_or_default(),
+                more_in_group: l.row.group_size - 1,
+            }
+        })
+        .collect();
+    let tabs = Status::ALL
+        .iter()
+        .map(|s| Tab {
+            label: s.label(),
+            status: s.as_str(),
+            count: view
+                .counts
+                .iter()
+                .find(|(c, _)| c == s)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect();
+    let mut statuses = vec![
+        opt("open", "Открытые", &status_param),
+        opt("all", "Все", &status_param),
+    ];
+    statuses.extend(
+        Status::ALL
+            .iter()
+            .map(|s| opt(s.as_str(), s.label(), &status_param)),
+    );
+    let mut assignees = vec![
+        opt("any", "Все исполнители", &assignee_param),
+        opt("none", "Не назначено", &assignee_param),
+        opt("me", "Назначено мне", &assignee_param),
+    ];
+    assignees.extend(
+        view.colleagues
+            .iter()
+            .filter(|c| c.id != me.id())
+            .map(|c| opt(c.id.to_string(), full_name(c), &assignee_param)),
+    );
+    let classes = if view.classes.is_empty() {
+        Vec::new()
+    } else {
+        let mut list = vec![opt("", "Все классы", "")];
+        list.extend(
+            view.classes
+                .iter()
+                .map(|c| opt(c.id.to_string(), c.name.clone(), &class_param)),
+        );
+        list
+    };
+    Ok(html(InboxPage {
+        layout: Layout::staff(&user.session).await?,
+        who: format!("{}, {}", me.name(), me.role_label()),
+        tabs,
+        statuses,
+        classes,
+        assignees,
+        overdue,
+        next_url: view.next.as_ref().map(|c| p.next_url(c)),
+        from: p.from.unwrap_or_default(),
+        to: p.to.unwrap_or_default(),
+        q: p.q.unwrap_or_default(),
+        lines,
+        notify_digest: me.staff.notify_digest,
+    })?)
+}

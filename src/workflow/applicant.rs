@@ -1,0 +1,403 @@
+//! What a parent or student does: opens the form, files an appeal, answers a question,
+//! looks at their appeals and the school accounts they are linked to.
+
+use chrono::{Datelike, Utc};
+
+use super::change::{Action, perform};
+use super::notices;
+use super::{Error, Refusal, Result, Workflow};
+use crate::domain::appeal::{self, Appeal, Comment, DEFAULT_ORG_TYPE};
+use crate::domain::applicant::{Applicant, LoginRole, Snapshot};
+use crate::domain::eligibility;
+use crate::domain::history::{Entry, EventKind};
+use crate::domain::number::AppealNumber;
+use crate::domain::status::Status;
+use crate::mail::messages::{self, AppealFacts, StaffNotice};
+use crate::store::appeals::{self as appeal_store, Change, NewAppeal, Submitted};
+use crate::store::directory::{self, OrganizationFilter};
+use crate::store::entities::{class, municipality, organization, region};
+use crate::store::roster::{self, LinkedAccount};
+use crate::store::staff;
+
+/// Eligibility is checked on every step, server-side.
+pub fn check_eligible(wf: &Workflow, applicant: &Applicant) -> Result<()> {
+    eligibility::check(applicant, wf.today()).map_err(|r| Refusal::Ineligible(r).into())
+}
+
+/// The selectors of the form as chosen so far (ids from the page, nothing personal).
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub region_id: Option<i32>,
+    pub municipality_id: Option<i32>,
+    pub locality: Option<String>,
+    pub org_type: Option<String>,
+    pub organization_id: Option<i32>,
+}
+
+/// The cascade Регион → Муниципальный район → Город/село → Тип ОО → Организация → Класс,
+/// consistent with the chosen organization, and the form's one-time submission token.
+pub struct FormChoices {
+    pub regions: Vec<region::Model>,
+    pub region_id: Option<i32>,
+    pub municipalities: Vec<municipality::Model>,
+    pub municipality_id: Option<i32>,
+    pub localities: Vec<String>,
+    pub locality: Option<String>,
+    pub org_type: String,
+    pub organizations: Vec<(organization::Model, String)>,
+    pub organization: Option<organization::Model>,
+    pub classes: Vec<class::Model>,
+    pub submission_id: String,
+}
+
+/// What the form offers for `sel`; `submission_id` is the token of a form shown again,
+/// a new one is issued otherwise.
+pub async fn form_choices(
+    wf: &Workflow,
+    applicant: &Applicant,
+    sel: Selection,
+    submission_id: Option<String>,
+) -> Result<FormChoices> {
+    let db = wf.db();
+    let mut org_type = sel
+        .org_type
+        .filter(|t| appeal::is_org_type(t))
+        .unwrap_or(DEFAULT_ORG_TYPE.into());
+    let mut region_id = sel.region_id;
+    let mut municipality_id = sel.municipality_id;
+    let mut locality = sel.locality.filter(|l| !l.is_empty());
+    // A chosen organization fixes the selectors above it, so they always agree with it.
+    let organization = match sel.organization_id {
+        Some(id) => directory::organization(db, id).await?,
+        None => None,
+    };
+    if let Some(org) = &organization {
+        municipality_id = Some(org.municipality_id);
+        locality = Some(org.locality.clone());
+        org_type = org.org_type.clone();
+        region_id = directory::municipality(db, org.municipality_id)
+            .await?
+            .map(|m| m.region_id);
+    }
+    let regions = directory::regions(db).await?;
+    if region_id.is_none() && regions.len() == 1 {
+        region_id = Some(regions[0].id);
+    }
+    let municipalities = match region_id {
+        Some(r) => directory::municipalities(db, r).await?,
+        None => Vec::new(),
+    };
+    municipality_id = municipality_id.filter(|m| municipalities.iter().any(|x| x.id == *m));
+    let (localities, organizations) = match municipality_id {
+        Some(m) => {
+            let filter = OrganizationFilter {
+                municipality_id: Some(m),
+                locality: locality.clone(),
+                org_type: Some(org_type.clone()),
+                name_contains: None,
+            };
+            (
+                directory::localities(db, m).await?,
+                directory::organizations(db, &filter).await?,
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let classes = match &organization {
+        Some(org) => directory::classes(db, org.id).await?,
+        None => Vec::new(),
+    };
+    let submission_id = match submission_id.filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        None => appeal_store::issue_submission_token(db, &applicant.oid, Utc::now()).await?,
+    };
+    Ok(FormChoices {
+        regions,
+        region_id,
+        municipalities,
+        municipality_id,
+        localities,
+        locality,
+        org_type,
+        organizations,
+        organization,
+        classes,
+        submission_id,
+    })
+}
+
+/// The form as sent.
+#[derive(Debug, Default, Clone)]
+pub struct AppealForm {
+    pub child_id: Option<String>,
+    pub org_type: Option<String>,
+    pub organization_id: Option<i32>,
+    pub class_id: Option<i32>,
+    pub comment: String,
+    pub submission_id: String,
+}
+
+pub enum Submission {
+    /// A new appeal: its number.
+    Registered(String),
+    /// The appeal this form already filed (a repeated POST): its number.
+    Repeated(String),
+    /// The form's token is not this person's or was used up: show the form again.
+    StaleForm,
+    /// What to correct, one message per problem.
+    Invalid(Vec<String>),
+}
+
+/// «Отправить»: the appeal with its snapshot, history, number and e-mails, in one
+/// transaction; the same form sent twice files one appeal.
+pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> Result<Submission> {
+    check_eligible(wf, applicant)?;
+    let db = wf.db();
+    let token_owner = appeal_store::submission_token_owner(db, &form.submission_id).await?;
+    if token_owner.as_deref() != Some(applicant.oid.as_str()) {
+        // A repeat of a submission that already went through is answered with its appeal.
+        return Ok(
+            match appeal_store::by_submission(db, &form.submission_id).await? {
+                Some(existing) if existing.applicant_oid == applicant.oid => {
+                    Submission::Repeated(existing.number)
+                }
+                _ => Submission::StaleForm,
+            },
+        );
+    }
+    let (snapshot, organization, class, comment) = match check_form(wf, applicant, form).await? {
+        Ok(checked) => checked,
+        Err(errors) => return Ok(Submission::Invalid(errors)),
+    };
+    let now = Utc::now();
+    let (route, recipients) = notices::route_and_recipients(wf, &organization).await?;
+    let new = NewAppeal {
+        snapshot,
+        digest_staff: recipients.digest_ids(),
+        organization_id: organization.id,
+        class_id: class.id,
+        comment,
+        submission_id: form.submission_id.clone(),
+        route,
+        year: now.with_timezone(&wf.offset()).year(),
+        now,
+        due_at: appeal::answer_due(now),
+    };
+    let mut render_errors = Vec::new();
+    let submitted = appeal_store::submit(db, &wf.0.numbering, new, |a| {
+        let (org, class) = (&organization.name, &class.name);
+        let mut out = Vec::new();
+        if let Some(facts) = AppealFacts::new(a, org, class, wf.public_url()) {
+            out.push(messages::registered(&facts));
+        }
+        match recipients.new_appeal_notices(wf, a, org, class) {
+            Ok(notices) => out.extend(notices.into_iter().map(Ok)),
+            Err(e) => out.push(Err(e)),
+        }
+        out.into_iter()
+            .filter_map(|m| m.map_err(|e| render_errors.push(e)).ok())
+            .collect()
+    })
+    .await?;
+    for e in render_errors {
+        // The appeal is committed; only an e-mail could not be rendered. Never lose the
+        // appeal over it, but make it loud.
+        tracing::error!(error = %e, "e-mail not rendered");
+    }
+    let (appeal, outcome): (Appeal, fn(String) -> Submission) = match submitted {
+        Submitted::Created(a) => {
+            tracing::info!(
+                appeal_id = a.id,
+                route = route.as_str(),
+                "appeal registered"
+            );
+            (a, Submission::Registered)
+        }
+        Submitted::Repeated(a) => (a, Submission::Repeated),
+    };
+    if appeal.applicant_oid != applicant.oid {
+        return Err(Error::NotFound);
+    }
+    Ok(outcome(appeal.number))
+}
+
+type Checked = (Snapshot, organization::Model, class::Model, Option<String>);
+
+async fn check_form(
+    wf: &Workflow,
+    a: &Applicant,
+    f: &AppealForm,
+) -> Result<std::result::Result<Checked, Vec<String>>> {
+    let db = wf.db();
+    let mut errors = Vec::new();
+    let child = match a.role {
+        LoginRole::Parent => match f.child_id.as_deref().and_then(|id| a.kid(id)) {
+            Some(kid) => Some(kid.clone()),
+            None => {
+                errors.push("Выберите ребёнка из списка, полученного с Госуслуг.".to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    let org_type = f.org_type.as_deref().unwrap_or_default();
+    let organization = match f.organization_id {
+        Some(id) => directory::organization(db, id).await?,
+        None => None,
+    };
+    let organization = match organization {
+        None => {
+            errors.push("Выберите организацию из списка.".to_string());
+            None
+        }
+        Some(o) if o.org_type != org_type => {
+            errors.push(
+                "Выбранная организация не относится к указанному типу организации.".to_string(),
+            );
+            None
+        }
+        Some(o) => Some(o),
+    };
+    let class = match f.class_id {
+        Some(id) => directory::class(db, id).await?,
+        None => None,
+    };
+    let class = match (class, &organization) {
+        (Some(c), Some(o)) if c.organization_id == o.id => Some(c),
+        (Some(_), Some(_)) => {
+            errors.push("Выбранный класс не относится к выбранной организации.".to_string());
+            None
+        }
+        (None, _) => {
+            errors.push("Выберите класс из списка.".to_string());
+            None
+        }
+        (Some(_), None) => None,
+    };
+    let comment = match Comment::parse(&f.comment) {
+        Ok(c) => c.into_inner(),
+        Err(e) => {
+            errors.push(e.to_string());
+            None
+        }
+    };
+    Ok(match (organization, class) {
+        (Some(organization), Some(class)) if errors.is_empty() => {
+            Ok((Snapshot::new(a, child), organization, class, comment))
+        }
+        _ => Err(errors),
+    })
+}
+
+/// The applicant answers the question staff asked (status «Требуются сведения»); the
+/// appeal goes back to work and its staff are told.
+pub async fn reply(wf: &Workflow, oid: &str, number: &AppealNumber, text: &str) -> Result<()> {
+    let db = wf.db();
+    let a = appeal_store::for_applicant(db, &number.to_string(), oid)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if a.status != Status::NeedsInfo {
+        return Err(Refusal::NoReplyExpected.into());
+    }
+    let text = Comment::parse(text)
+        .map_err(Refusal::Text)?
+        .into_inner()
+        .ok_or(Refusal::EmptyReply)?;
+    let org = directory::organization(db, a.organization_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let class = directory::class(db, a.class_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let recipients = match a.assigned_staff_id {
+        Some(id) => staff::by_id(db, id)
+            .await?
+            .filter(|s| s.active)
+            .filter(|s| !s.email.is_empty())
+            .map(|s| vec![s.email])
+            .unwrap_or_default(),
+        // An answer is not news for a digest: everybody concerned hears of it now.
+        None => notices::route_and_recipients(wf, &org).await?.1.everyone(),
+    };
+    let mut extra_mail = Vec::new();
+    for to in recipients {
+        extra_mail.push(messages::staff_notice(
+            StaffNotice::Answered,
+            &to,
+            &a,
+            &org.name,
+            &class,
+            wf.public_url(),
+        )?);
+    }
+    let action = Action {
+        text: Some(text),
+        by_applicant: true,
+        status: Some(Status::InProgress),
+        change: Change {
+            status: Some(Status::InProgress),
+            ..Default::default()
+        },
+        extra_mail,
+        ..Action::new(EventKind::Reply, None)
+    };
+    match perform(wf, &a, action).await {
+        // Staff changed the appeal meanwhile: say so instead of dropping the answer.
+        Err(Error::Refused(Refusal::ChangedMeanwhile)) => Err(Refusal::ReplyOvertaken.into()),
+        other => other,
+    }
+}
+
+/// One of the applicant's appeals, as they see it.
+pub struct AppealView {
+    pub appeal: Appeal,
+    pub organization: String,
+    pub class_name: String,
+    /// The entries the applicant sees (no internal notes).
+    pub history: Vec<Entry>,
+    /// The latest answer for the current status: resolution, reason or question.
+    pub answer: Option<String>,
+}
+
+/// The appeal if `oid` filed it; anybody else gets not found, exactly as for a wrong number.
+pub async fn appeal(wf: &Workflow, oid: &str, number: &AppealNumber) -> Result<AppealView> {
+    let db = wf.db();
+    let a = appeal_store::for_applicant(db, &number.to_string(), oid)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let organization = directory::organization(db, a.organization_id).await?;
+    let class = directory::class(db, a.class_id).await?;
+    let entries = appeal_store::events(db, a.id).await?;
+    let answer = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Status && e.to_status == Some(a.status))
+        .and_then(|e| e.message.clone());
+    Ok(AppealView {
+        organization: organization.map(|o| o.name).unwrap_or_default(),
+        class_name: class.map(|c| c.name).unwrap_or_default(),
+        history: entries.into_iter().filter(|e| e.kind.is_public()).collect(),
+        answer,
+        appeal: a,
+    })
+}
+
+/// The applicant's appeals, newest first, with their organization's name.
+pub async fn appeals(wf: &Workflow, oid: &str) -> Result<Vec<(Appeal, String)>> {
+    let db = wf.db();
+    let mut out = Vec::new();
+    for a in appeal_store::list_for_applicant(db, oid).await? {
+        let org = directory::organization(db, a.organization_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        out.push((a, org));
+    }
+    Ok(out)
+}
+
+/// The school accounts the ESIA account is linked to.
+pub async fn linked_accounts(wf: &Workflow, oid: &str) -> Result<Vec<LinkedAccount>> {
+    Ok(roster::linked_accounts(wf.db(), oid).await?)
+}

@@ -1,0 +1,96 @@
+//! «Привязать учетную запись»: staff issue a one-time code for a roster record, the person
+//! enters it after an ESIA login and their account is linked to that record.
+
+use chrono::Utc;
+
+use super::linking::{CODE_LINKED_TEXT, resolve_after_link_logged};
+use super::staff::{StaffActor, appeal_in_scope, log_access, placement_in_scope};
+use super::{Error, Refusal, Result, Workflow};
+use crate::domain::history::{Actor, EventKind};
+use crate::domain::names::PersonName;
+use crate::domain::number::AppealNumber;
+use crate::store::appeals::{self as appeal_store, Event};
+use crate::store::roster;
+
+/// How long an issued code works.
+const CODE_TTL_HOURS: i64 = 72;
+
+pub struct IssuedCode {
+    /// Shown once; only its hash is stored.
+    pub code: String,
+    pub person: PersonName,
+    /// The appeal it was issued from, if any.
+    pub number: Option<AppealNumber>,
+}
+
+/// A code for a roster person of the actor's scope, optionally from an appeal (whose
+/// history then says so).
+pub async fn issue(
+    wf: &Workflow,
+    actor: &StaffActor,
+    roster_person_id: i32,
+    from_appeal: Option<&AppealNumber>,
+) -> Result<IssuedCode> {
+    let db = wf.db();
+    let person = roster::person(db, roster_person_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    placement_in_scope(wf, actor, person.organization_id).await?;
+    if !person.role.can_be_bound() {
+        return Err(Error::NotFound);
+    }
+    if !roster::linked_oids(db, person.id).await?.is_empty() {
+        return Err(Refusal::AlreadyLinked.into());
+    }
+    let appeal = match from_appeal {
+        Some(n) => Some(appeal_in_scope(wf, actor, n).await?.0),
+        None => None,
+    };
+    if appeal
+        .as_ref()
+        .is_some_and(|a| a.organization_id != person.organization_id)
+    {
+        return Err(Error::NotFound);
+    }
+    let now = Utc::now();
+    let code =
+        roster::issue_binding_code(db, person.id, chrono::Duration::hours(CODE_TTL_HOURS), now)
+            .await?;
+    if let Some(a) = &appeal {
+        log_access(wf, actor, a, "binding_code").await?;
+        let event = Event {
+            kind: EventKind::BindingCode,
+            to: None,
+            actor: Actor::Staff,
+            actor_staff_id: Some(actor.id()),
+            message: Some(format!(
+                "Выдан одноразовый код привязки для записи № {} в списке.",
+                person.id
+            )),
+        };
+        appeal_store::record_event(db, a.id, None, event, now).await?;
+    }
+    tracing::info!(
+        roster_person_id = person.id,
+        staff_id = actor.id(),
+        "binding code issued"
+    );
+    Ok(IssuedCode {
+        code,
+        person: person.name,
+        number: from_appeal.cloned(),
+    })
+}
+
+/// Spends a code for the signed-in `oid`: links the account and answers the appeals it
+/// filed about that school.
+pub async fn redeem(wf: &Workflow, oid: &str, code: &str) -> Result<()> {
+    if code.trim().is_empty() {
+        return Err(Refusal::CodeEmpty.into());
+    }
+    let person = roster::redeem_binding_code(wf.db(), code, oid, Utc::now())
+        .await?
+        .ok_or(Refusal::CodeUnknown)?;
+    resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT).await;
+    Ok(())
+}

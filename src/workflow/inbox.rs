@@ -1,0 +1,96 @@
+//! The staff inbox: the appeals of the actor's scope, filtered and paged, with the counts
+//! per status and the choices its filters offer. A page costs the same number of queries
+//! whatever the number of rows or schools.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use super::staff::{StaffActor, colleagues};
+use super::{Result, Workflow};
+use crate::domain::names::normalize;
+use crate::domain::staff::Scope;
+use crate::domain::status::Status;
+use crate::store::directory;
+use crate::store::entities::{class, staff as staff_entity};
+use crate::store::inbox::{self, AssigneeFilter, Cursor, InboxQuery, InboxRow, StatusFilter};
+
+const PAGE_SIZE: u64 = 50;
+
+pub struct InboxFilter {
+    pub status: StatusFilter,
+    pub class_id: Option<i32>,
+    pub assignee: AssigneeFilter,
+    pub overdue: bool,
+    /// Registered on or after this day, and on or before `to`, in the region's time.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// An appeal number (or part of one) or a name.
+    pub search: String,
+    pub cursor: Option<Cursor>,
+}
+
+pub struct InboxLine {
+    pub row: InboxRow,
+    pub overdue: bool,
+}
+
+pub struct InboxView {
+    pub lines: Vec<InboxLine>,
+    pub next: Option<Cursor>,
+    pub counts: Vec<(Status, i64)>,
+    /// The classes of a school-scoped actor's organization (operators see several schools).
+    pub classes: Vec<class::Model>,
+    /// Who the appeals may be assigned to.
+    pub colleagues: Vec<staff_entity::Model>,
+}
+
+pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<InboxView> {
+    let db = wf.db();
+    let now = Utc::now();
+    let query = InboxQuery {
+        scope: actor.scope,
+        status: f.status,
+        class_id: f.class_id,
+        assignee: f.assignee,
+        overdue: f.overdue,
+        created_from: f.from.and_then(|d| day_start(wf, d)),
+        created_before: f
+            .to
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| day_start(wf, d)),
+        search: Some(normalize(&f.search)).filter(|s| !s.is_empty()),
+        cursor: f.cursor,
+        limit: PAGE_SIZE,
+        now,
+    };
+    let page = inbox::page(db, &query).await?;
+    let single_org = match actor.scope {
+        Scope::Organization(o) => Some(o),
+        _ => None,
+    };
+    let classes = match single_org {
+        Some(o) => directory::classes(db, o).await?,
+        None => Vec::new(),
+    };
+    Ok(InboxView {
+        lines: page
+            .rows
+            .into_iter()
+            .map(|row| InboxLine {
+                overdue: row.appeal.is_overdue(now),
+                row,
+            })
+            .collect(),
+        next: page.next,
+        counts: inbox::status_counts(db, actor.scope).await?,
+        classes,
+        colleagues: colleagues(wf, actor, single_org).await?,
+    })
+}
+
+/// Midnight of `day` in the region's time, as UTC.
+fn day_start(wf: &Workflow, day: NaiveDate) -> Option<DateTime<Utc>> {
+    wf.offset()
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}

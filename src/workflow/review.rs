@@ -1,0 +1,325 @@
+//! A staff member works an appeal: opens it (with the roster candidates to compare), sets
+//! its status, assigns it, writes internal notes, forwards it to another organization.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+
+use super::change::{Action, perform};
+use super::notices;
+use super::staff::{StaffActor, appeal_in_scope, colleagues, full_name, log_access};
+use super::{Error, Refusal, Result, Workflow, check_version};
+use crate::domain::appeal::{Appeal, NOTE_MAX_CHARS, STAFF_TEXT_MAX_CHARS, parse_text};
+use crate::domain::candidates::{self, Candidate, Wanted};
+use crate::domain::history::{Actor, Entry, EventKind};
+use crate::domain::names::PersonName;
+use crate::domain::number::AppealNumber;
+use crate::domain::roster::RosterRole;
+use crate::domain::status::Status;
+use crate::store::appeals::{self as appeal_store, Change, Event};
+use crate::store::entities::{organization, staff as staff_entity};
+use crate::store::{directory, roster, staff};
+
+pub struct HistoryLine {
+    pub entry: Entry,
+    /// The staff member who made it, for entries made by staff.
+    pub staff_name: Option<String>,
+}
+
+pub struct CandidateLine {
+    pub candidate: Candidate,
+    pub class_name: String,
+    /// The applicant's own record can be fixed and linked; the child's is shown for
+    /// comparison.
+    pub linkable: bool,
+}
+
+/// What «Добавить в список и связать» would do with the child of a parent's appeal.
+pub enum StudentPreview {
+    /// The school lists the child: the parent is tied to that record.
+    Listed(PersonName),
+    /// The child joins the roster, in `class` when the appeal's class is this school's.
+    Joins {
+        name: PersonName,
+        birth_date: NaiveDate,
+        class: Option<String>,
+    },
+}
+
+/// Everything the appeal page shows a staff member.
+pub struct AppealView {
+    pub appeal: Appeal,
+    pub organization: String,
+    pub class_name: String,
+    pub overdue: bool,
+    pub history: Vec<HistoryLine>,
+    pub candidates: Vec<CandidateLine>,
+    pub student: Option<StudentPreview>,
+    pub colleagues: Vec<staff_entity::Model>,
+    pub assignee: Option<String>,
+    /// Numbers of other open appeals about the same child at the same organization.
+    pub duplicates: Vec<String>,
+    /// Organizations the appeal may be forwarded to, with their municipality's name.
+    pub forward_targets: Vec<(organization::Model, String)>,
+}
+
+/// Opens an appeal of the actor's scope; the access is logged (152-ФЗ).
+pub async fn open(wf: &Workflow, actor: &StaffActor, number: &AppealNumber) -> Result<AppealView> {
+    let db = wf.db();
+    let (a, place) = appeal_in_scope(wf, actor, number).await?;
+    log_access(wf, actor, &a, "view").await?;
+    let class = directory::class(db, a.class_id).await?;
+    // After forwarding, the class belongs to the previous school and is not offered here.
+    let class_here = class
+        .as_ref()
+        .filter(|c| c.organization_id == a.organization_id)
+        .map(|c| c.name.clone());
+    let class_name = class.map(|c| c.name).unwrap_or_default();
+    let entries = appeal_store::events(db, a.id).await?;
+    let mut ids: Vec<i32> = entries.iter().filter_map(|e| e.actor_staff_id).collect();
+    ids.extend(a.assigned_staff_id);
+    ids.sort_unstable();
+    ids.dedup();
+    let names: HashMap<i32, String> = staff::by_ids(db, &ids)
+        .await?
+        .iter()
+        .map(|s| (s.id, full_name(s)))
+        .collect();
+    let history = entries
+        .into_iter()
+        .map(|entry| HistoryLine {
+            staff_name: entry.actor_staff_id.and_then(|id| names.get(&id).cloned()),
+            entry,
+        })
+        .collect();
+    let s = &a.snapshot;
+    let snils = s.snils.as_ref().map(|x| x.to_string());
+    let wanted = Wanted {
+        name: &s.name,
+        birth_date: s.birth_date,
+        snils: snils.as_deref(),
+    };
+    let own_role = RosterRole::of_applicant(s.role);
+    let mut candidates = candidate_lines(wf, a.organization_id, own_role, wanted, true).await?;
+    let student = match &s.child {
+        Some(child) => {
+            let child_snils = child.snils.as_ref().map(|x| x.to_string());
+            let wanted = Wanted {
+                name: &child.name,
+                birth_date: child.birth_date,
+                snils: child_snils.as_deref(),
+            };
+            candidates.extend(
+                candidate_lines(wf, a.organization_id, RosterRole::Student, wanted, false).await?,
+            );
+            let listed =
+                roster::find_student(db, a.organization_id, &child.name.norm(), child.birth_date)
+                    .await?;
+            Some(match listed {
+                Some(_) => StudentPreview::Listed(child.name.clone()),
+                None => StudentPreview::Joins {
+                    name: child.name.clone(),
+                    birth_date: child.birth_date,
+                    class: class_here,
+                },
+            })
+        }
+        None => None,
+    };
+    let colleagues = colleagues(wf, actor, Some(a.organization_id)).await?;
+    let assignee = a.assigned_staff_id.and_then(|id| names.get(&id).cloned());
+    let duplicates = appeal_store::open_duplicates(db, &a)
+        .await?
+        .into_iter()
+        .map(|d| d.number)
+        .collect();
+    let forward_targets = directory::organizations(db, &Default::default())
+        .await?
+        .into_iter()
+        .filter(|(o, _)| o.id != a.organization_id)
+        .collect();
+    Ok(AppealView {
+        overdue: a.is_overdue(Utc::now()),
+        organization: place.organization.name,
+        class_name,
+        history,
+        candidates,
+        student,
+        colleagues,
+        assignee,
+        duplicates,
+        forward_targets,
+        appeal: a,
+    })
+}
+
+async fn candidate_lines(
+    wf: &Workflow,
+    org: i32,
+    role: RosterRole,
+    wanted: Wanted<'_>,
+    linkable: bool,
+) -> Result<Vec<CandidateLine>> {
+    let pool = roster::of_organization(wf.db(), org, role).await?;
+    let class_ids: HashSet<i32> = pool.iter().filter_map(|p| p.class_id).collect();
+    let class_names: HashMap<i32, String> = directory::classes(wf.db(), org)
+        .await?
+        .into_iter()
+        .filter(|c| class_ids.contains(&c.id))
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(candidates::rank(&wanted, pool)
+        .into_iter()
+        .map(|candidate| CandidateLine {
+            class_name: candidate
+                .entry
+                .class_id
+                .and_then(|id| class_names.get(&id).cloned())
+                .unwrap_or_default(),
+            candidate,
+            linkable,
+        })
+        .collect())
+}
+
+/// «Сохранить статус»: a move the rules allow, with the text the applicant gets.
+pub async fn change_status(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    to: Status,
+    text: &str,
+    version: Option<i32>,
+) -> Result<()> {
+    let (a, _) = appeal_in_scope(wf, actor, number).await?;
+    if !Status::SETTABLE.contains(&to) {
+        return Err(Refusal::UnknownStatus.into());
+    }
+    let text = parse_text(text, STAFF_TEXT_MAX_CHARS).map_err(Refusal::Text)?;
+    check_version(version, a.version)?;
+    if !a.status.can_move_to(to) {
+        return Err(Refusal::Transition { from: a.status, to }.into());
+    }
+    if to.requires_text() && text.is_none() {
+        return Err(Refusal::TextRequired(to).into());
+    }
+    log_access(wf, actor, &a, "status").await?;
+    perform(wf, &a, Action::status(to, text, Some(actor.id()))).await
+}
+
+/// Who an appeal is assigned to.
+pub enum Assignee {
+    Nobody,
+    Me,
+    Staff(i32),
+}
+
+/// «Назначить»: only a colleague who may see the appeal themself.
+pub async fn assign(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    assignee: Assignee,
+    version: Option<i32>,
+) -> Result<()> {
+    let (a, place) = appeal_in_scope(wf, actor, number).await?;
+    if !a.status.is_open() {
+        return Err(Refusal::AssignClosed.into());
+    }
+    let target = match assignee {
+        Assignee::Nobody => None,
+        Assignee::Me => Some(actor.staff.clone()),
+        Assignee::Staff(id) => Some(staff::by_id(wf.db(), id).await?.ok_or(Error::NotFound)?),
+    };
+    if let Some(t) = &target {
+        let covers = staff::scope(t).is_some_and(|s| place.covered_by(s));
+        if !t.active || !covers {
+            return Err(Refusal::AssigneeOutOfScope.into());
+        }
+    }
+    check_version(version, a.version)?;
+    let action = Action {
+        text: Some(match &target {
+            Some(t) => format!("Исполнитель: {}.", full_name(t)),
+            None => "Исполнитель снят.".to_string(),
+        }),
+        change: Change {
+            assigned_staff_id: Some(target.map(|t| t.id)),
+            ..Default::default()
+        },
+        ..Action::new(EventKind::Assigned, Some(actor.id()))
+    };
+    log_access(wf, actor, &a, "assigned").await?;
+    perform(wf, &a, action).await
+}
+
+/// An internal note: history for staff only, never shown to the applicant.
+pub async fn add_note(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    text: &str,
+) -> Result<()> {
+    let (a, _) = appeal_in_scope(wf, actor, number).await?;
+    let text = parse_text(text, NOTE_MAX_CHARS)
+        .map_err(Refusal::Text)?
+        .ok_or(Refusal::EmptyNote)?;
+    Ok(appeal_store::add_note(wf.db(), a.id, actor.id(), text, Utc::now()).await?)
+}
+
+/// «Перенаправить»: to the competent organization, with the reason the applicant gets
+/// (59-ФЗ, ст. 8). Its staff hear about it like about a new appeal.
+pub async fn forward(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    target: Option<i32>,
+    reason: &str,
+    version: Option<i32>,
+) -> Result<()> {
+    let (a, _) = appeal_in_scope(wf, actor, number).await?;
+    let db = wf.db();
+    let target = match target {
+        Some(id) if id != a.organization_id => directory::organization(db, id).await?,
+        _ => None,
+    }
+    .ok_or(Refusal::ForwardTarget)?;
+    let reason = parse_text(reason, STAFF_TEXT_MAX_CHARS)
+        .map_err(Refusal::Text)?
+        .ok_or(Refusal::ForwardReason)?;
+    if !a.status.can_move_to(Status::Forwarded) {
+        return Err(Refusal::CannotForward(a.status).into());
+    }
+    check_version(version, a.version)?;
+    let (_, recipients) = notices::route_and_recipients(wf, &target).await?;
+    let class_name = directory::class(db, a.class_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let notices = recipients.new_appeal_notices(wf, &a, &target.name, &class_name)?;
+    // The class list belongs to the old organization; the receiving one keeps the id for
+    // reference and picks the class when it answers.
+    let action = Action {
+        change: Change {
+            status: Some(Status::Forwarded),
+            organization_id: Some(target.id),
+            assigned_staff_id: Some(None),
+        },
+        forwarded_to: Some(target.name.clone()),
+        extra_mail: notices,
+        extra_events: vec![Event {
+            kind: EventKind::Routed,
+            to: None,
+            actor: Actor::Staff,
+            actor_staff_id: Some(actor.id()),
+            message: Some(format!(
+                "Обращение перенаправлено в организацию «{}».",
+                target.name
+            )),
+        }],
+        digest_staff: recipients.digest_ids(),
+        ..Action::status(Status::Forwarded, Some(reason), Some(actor.id()))
+    };
+    log_access(wf, actor, &a, "status").await?;
+    perform(wf, &a, action).await
+}

@@ -1,0 +1,18 @@
+//! The integration stories, one module per capability, in a single test binary: the
+//! application is linked once for all of them instead of once per capability. Every story
+//! drives the real application over HTTP, on SQLite and on PostgreSQL (see `support`).
+//!
+//! `support` comes first and with `#[macro_use]`, so `story!` is in scope in every
+//! capability module declared after it.
+
+#[macro_use]
+mod support;
+
+mod eligibility;
+mod esia_login;
+mod mail_delivery;
+mod parent_appeal;
+mod site;
+mod staff_inbox;
+mod staff_isolation;
+mod staff_workplace;
