@@ -223,3 +223,61 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
         assert!(page.contains("Ошибка в запросе"));
     }
 });
+
+/// Statements the application has sent to its database so far (`/metrics`).
+async fn queries_so_far(app: &TestApp) -> u64 {
+    let (_, metrics) = app.get_html(&browser(), "/metrics").await;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("db_queries_total "))
+        .and_then(|n| n.parse().ok())
+        .expect("db_queries_total in /metrics")
+}
+
+/// Queries one inbox page costs the operator.
+async fn inbox_cost(app: &TestApp, operator: &reqwest::Client) -> (u64, usize) {
+    let before = queries_so_far(app).await;
+    let (status, page) = app.get_html(operator, "/staff/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    (queries_so_far(app).await - before, numbers_on(&page).len())
+}
+
+story!(
+    an_operator_page_costs_the_same_for_one_school_or_many,
+    |app: TestApp| async move {
+        let operator = app.staff("operator-municipal").await;
+        let mut schools = Vec::new();
+        for (name, class) in [
+            ("«Средняя школа № 1»", "5а"),
+            ("«Средняя школа № 2»", "7а"),
+            ("«Основная школа № 3»", "9а"),
+        ] {
+            let org: i32 = app.organization_id(name).await.parse().unwrap();
+            let class: i32 = app.class_id(&org.to_string(), class).await.parse().unwrap();
+            schools.push((org, class));
+        }
+        let first = seed_appeal(&app, 0, schools[0].0, schools[0].1).await;
+        // The first visit sets the session up; the second is the steady cost.
+        inbox_cost(&app, &operator).await;
+        let (one_school, rows) = inbox_cost(&app, &operator).await;
+        assert_eq!(rows, 1);
+        assert!(one_school > 2, "the counter sees the page's queries: {one_school}");
+
+        for i in 1..40 {
+            let (org, class) = schools[i % schools.len()];
+            seed_appeal(&app, i, org, class).await;
+        }
+        // Assigned appeals show their assignee's name, which is not the operator's.
+        let school1 = app.staff("staff-school-1").await;
+        let resp = app
+            .staff_action(&school1, &first, "assign", &[("staff_id", "me")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (many_schools, rows) = inbox_cost(&app, &operator).await;
+        assert_eq!(rows, 40);
+        assert_eq!(
+            one_school, many_schools,
+            "one page costs the same number of queries for 1 row in 1 school as for 40 in 3"
+        );
+    }
+);
