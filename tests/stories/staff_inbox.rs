@@ -261,7 +261,10 @@ story!(
         inbox_cost(&app, &operator).await;
         let (one_school, rows) = inbox_cost(&app, &operator).await;
         assert_eq!(rows, 1);
-        assert!(one_school > 2, "the counter sees the page's queries: {one_school}");
+        assert!(
+            one_school > 2,
+            "the counter sees the page's queries: {one_school}"
+        );
 
         for i in 1..40 {
             let (org, class) = schools[i % schools.len()];

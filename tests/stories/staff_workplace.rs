@@ -634,3 +634,58 @@ story!(
         assert!(digest[0].text.contains(&number));
     }
 );
+
+story!(
+    a_corrupt_stored_status_is_an_error_never_another_status,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        let csrf = support::hidden_value(&page, "csrf_token").expect("csrf");
+        // A value no version of the application writes, as a broken import or a manual
+        // edit could leave it.
+        let sql = format!("UPDATE appeals SET status = 'closed' WHERE number = '{number}'");
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql)
+            .await
+            .expect("status corrupted");
+
+        for path in [
+            "/staff/inbox".to_string(),
+            format!("/staff/appeals/{number}"),
+        ] {
+            let (status, page) = app.get_html(&staff, &path).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            assert!(
+                page.contains("Внутренняя ошибка"),
+                "{path}: a page, not a trace"
+            );
+            assert!(!page.contains("closed") && !page.contains("appeals row"));
+        }
+        // Read as «new», the corrupt appeal would accept any move; it accepts none.
+        let resp = app
+            .post_form(
+                &staff,
+                &format!("/staff/appeals/{number}/status"),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("status", "resolved"),
+                    ("resolution", "Готово."),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &app.db,
+            sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT status FROM appeals WHERE number = '{number}'"),
+            ),
+        )
+        .await
+        .expect("query")
+        .expect("row");
+        assert_eq!(row.try_get::<String>("", "status").unwrap(), "closed");
+    }
+);
