@@ -152,14 +152,9 @@ story!(binding_code_links_the_account, |app: TestApp| async move {
         app.login_as(&mum, "parent", "parent-typo").await,
         "/no-account"
     );
-    let person = appeals::store::roster::match_candidates(
-        &app.db,
-        "смирнова алена викторовна",
-        chrono::NaiveDate::from_ymd_opt(1989, 1, 19).unwrap(),
-    )
-    .await
-    .unwrap()[0]
-        .id;
+    let person = app
+        .roster_id("смирнова алена викторовна", (1989, 1, 19))
+        .await;
     let code = appeals::store::roster::issue_binding_code(
         &app.db,
         person,

@@ -96,14 +96,9 @@ story!(
         let number = school1_appeal(&app).await;
         let own = app.staff("staff-school-1").await;
         // Софья's student record belongs to school 2.
-        let foreign = appeals::store::roster::match_candidates(
-            &app.db,
-            "иванова софья сергеевна",
-            chrono::NaiveDate::from_ymd_opt(2018, 11, 3).unwrap(),
-        )
-        .await
-        .unwrap()[0]
-            .id
+        let foreign = app
+            .roster_id("иванова софья сергеевна", (2018, 11, 3))
+            .await
             .to_string();
         let resp = app
             .staff_action(

@@ -131,14 +131,9 @@ story!(
     |app: TestApp| async move {
         let number = file_as(&app, "parent-typo", "38421002").await;
         // The school corrects the record in its own system; no link is made by staff.
-        let person = appeals::store::roster::match_candidates(
-            &app.db,
-            "смирнова алена викторовна",
-            chrono::NaiveDate::from_ymd_opt(1989, 1, 19).unwrap(),
-        )
-        .await
-        .unwrap()[0]
-            .id;
+        let person = app
+            .roster_id("смирнова алена викторовна", (1989, 1, 19))
+            .await;
         appeals::store::roster::fix_person(
             &app.db,
             person,
@@ -571,14 +566,9 @@ story!(
         let dad = browser();
         assert_eq!(app.login_as(&dad, "parent", "parent-linked").await, "/home");
         let number = file_as(&app, "parent-typo", "38421002").await;
-        let petrov = appeals::store::roster::match_candidates(
-            &app.db,
-            "петров алексей николаевич",
-            chrono::NaiveDate::from_ymd_opt(1982, 7, 2).unwrap(),
-        )
-        .await
-        .unwrap()[0]
-            .id
+        let petrov = app
+            .roster_id("петров алексей николаевич", (1982, 7, 2))
+            .await
             .to_string();
         let staff = app.staff("staff-school-1").await;
         let resp = app

@@ -439,6 +439,18 @@ impl TestApp {
             .collect()
     }
 
+    /// The id of the demo roster record with this normalized name and birth date (the
+    /// fixture a school's import would have made).
+    pub async fn roster_id(&self, name_norm: &str, birth: (i32, u32, u32)) -> i32 {
+        let born = chrono::NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).expect("date");
+        appeals::store::roster::match_candidates(&self.db, name_norm, born)
+            .await
+            .expect("roster")
+            .first()
+            .unwrap_or_else(|| panic!("{name_norm} is on a roster"))
+            .id
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
     }
