@@ -27,8 +27,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 /// The typed appeal of a row. A value the application cannot read is an error naming the
 /// row, never another value (a corrupt status read as «new» would permit transitions).
 pub(crate) fn typed(m: appeal::Model) -> Result<Appeal, DbErr> {
-    let status = Status::parse(&m.status)
-        .ok_or_else(|| corrupt("appeals", m.id, &format!("status {:?}", m.status)))?;
+    let status = Status::parse(&m.status).ok_or_else(|| corrupt("appeals", m.id, "status"))?;
     // The snapshot holds personal data: only the position of the fault is reported.
     let snapshot: Snapshot = serde_json::from_str(&m.snapshot).map_err(|e| {
         corrupt(
@@ -63,16 +62,13 @@ fn typed_all(rows: Vec<appeal::Model>) -> Result<Vec<Appeal>, DbErr> {
 }
 
 fn typed_entry(m: appeal_event::Model) -> Result<Entry, DbErr> {
-    let kind = EventKind::parse(&m.kind)
-        .ok_or_else(|| corrupt("appeal_events", m.id, &format!("kind {:?}", m.kind)))?;
-    let actor = Actor::parse(&m.actor)
-        .ok_or_else(|| corrupt("appeal_events", m.id, &format!("actor {:?}", m.actor)))?;
+    let kind = EventKind::parse(&m.kind).ok_or_else(|| corrupt("appeal_events", m.id, "kind"))?;
+    let actor = Actor::parse(&m.actor).ok_or_else(|| corrupt("appeal_events", m.id, "actor"))?;
     let to_status = match m.to_status.as_deref() {
         None => None,
-        Some(s) => Some(
-            Status::parse(s)
-                .ok_or_else(|| corrupt("appeal_events", m.id, &format!("to_status {s:?}")))?,
-        ),
+        Some(s) => {
+            Some(Status::parse(s).ok_or_else(|| corrupt("appeal_events", m.id, "to_status"))?)
+        }
     };
     Ok(Entry {
         kind,

@@ -282,9 +282,8 @@ pub async fn status_counts(
     rows.iter()
         .map(|r| {
             let status = r.try_get::<String>("", "status")?;
-            let parsed = Status::parse(&status).ok_or_else(|| {
-                corrupt("appeals", "(status count)", &format!("status {status:?}"))
-            })?;
+            let parsed = Status::parse(&status)
+                .ok_or_else(|| corrupt("appeals", "(status count)", "status"))?;
             Ok((parsed, r.try_get::<i64>("", "n")?))
         })
         .collect()

@@ -57,8 +57,9 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// A stored value the application cannot read: an error naming the table and row, reported
-/// once where it surfaces (a 500 page and one log line), never read as another value.
+/// A stored value the application cannot read: an error naming the table, row and column,
+/// reported once where it surfaces (a 500 page and one log line), never read as another
+/// value. The value itself stays out of the log: a broken import can put a name anywhere.
 pub(crate) fn corrupt(table: &str, id: impl std::fmt::Display, what: &str) -> DbErr {
     DbErr::Custom(format!("corrupt value in {table} row {id}: {what}"))
 }

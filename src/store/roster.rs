@@ -16,8 +16,7 @@ use crate::domain::names::PersonName;
 use crate::domain::roster::{Person, RosterRole};
 
 fn typed(m: roster_person::Model) -> Result<Person, DbErr> {
-    let role = RosterRole::parse(&m.role)
-        .ok_or_else(|| corrupt("roster_persons", m.id, &format!("role {:?}", m.role)))?;
+    let role = RosterRole::parse(&m.role).ok_or_else(|| corrupt("roster_persons", m.id, "role"))?;
     Ok(Person {
         id: m.id,
         organization_id: m.organization_id,

@@ -63,6 +63,15 @@ pub struct AppealView {
     pub forward_targets: Vec<(organization::Model, String)>,
 }
 
+/// Not found unless the appeal is in the actor's scope; nothing is read or logged.
+pub async fn ensure_in_scope(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+) -> Result<()> {
+    appeal_in_scope(wf, actor, number).await.map(|_| ())
+}
+
 /// Opens an appeal of the actor's scope; the access is logged (152-ФЗ).
 pub async fn open(wf: &Workflow, actor: &StaffActor, number: &AppealNumber) -> Result<AppealView> {
     let db = wf.db();

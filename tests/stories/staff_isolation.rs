@@ -65,6 +65,14 @@ story!(
                 format!("/staff/appeals/{number}/link"),
                 vec![("mode", "fix"), ("roster_person_id", &person)],
             ),
+            (
+                format!("/staff/appeals/{number}/link"),
+                vec![("mode", "merge")],
+            ),
+            (
+                format!("/staff/appeals/{number}/assign"),
+                vec![("staff_id", "x")],
+            ),
             (format!("/staff/roster/{person}/binding-code"), vec![]),
         ];
         for (path, fields) in posts {

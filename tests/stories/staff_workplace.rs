@@ -244,6 +244,13 @@ story!(
             StatusCode::CONFLICT,
             "a closed appeal stays closed"
         );
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Нельзя перевести обращение из статуса «Отклонено»"),
+            "the refusal is on the page, though its form is not"
+        );
 
         let (_, staff_page) = app
             .get_html(&staff, &format!("/staff/appeals/{number}"))

@@ -63,22 +63,23 @@ pub enum Form {
     Note,
 }
 
-/// A refusal shown on the page: `place` is the form it concerns, or `top` when the page
-/// itself is out of date.
+/// A refusal shown next to the form it concerns (`place`); the form's action URL carries
+/// the fragment that brings the page there. A closed appeal shows no action forms, so a
+/// refusal of one goes to the `top` of the page.
 pub struct PageError {
     pub place: &'static str,
     pub message: String,
 }
 
 impl PageError {
-    fn new(form: Form, refusal: &Refusal) -> Self {
-        let place = match (refusal, form) {
-            (Refusal::ChangedMeanwhile, _) => "top",
-            (_, Form::Status) => "status",
-            (_, Form::Assign) => "assign",
-            (_, Form::Forward) => "forward",
-            (_, Form::Link) => "roster",
-            (_, Form::Note) => "note",
+    fn new(form: Form, refusal: &Refusal, appeal_open: bool) -> Self {
+        let place = match form {
+            Form::Note => "note",
+            _ if !appeal_open => "top",
+            Form::Status => "status",
+            Form::Assign => "assign",
+            Form::Forward => "forward",
+            Form::Link => "roster",
         };
         Self {
             place,
@@ -276,9 +277,13 @@ pub(super) async fn refused(
     let status = match refusal.kind() {
         RefusalKind::Conflict => StatusCode::CONFLICT,
         RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        RefusalKind::Forbidden | RefusalKind::Malformed => return Err(refusal.into()),
+        RefusalKind::Forbidden | RefusalKind::Malformed => {
+            // Outside the scope the answer is «not found», whatever the form said.
+            review::ensure_in_scope(&state.workflow, &user.actor, number).await?;
+            return Err(refusal.into());
+        }
     };
     let v = review::open(&state.workflow, &user.actor, number).await?;
-    let error = PageError::new(form, &refusal);
+    let error = PageError::new(form, &refusal, v.appeal.status.is_open());
     Ok((status, html(page(state, user, v, Some(error)).await?)?).into_response())
 }
