@@ -11,7 +11,9 @@ use crate::domain::staff::Scope;
 use crate::domain::status::Status;
 use crate::store::directory;
 use crate::store::entities::{class, staff as staff_entity};
-use crate::store::inbox::{self, AssigneeFilter, Cursor, InboxQuery, InboxRow, StatusFilter};
+use crate::store::inbox::{self, InboxQuery, InboxRow};
+
+pub use crate::store::inbox::{AssigneeFilter, Cursor, StatusFilter};
 
 const PAGE_SIZE: u64 = 50;
 

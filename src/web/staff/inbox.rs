@@ -7,13 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::domain::status::Status;
-use crate::store::inbox::{AssigneeFilter, Cursor, StatusFilter};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, Opt, opt, ru_datetime};
-use crate::workflow::inbox::{self, InboxFilter};
+use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, StatusFilter};
 use crate::workflow::staff::full_name;
 
 #[derive(Debug, Default, Deserialize)]
