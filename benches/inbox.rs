@@ -39,6 +39,7 @@ fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
     let now = Utc::now();
     NewAppeal {
         snapshot,
+        repeat_reason: None,
         digest_staff: Vec::new(),
         organization_id: org,
         class_id: class,

@@ -130,11 +130,7 @@ impl Snapshot {
     /// Groups appeals about the same person: two parents of one child file separately,
     /// and ESIA gives each parent its own id for the kid, so the key is name + birth date.
     pub fn subject_key(&self) -> String {
-        format!(
-            "{}|{}",
-            self.subject_name().norm(),
-            self.subject_birth_date()
-        )
+        subject_key(self.subject_name(), self.subject_birth_date())
     }
 
     /// What staff search by: applicant and child names in normal form.
@@ -144,6 +140,11 @@ impl Snapshot {
             None => self.name.norm(),
         }
     }
+}
+
+/// The key appeals about one person share, and that a roster record of that person has.
+pub fn subject_key(name: &PersonName, birth_date: NaiveDate) -> String {
+    format!("{}|{}", name.norm(), birth_date)
 }
 
 /// Completed years between two dates (a birthday on 29 February counts on 1 March in

@@ -82,6 +82,8 @@ fn typed_entry(m: appeal_event::Model) -> Result<Entry, DbErr> {
 
 pub struct NewAppeal {
     pub snapshot: Snapshot,
+    /// Why the applicant files again while an appeal about the same child is open.
+    pub repeat_reason: Option<String>,
     /// Digest subscribers to queue the appeal for, in the same transaction.
     pub digest_staff: Vec<i32>,
     pub organization_id: i32,
@@ -228,7 +230,10 @@ where
         to: Some(Status::New),
         actor: Actor::Applicant,
         actor_staff_id: None,
-        message: None,
+        message: new
+            .repeat_reason
+            .as_ref()
+            .map(|r| format!("Повторное обращение. Причина: {r}")),
     };
     record_event(&txn, appeal.id, None, registered, new.now).await?;
     let routed = Event {
@@ -379,6 +384,24 @@ pub async fn open_duplicates(db: &impl ConnectionTrait, a: &Appeal) -> Result<Ve
         .filter(appeal::Column::Status.is_in(Status::open_values()))
         .filter(appeal::Column::Id.ne(a.id))
         .order_by_asc(appeal::Column::CreatedAt)
+        .all(db)
+        .await?;
+    typed_all(rows)
+}
+
+/// Open appeals `oid` filed about the same person at an organization.
+pub async fn open_about(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    organization_id: i32,
+    subject_key: &str,
+) -> Result<Vec<Appeal>, DbErr> {
+    let rows = appeal::Entity::find()
+        .filter(appeal::Column::ApplicantOid.eq(oid))
+        .filter(appeal::Column::OrganizationId.eq(organization_id))
+        .filter(appeal::Column::SubjectKey.eq(subject_key))
+        .filter(appeal::Column::Status.is_in(Status::open_values()))
+        .order_by_asc(appeal::Column::Id)
         .all(db)
         .await?;
     typed_all(rows)

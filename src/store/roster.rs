@@ -132,6 +132,92 @@ pub async fn linked_oids(
         .collect())
 }
 
+/// ESIA identities linked to each of `ids` (one query, for a page of candidates).
+pub async fn linked_oids_of(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, Vec<String>>, DbErr> {
+    let mut out: std::collections::HashMap<i32, Vec<String>> = Default::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for link in esia_link::Entity::find()
+        .filter(esia_link::Column::RosterPersonId.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+    {
+        out.entry(link.roster_person_id)
+            .or_default()
+            .push(link.esia_oid);
+    }
+    Ok(out)
+}
+
+async fn persons_at(
+    db: &impl ConnectionTrait,
+    ids: Vec<i32>,
+    organization_id: i32,
+) -> Result<Vec<Person>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    roster_person::Entity::find()
+        .filter(roster_person::Column::Id.is_in(ids))
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(roster_person::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(typed)
+        .collect()
+}
+
+/// Students a parent record is tied to, at the parent's organization.
+pub async fn children_of(db: &impl ConnectionTrait, parent: &Person) -> Result<Vec<Person>, DbErr> {
+    let ids = roster_guardian::Entity::find()
+        .filter(roster_guardian::Column::ParentId.eq(parent.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.student_id)
+        .collect();
+    persons_at(db, ids, parent.organization_id).await
+}
+
+/// The roster records `oid` signs in with at an organization.
+pub async fn records_of(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    organization_id: i32,
+) -> Result<Vec<Person>, DbErr> {
+    let ids = esia_link::Entity::find()
+        .filter(esia_link::Column::EsiaOid.eq(oid))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.roster_person_id)
+        .collect();
+    persons_at(db, ids, organization_id).await
+}
+
+/// The students `oid` now answers for at an organization: their own student record, and
+/// the students tied to their parent records.
+pub async fn linked_students(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    organization_id: i32,
+) -> Result<Vec<Person>, DbErr> {
+    let mut out = Vec::new();
+    for record in records_of(db, oid, organization_id).await? {
+        match record.role {
+            RosterRole::Student => out.push(record),
+            RosterRole::Parent => out.extend(children_of(db, &record).await?),
+            RosterRole::Employee => {}
+        }
+    }
+    Ok(out)
+}
+
 pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<Person>, DbErr> {
     roster_person::Entity::find_by_id(id)
         .one(db)

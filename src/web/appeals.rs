@@ -107,6 +107,7 @@ struct AppealForm {
     class_id: Option<String>,
     comment: Option<String>,
     submission_id: Option<String>,
+    repeat_reason: Option<String>,
 }
 
 #[derive(Template)]
@@ -131,6 +132,9 @@ struct FormPage {
     comment_max: usize,
     submission_id: String,
     errors: Vec<String>,
+    /// Open appeals about the same child here: a second one needs a reason.
+    already_open: Vec<String>,
+    repeat_reason: String,
 }
 
 async fn form_page(
@@ -139,6 +143,7 @@ async fn form_page(
     sel: Selection,
     values: AppealForm,
     errors: Vec<String>,
+    already_open: Vec<String>,
 ) -> AppResult<FormPage> {
     let a = &user.applicant;
     let c = applicant::form_choices(&state.workflow, a, sel, values.submission_id.clone()).await?;
@@ -182,6 +187,8 @@ async fn form_page(
         comment_max: appeal::COMMENT_MAX_CHARS,
         submission_id: c.submission_id,
         errors,
+        already_open,
+        repeat_reason: values.repeat_reason.unwrap_or_default(),
     })
 }
 
@@ -198,6 +205,7 @@ async fn form_get(
         &user,
         sel.parse(),
         AppealForm::default(),
+        Vec::new(),
         Vec::new(),
     )
     .await?;
@@ -216,6 +224,7 @@ async fn submit_post(
         class_id: parse_id(&form.class_id),
         comment: form.comment.clone().unwrap_or_default(),
         submission_id: form.submission_id.clone().unwrap_or_default(),
+        repeat_reason: form.repeat_reason.clone().unwrap_or_default(),
     };
     let outcome = match applicant::submit(&state.workflow, &user.applicant, &input).await {
         Ok(outcome) => outcome,
@@ -224,6 +233,7 @@ async fn submit_post(
         }
         Err(e) => return Err(e.into()),
     };
+    let mut already_open = Vec::new();
     let (sel, values, errors) = match outcome {
         Submission::Registered(number) => {
             state
@@ -255,8 +265,20 @@ async fn submit_post(
             form,
             errors,
         ),
+        Submission::AlreadyOpen(numbers) => {
+            already_open = numbers;
+            (
+                Selection {
+                    organization_id: input.organization_id,
+                    org_type: form.org_type.clone(),
+                    ..Default::default()
+                },
+                form,
+                Vec::new(),
+            )
+        }
     };
-    let page = form_page(&state, &user, sel, values, errors).await?;
+    let page = form_page(&state, &user, sel, values, errors, already_open).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response())
 }
 

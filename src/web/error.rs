@@ -23,6 +23,9 @@ pub enum AppError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// A use case said no; the refusal names itself.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// Not an error for the user: the next step is elsewhere (e.g. choosing a role).
     #[error("redirect to {0}")]
     Redirect(&'static str),
@@ -48,12 +51,7 @@ impl From<sea_orm::DbErr> for AppError {
 
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
-        let message = r.message();
-        match r.kind() {
-            RefusalKind::Invalid | RefusalKind::Malformed => Self::BadRequest(message),
-            RefusalKind::Conflict => Self::Conflict(message),
-            RefusalKind::Forbidden => Self::Forbidden(message),
-        }
+        Self::Refused(r)
     }
 }
 
@@ -107,6 +105,14 @@ impl AppError {
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, view("Доступ запрещён", m, false)),
             Self::Conflict(m) => (StatusCode::CONFLICT, view("Обращение изменилось", m, false)),
+            Self::Refused(r) => {
+                let status = match r.kind() {
+                    RefusalKind::Invalid | RefusalKind::Malformed => StatusCode::BAD_REQUEST,
+                    RefusalKind::Conflict => StatusCode::CONFLICT,
+                    RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+                };
+                (status, view(r.title(), &r.message(), false))
+            }
             Self::Redirect(_) => (
                 StatusCode::SEE_OTHER,
                 view("Переход", "Продолжите на следующей странице.", false),

@@ -12,21 +12,34 @@ pub struct Layout {
     pub signed_in: bool,
     /// Staff pages show the staff menu.
     pub staff: bool,
+    /// What the last action did, shown once on the page it led to.
+    pub flash: Option<String>,
+}
+
+const FLASH: &str = "flash";
+
+/// Says on the next page what an action did (post/redirect/get loses the response).
+pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<()> {
+    Ok(session.insert(FLASH, message.into()).await?)
 }
 
 impl Layout {
     /// Anonymous visitors see no form, so they get no token — and no session row.
     pub async fn new(session: &Session) -> AppResult<Self> {
         let signed_in = super::session::anybody_signed_in(session).await?;
-        let csrf_token = if signed_in {
-            csrf::token(session).await?
+        let (csrf_token, flash) = if signed_in {
+            (
+                csrf::token(session).await?,
+                session.remove::<String>(FLASH).await?,
+            )
         } else {
-            String::new()
+            (String::new(), None)
         };
         Ok(Self {
             csrf_token,
             signed_in,
             staff: false,
+            flash,
         })
     }
 

@@ -135,6 +135,8 @@ pub struct AppealForm {
     pub class_id: Option<i32>,
     pub comment: String,
     pub submission_id: String,
+    /// Why another appeal is needed while one about the same child is open.
+    pub repeat_reason: String,
 }
 
 pub enum Submission {
@@ -146,6 +148,9 @@ pub enum Submission {
     StaleForm,
     /// What to correct, one message per problem.
     Invalid(Vec<String>),
+    /// Appeals about this child at this organization are open (their numbers): a second
+    /// one is filed only with a reason.
+    AlreadyOpen(Vec<String>),
 }
 
 /// «Отправить»: the appeal with its snapshot, history, number and e-mails, in one
@@ -153,26 +158,43 @@ pub enum Submission {
 pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> Result<Submission> {
     check_eligible(wf, applicant)?;
     let db = wf.db();
+    // A repeat of a submission that already went through is answered with its appeal.
+    if let Some(existing) = appeal_store::by_submission(db, &form.submission_id).await? {
+        return Ok(if existing.applicant_oid == applicant.oid {
+            Submission::Repeated(existing.number)
+        } else {
+            Submission::StaleForm
+        });
+    }
     let token_owner = appeal_store::submission_token_owner(db, &form.submission_id).await?;
     if token_owner.as_deref() != Some(applicant.oid.as_str()) {
-        // A repeat of a submission that already went through is answered with its appeal.
-        return Ok(
-            match appeal_store::by_submission(db, &form.submission_id).await? {
-                Some(existing) if existing.applicant_oid == applicant.oid => {
-                    Submission::Repeated(existing.number)
-                }
-                _ => Submission::StaleForm,
-            },
-        );
+        return Ok(Submission::StaleForm);
     }
     let (snapshot, organization, class, comment) = match check_form(wf, applicant, form).await? {
         Ok(checked) => checked,
         Err(errors) => return Ok(Submission::Invalid(errors)),
     };
+    let open =
+        appeal_store::open_about(db, &applicant.oid, organization.id, &snapshot.subject_key())
+            .await?;
+    let repeat_reason = if open.is_empty() {
+        None
+    } else {
+        match Comment::parse(&form.repeat_reason).map(Comment::into_inner) {
+            Ok(Some(reason)) => Some(reason),
+            Ok(None) => {
+                return Ok(Submission::AlreadyOpen(
+                    open.into_iter().map(|a| a.number).collect(),
+                ));
+            }
+            Err(e) => return Ok(Submission::Invalid(vec![e.to_string()])),
+        }
+    };
     let now = Utc::now();
     let (route, recipients) = notices::route_and_recipients(wf, &organization).await?;
     let new = NewAppeal {
         snapshot,
+        repeat_reason,
         digest_staff: recipients.digest_ids(),
         organization_id: organization.id,
         class_id: class.id,

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::linking::{CODE_LINKED_TEXT, resolve_after_link_logged};
+use super::linking::{CODE_LINKED_TEXT, Via, resolve_after_link_logged};
 use super::staff::{StaffActor, appeal_in_scope, log_access, placement_in_scope};
 use super::{Error, Refusal, Result, Workflow};
 use crate::domain::history::{Actor, EventKind};
@@ -91,6 +91,6 @@ pub async fn redeem(wf: &Workflow, oid: &str, code: &str) -> Result<()> {
     let person = roster::redeem_binding_code(wf.db(), code, oid, Utc::now())
         .await?
         .ok_or(Refusal::CodeUnknown)?;
-    resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT).await;
+    resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT, Via::Code).await;
     Ok(())
 }

@@ -1,20 +1,26 @@
 //! Linking an ESIA account to a school's roster, which is what an appeal is for: by itself
-//! at login, by staff from an appeal (fix the record, or add the applicant), and the
-//! resolution of the appeals the link answered.
+//! at login, by staff from an appeal (fix the record, or add the applicant) after they
+//! confirm what will change, and the resolution of the appeals the link answered.
 
-use chrono::Utc;
+use std::collections::HashSet;
+
+use chrono::{NaiveDate, Utc};
 
 use super::change::{Action, perform};
 use super::staff::{StaffActor, appeal_in_scope, log_access};
 use super::{Error, Refusal, Result, Workflow, check_version};
-use crate::domain::appeal::Appeal;
+use crate::domain::appeal::{Appeal, STAFF_TEXT_MAX_CHARS, parse_text};
 use crate::domain::applicant::Applicant;
+use crate::domain::candidates::{self, Wanted};
+use crate::domain::history::{Actor, EventKind};
 use crate::domain::matching;
+use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
-use crate::domain::roster::RosterRole;
+use crate::domain::roster::{Correction, LinkState, RosterRole, corrections};
 use crate::domain::status::Status;
-use crate::store::appeals::{self as appeal_store, RosterChange, StudentRecord};
+use crate::store::appeals::{self as appeal_store, Event, RosterChange, StudentRecord};
 use crate::store::directory;
+use crate::store::entities::class;
 use crate::store::roster::{self, NewPerson};
 
 /// Standard resolution when staff fix the roster and link the account (seed 003).
@@ -25,20 +31,60 @@ pub const AUTO_LINKED_TEXT: &str = "Учётная запись Госуслуг
 pub const CODE_LINKED_TEXT: &str =
     "Учётная запись Госуслуг связана по коду, выданному организацией. Обращение закрыто.";
 
-/// Once the applicant is linked to a school's roster, the appeals they filed about that
-/// school have done their job: resolve them with `text` and say so. An appeal somebody
-/// changed meanwhile is left as it is.
+/// How an account came to be linked: named in the note on appeals the link did not answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Via<'a> {
+    Appeal(&'a str),
+    Login,
+    Code,
+}
+
+impl Via<'_> {
+    fn note(self) -> String {
+        let how = match self {
+            Via::Appeal(n) => format!("через обращение № {n}"),
+            Via::Login => "при входе через Госуслуги".to_string(),
+            Via::Code => "по коду привязки".to_string(),
+        };
+        format!(
+            "Заявитель связан с записью организации {how}; проверьте ребёнка: запись о нём в организации с заявителем не связана."
+        )
+    }
+}
+
+/// Once the applicant is linked to a school's roster, the appeals whose subject the link
+/// answers (the student themself, or a child now tied to the parent's record there) are
+/// resolved with `text`; the other open appeals stay open with a note for staff. An appeal
+/// somebody changed meanwhile is left as it is. Returns the numbers resolved.
 pub async fn resolve_after_link(
     wf: &Workflow,
     oid: &str,
     organization_id: i32,
     text: &str,
-) -> Result<usize> {
-    let mut resolved = 0;
-    for a in appeal_store::open_of_applicant_at(wf.db(), oid, organization_id).await? {
+    via: Via<'_>,
+) -> Result<Vec<String>> {
+    let db = wf.db();
+    let answered: HashSet<String> = roster::linked_students(db, oid, organization_id)
+        .await?
+        .iter()
+        .map(|p| p.subject_key())
+        .collect();
+    let mut resolved = Vec::new();
+    for a in appeal_store::open_of_applicant_at(db, oid, organization_id).await? {
+        if !answered.contains(&a.subject_key) {
+            let note = Event {
+                kind: EventKind::Note,
+                to: None,
+                actor: Actor::System,
+                actor_staff_id: None,
+                message: Some(via.note()),
+            };
+            appeal_store::record_event(db, a.id, None, note, Utc::now()).await?;
+            continue;
+        }
         let action = Action::status(Status::Resolved, Some(text.to_string()), None);
         match perform(wf, &a, action).await {
-            Ok(()) => resolved += 1,
+            Ok(()) => resolved.push(a.number),
             Err(Error::Refused(Refusal::ChangedMeanwhile)) => {}
             Err(e) => return Err(e),
         }
@@ -53,10 +99,14 @@ pub(super) async fn resolve_after_link_logged(
     oid: &str,
     organization_id: i32,
     text: &str,
-) {
-    if let Err(e) = resolve_after_link(wf, oid, organization_id, text).await {
-        tracing::error!(error = %e, organization_id, "open appeals not resolved after link");
-    }
+    via: Via<'_>,
+) -> Vec<String> {
+    resolve_after_link(wf, oid, organization_id, text, via)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, organization_id, "open appeals not resolved after link");
+            Vec::new()
+        })
 }
 
 /// Matching on every login, not only the first: the school may have fixed its roster
@@ -75,8 +125,14 @@ pub async fn link_at_login(wf: &Workflow, applicant: &Applicant) -> Result<bool>
             "ESIA identity linked automatically"
         );
         if let Some(p) = roster::person(db, person).await? {
-            resolve_after_link_logged(wf, &applicant.oid, p.organization_id, AUTO_LINKED_TEXT)
-                .await;
+            resolve_after_link_logged(
+                wf,
+                &applicant.oid,
+                p.organization_id,
+                AUTO_LINKED_TEXT,
+                Via::Login,
+            )
+            .await;
         }
     }
     Ok(!roster::linked_accounts(db, &applicant.oid)
@@ -84,136 +140,278 @@ pub async fn link_at_login(wf: &Workflow, applicant: &Applicant) -> Result<bool>
         .is_empty())
 }
 
-/// An open appeal in scope at the version the form was rendered from.
-async fn open_appeal(
+/// What staff do with the applicant's roster record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// «Исправить по Госуслугам и связать» this record.
+    Fix(i32),
+    /// «Добавить в список и связать».
+    Create,
+}
+
+/// What «Добавить в список» does with the child of a parent's appeal.
+pub enum StudentPreview {
+    /// The school lists the child: the parent is tied to that record.
+    Listed(PersonName),
+    /// The child joins the roster, in `class` when the appeal's class is this school's.
+    Joins {
+        name: PersonName,
+        birth_date: NaiveDate,
+        class: Option<String>,
+    },
+}
+
+/// Everything staff confirm before a link: what changes, which appeals close.
+pub struct LinkPlan {
+    pub appeal: Appeal,
+    pub mode: LinkMode,
+    /// Fix: the fields that change in the record.
+    pub corrections: Vec<Correction>,
+    /// Create: the child of a parent's appeal, found or added.
+    pub student: Option<StudentPreview>,
+    /// The applicant's other open appeals at this school the link answers.
+    pub closing: Vec<String>,
+    /// The applicant's other open appeals that stay open (their child is not linked).
+    pub staying_open: Vec<String>,
+    /// The text the applicant gets; staff may edit it.
+    pub message: &'static str,
+    /// Create while similar records exist: staff say why a new one is needed.
+    pub needs_reason: bool,
+}
+
+/// What the staff member sends with the confirmation.
+pub struct Confirmation<'a> {
+    pub version: Option<i32>,
+    pub message: &'a str,
+    pub reason: &'a str,
+}
+
+/// The link, checked and ready: the roster change and the subjects answered after it.
+struct Prepared {
+    appeal: Appeal,
+    change: RosterChange,
+    corrections: Vec<Correction>,
+    student: Option<StudentPreview>,
+    /// Subject keys the applicant answers for at the school once the link is made.
+    answered: HashSet<String>,
+    needs_reason: bool,
+}
+
+async fn prepare(
     wf: &Workflow,
     actor: &StaffActor,
     number: &AppealNumber,
+    mode: LinkMode,
     version: Option<i32>,
-) -> Result<Appeal> {
+) -> Result<Prepared> {
+    let db = wf.db();
     let (a, _) = appeal_in_scope(wf, actor, number).await?;
     if !a.status.can_move_to(Status::Resolved) {
         return Err(Refusal::AlreadyClosed(a.status).into());
     }
     check_version(version, a.version)?;
-    Ok(a)
-}
-
-/// «Исправить по Госуслугам и связать»: the applicant's roster record gets the ESIA data
-/// and is linked to their account; the appeal is resolved.
-pub async fn fix_and_link(
-    wf: &Workflow,
-    actor: &StaffActor,
-    number: &AppealNumber,
-    roster_person_id: i32,
-    version: Option<i32>,
-) -> Result<()> {
-    let a = open_appeal(wf, actor, number, version).await?;
     let s = &a.snapshot;
-    let person = roster::person(wf.db(), roster_person_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    // Only a record of this appeal's school, and of the applicant's kind.
-    if person.organization_id != a.organization_id
-        || person.role != RosterRole::of_applicant(s.role)
-    {
-        return Err(Error::NotFound);
-    }
-    // A record somebody else already signs in with is not this applicant's to take.
-    if roster::linked_oids(wf.db(), person.id)
+    let own_role = RosterRole::of_applicant(s.role);
+    let mut answered: HashSet<String> = roster::linked_students(db, &s.oid, a.organization_id)
         .await?
         .iter()
-        .any(|o| *o != s.oid)
-    {
-        return Err(Refusal::LinkedElsewhere.into());
-    }
-    let change = RosterChange::Fix {
-        person_id: person.id,
-        name: s.name.clone(),
-        birth_date: s.birth_date,
-        snils: s.snils.as_ref().map(|x| x.digits().to_string()),
-        oid: s.oid.clone(),
-    };
-    link_and_resolve(wf, actor, &a, change).await
-}
-
-/// «Добавить в список и связать»: the applicant (and their child, when the school does not
-/// list them yet) join the roster as ESIA knows them; the appeal is resolved.
-pub async fn add_from_snapshot(
-    wf: &Workflow,
-    actor: &StaffActor,
-    number: &AppealNumber,
-    version: Option<i32>,
-) -> Result<()> {
-    let a = open_appeal(wf, actor, number, version).await?;
-    let s = &a.snapshot;
-    let class_here = class_here(wf, &a).await?;
-    let applicant = NewPerson {
-        organization_id: a.organization_id,
-        role: RosterRole::of_applicant(s.role),
-        name: s.name.clone(),
-        birth_date: s.birth_date,
-        snils: s.snils.as_ref().map(|x| x.digits().to_string()),
-        class_id: class_here.filter(|_| RosterRole::of_applicant(s.role) == RosterRole::Student),
-    };
-    let student = match &s.child {
-        None => StudentRecord::None,
-        Some(child) => {
-            match roster::find_student(
-                wf.db(),
-                a.organization_id,
-                &child.name.norm(),
-                child.birth_date,
-            )
-            .await?
-            {
-                Some(existing) => StudentRecord::Existing(existing.id),
-                None => StudentRecord::New(NewPerson {
-                    organization_id: a.organization_id,
-                    role: RosterRole::Student,
-                    name: child.name.clone(),
-                    birth_date: child.birth_date,
-                    snils: child.snils.as_ref().map(|x| x.digits().to_string()),
-                    class_id: class_here,
-                }),
+        .map(|p| p.subject_key())
+        .collect();
+    let snils = s.snils.as_ref().map(|x| x.digits().to_string());
+    let prepared = match mode {
+        LinkMode::Fix(person_id) => {
+            let person = roster::person(db, person_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            // Only a record of this appeal's school, and of the applicant's kind.
+            if person.organization_id != a.organization_id || person.role != own_role {
+                return Err(Error::NotFound);
+            }
+            // A record somebody else already signs in with is not this applicant's to take.
+            let oids = roster::linked_oids(db, person.id).await?;
+            if LinkState::of(&oids, &s.oid) == LinkState::Other {
+                return Err(Refusal::LinkedElsewhere.into());
+            }
+            match own_role {
+                RosterRole::Student => {
+                    answered.insert(crate::domain::applicant::subject_key(&s.name, s.birth_date));
+                }
+                _ => answered.extend(
+                    roster::children_of(db, &person)
+                        .await?
+                        .iter()
+                        .map(|c| c.subject_key()),
+                ),
+            }
+            Prepared {
+                corrections: corrections(&person, &s.name, s.birth_date, s.snils.as_ref()),
+                change: RosterChange::Fix {
+                    person_id: person.id,
+                    name: s.name.clone(),
+                    birth_date: s.birth_date,
+                    snils,
+                    oid: s.oid.clone(),
+                },
+                appeal: a,
+                student: None,
+                answered,
+                needs_reason: false,
+            }
+        }
+        LinkMode::Create => {
+            let (class_here, student, preview) = child_plan(wf, &a).await?;
+            let applicant = NewPerson {
+                organization_id: a.organization_id,
+                role: own_role,
+                name: s.name.clone(),
+                birth_date: s.birth_date,
+                snils,
+                class_id: class_here
+                    .as_ref()
+                    .filter(|_| own_role == RosterRole::Student)
+                    .map(|c| c.id),
+            };
+            answered.insert(a.snapshot.subject_key());
+            let s_snils = s.snils.as_ref().map(|x| x.to_string());
+            let wanted = Wanted {
+                name: &s.name,
+                birth_date: s.birth_date,
+                snils: s_snils.as_deref(),
+            };
+            let pool = roster::of_organization(db, a.organization_id, own_role).await?;
+            let needs_reason = !candidates::rank(&wanted, pool).is_empty();
+            Prepared {
+                change: RosterChange::Create {
+                    applicant,
+                    student,
+                    oid: s.oid.clone(),
+                },
+                appeal: a,
+                corrections: Vec::new(),
+                student: preview,
+                answered,
+                needs_reason,
             }
         }
     };
-    let change = RosterChange::Create {
-        applicant,
-        student,
-        oid: s.oid.clone(),
-    };
-    link_and_resolve(wf, actor, &a, change).await
+    Ok(prepared)
 }
 
-/// The appeal's class, if it belongs to the appeal's organization: a forwarded appeal
-/// still names the old school's class, and people of this school are never filed into
-/// another school's class.
-async fn class_here(wf: &Workflow, a: &Appeal) -> Result<Option<i32>> {
-    Ok(directory::class(wf.db(), a.class_id)
+/// The appeal's class if it is this school's (a forwarded appeal still names the old
+/// school's class, and people are never filed into another school's class), and what
+/// «Добавить в список» does with a parent's child: ties the parent to the listed record
+/// or adds the child.
+async fn child_plan(
+    wf: &Workflow,
+    a: &Appeal,
+) -> Result<(Option<class::Model>, StudentRecord, Option<StudentPreview>)> {
+    let db = wf.db();
+    let class_here = directory::class(db, a.class_id)
         .await?
-        .filter(|c| c.organization_id == a.organization_id)
-        .map(|c| c.id))
+        .filter(|c| c.organization_id == a.organization_id);
+    let Some(child) = &a.snapshot.child else {
+        return Ok((class_here, StudentRecord::None, None));
+    };
+    let listed =
+        roster::find_student(db, a.organization_id, &child.name.norm(), child.birth_date).await?;
+    let (record, preview) = match listed {
+        Some(existing) => (
+            StudentRecord::Existing(existing.id),
+            StudentPreview::Listed(child.name.clone()),
+        ),
+        None => (
+            StudentRecord::New(NewPerson {
+                organization_id: a.organization_id,
+                role: RosterRole::Student,
+                name: child.name.clone(),
+                birth_date: child.birth_date,
+                snils: child.snils.as_ref().map(|x| x.digits().to_string()),
+                class_id: class_here.as_ref().map(|c| c.id),
+            }),
+            StudentPreview::Joins {
+                name: child.name.clone(),
+                birth_date: child.birth_date,
+                class: class_here.as_ref().map(|c| c.name.clone()),
+            },
+        ),
+    };
+    Ok((class_here, record, Some(preview)))
 }
 
-async fn link_and_resolve(
+/// What «Добавить в список» would do with the child of a parent's appeal.
+pub(super) async fn student_preview(wf: &Workflow, a: &Appeal) -> Result<Option<StudentPreview>> {
+    Ok(child_plan(wf, a).await?.2)
+}
+
+/// The confirmation staff see before a link: nothing is changed.
+pub async fn plan(
     wf: &Workflow,
     actor: &StaffActor,
-    a: &Appeal,
-    change: RosterChange,
-) -> Result<()> {
+    number: &AppealNumber,
+    mode: LinkMode,
+    version: Option<i32>,
+) -> Result<LinkPlan> {
+    let p = prepare(wf, actor, number, mode, version).await?;
+    let a = &p.appeal;
+    let (closing, staying_open): (Vec<Appeal>, Vec<Appeal>) =
+        appeal_store::open_of_applicant_at(wf.db(), &a.applicant_oid, a.organization_id)
+            .await?
+            .into_iter()
+            .filter(|o| o.id != a.id)
+            .partition(|o| p.answered.contains(&o.subject_key));
+    Ok(LinkPlan {
+        mode,
+        corrections: p.corrections,
+        student: p.student,
+        closing: closing.into_iter().map(|o| o.number).collect(),
+        staying_open: staying_open.into_iter().map(|o| o.number).collect(),
+        message: LINKED_TEXT,
+        needs_reason: p.needs_reason,
+        appeal: p.appeal,
+    })
+}
+
+/// The confirmed link: the roster change, the link and this appeal's resolution in one
+/// transaction, then the other appeals the link answers. Returns those appeals' numbers.
+pub async fn link(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    mode: LinkMode,
+    confirmation: Confirmation<'_>,
+) -> Result<Vec<String>> {
+    let p = prepare(wf, actor, number, mode, confirmation.version).await?;
+    let message = parse_text(confirmation.message, STAFF_TEXT_MAX_CHARS)
+        .map_err(Refusal::Text)?
+        .ok_or(Refusal::TextRequired(Status::Resolved))?;
+    let reason = parse_text(confirmation.reason, STAFF_TEXT_MAX_CHARS).map_err(Refusal::Text)?;
+    let mut extra_events = Vec::new();
+    if p.needs_reason {
+        let reason = reason.ok_or(Refusal::NewRecordReason)?;
+        extra_events.push(Event {
+            kind: EventKind::Note,
+            to: None,
+            actor: Actor::Staff,
+            actor_staff_id: Some(actor.id()),
+            message: Some(format!(
+                "Новая запись в списке, хотя похожие есть: {reason}"
+            )),
+        });
+    }
+    let a = &p.appeal;
     let action = Action {
-        roster: change,
-        ..Action::status(
-            Status::Resolved,
-            Some(LINKED_TEXT.to_string()),
-            Some(actor.id()),
-        )
+        roster: p.change,
+        extra_events,
+        ..Action::status(Status::Resolved, Some(message.clone()), Some(actor.id()))
     };
     log_access(wf, actor, a, "status").await?;
     perform(wf, a, action).await?;
-    // Other open appeals of this applicant about this school are answered too.
-    resolve_after_link_logged(wf, &a.applicant_oid, a.organization_id, LINKED_TEXT).await;
-    Ok(())
+    Ok(resolve_after_link_logged(
+        wf,
+        &a.applicant_oid,
+        a.organization_id,
+        &message,
+        Via::Appeal(&a.number),
+    )
+    .await)
 }

@@ -115,6 +115,10 @@ pub enum Refusal {
     ForwardTarget,
     ForwardReason,
     AssigneeOutOfScope,
+    /// «Добавить в список» while similar records exist needs a reason.
+    NewRecordReason,
+    /// «Решено» for an applicant who is still not linked needs a confirmation.
+    ResolveUnlinked,
     /// The roster record already signs in with another ESIA account.
     LinkedElsewhere,
     /// The roster record is linked already: a binding code would be pointless.
@@ -152,6 +156,8 @@ impl Refusal {
             | Self::ForwardTarget
             | Self::ForwardReason
             | Self::AssigneeOutOfScope
+            | Self::NewRecordReason
+            | Self::ResolveUnlinked
             | Self::CodeEmpty
             | Self::CodeUnknown => RefusalKind::Invalid,
             Self::Ineligible(_)
@@ -161,6 +167,20 @@ impl Refusal {
             Self::UnknownAction | Self::NoReplyExpected | Self::EmptyReply => {
                 RefusalKind::Malformed
             }
+        }
+    }
+
+    /// The heading of a page that shows nothing but the refusal.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::ChangedMeanwhile | Self::ReplyOvertaken => "Обращение изменилось",
+            Self::LinkedElsewhere | Self::AlreadyLinked => "Запись уже связана",
+            Self::AlreadyClosed(_) | Self::AssignClosed => "Обращение закрыто",
+            Self::Transition { .. } | Self::CannotForward(_) => "Действие недоступно",
+            _ => match self.kind() {
+                RefusalKind::Forbidden => "Доступ запрещён",
+                _ => "Ошибка в запросе",
+            },
         }
     }
 
@@ -196,6 +216,8 @@ impl Refusal {
             Self::ForwardTarget => "Выберите другую организацию из списка.".to_string(),
             Self::ForwardReason => "Укажите, почему обращение направляется в другую организацию: заявитель получит это пояснение.".to_string(),
             Self::AssigneeOutOfScope => "Назначить можно только сотрудника, который работает с обращениями этой организации.".to_string(),
+            Self::NewRecordReason => "В списке есть похожие записи: напишите, почему нужна новая.".to_string(),
+            Self::ResolveUnlinked => "Заявитель не связан — всё равно закрыть как решённое? Войдя снова, он по-прежнему увидит «Запись не найдена».".to_string(),
             Self::LinkedElsewhere => "Эта запись уже связана с другой учётной записью Госуслуг. Проверьте данные: возможно, это другой человек.".to_string(),
             Self::AlreadyLinked => "Эта запись уже связана с учётной записью Госуслуг; новый код не нужен. Если связь ошибочна, обратитесь к администратору.".to_string(),
             Self::UnknownAction => "Неизвестное действие.".to_string(),

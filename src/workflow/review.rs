@@ -3,18 +3,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 
 use super::change::{Action, perform};
+use super::linking::{self, StudentPreview};
 use super::notices;
 use super::staff::{StaffActor, appeal_in_scope, colleagues, full_name, log_access};
 use super::{Error, Refusal, Result, Workflow, check_version};
 use crate::domain::appeal::{Appeal, NOTE_MAX_CHARS, STAFF_TEXT_MAX_CHARS, parse_text};
 use crate::domain::candidates::{self, Candidate, Wanted};
 use crate::domain::history::{Actor, Entry, EventKind};
-use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
-use crate::domain::roster::RosterRole;
+use crate::domain::roster::{LinkState, RosterRole};
 use crate::domain::status::Status;
 use crate::store::appeals::{self as appeal_store, Change, Event};
 use crate::store::entities::{organization, staff as staff_entity};
@@ -29,21 +29,10 @@ pub struct HistoryLine {
 pub struct CandidateLine {
     pub candidate: Candidate,
     pub class_name: String,
-    /// The applicant's own record can be fixed and linked; the child's is shown for
-    /// comparison.
-    pub linkable: bool,
-}
-
-/// What «Добавить в список и связать» would do with the child of a parent's appeal.
-pub enum StudentPreview {
-    /// The school lists the child: the parent is tied to that record.
-    Listed(PersonName),
-    /// The child joins the roster, in `class` when the appeal's class is this school's.
-    Joins {
-        name: PersonName,
-        birth_date: NaiveDate,
-        class: Option<String>,
-    },
+    /// The applicant's own record can be fixed and linked (when nobody else signs in with
+    /// it); the child's is shown for comparison.
+    pub own: bool,
+    pub link: LinkState,
 }
 
 /// Everything the appeal page shows a staff member.
@@ -77,13 +66,10 @@ pub async fn open(wf: &Workflow, actor: &StaffActor, number: &AppealNumber) -> R
     let db = wf.db();
     let (a, place) = appeal_in_scope(wf, actor, number).await?;
     log_access(wf, actor, &a, "view").await?;
-    let class = directory::class(db, a.class_id).await?;
-    // After forwarding, the class belongs to the previous school and is not offered here.
-    let class_here = class
-        .as_ref()
-        .filter(|c| c.organization_id == a.organization_id)
-        .map(|c| c.name.clone());
-    let class_name = class.map(|c| c.name).unwrap_or_default();
+    let class_name = directory::class(db, a.class_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
     let entries = appeal_store::events(db, a.id).await?;
     let mut ids: Vec<i32> = entries.iter().filter_map(|e| e.actor_staff_id).collect();
     ids.extend(a.assigned_staff_id);
@@ -109,32 +95,17 @@ pub async fn open(wf: &Workflow, actor: &StaffActor, number: &AppealNumber) -> R
         snils: snils.as_deref(),
     };
     let own_role = RosterRole::of_applicant(s.role);
-    let mut candidates = candidate_lines(wf, a.organization_id, own_role, wanted, true).await?;
-    let student = match &s.child {
-        Some(child) => {
-            let child_snils = child.snils.as_ref().map(|x| x.to_string());
-            let wanted = Wanted {
-                name: &child.name,
-                birth_date: child.birth_date,
-                snils: child_snils.as_deref(),
-            };
-            candidates.extend(
-                candidate_lines(wf, a.organization_id, RosterRole::Student, wanted, false).await?,
-            );
-            let listed =
-                roster::find_student(db, a.organization_id, &child.name.norm(), child.birth_date)
-                    .await?;
-            Some(match listed {
-                Some(_) => StudentPreview::Listed(child.name.clone()),
-                None => StudentPreview::Joins {
-                    name: child.name.clone(),
-                    birth_date: child.birth_date,
-                    class: class_here,
-                },
-            })
-        }
-        None => None,
-    };
+    let mut candidates = candidate_lines(wf, &a, own_role, wanted, true).await?;
+    if let Some(child) = &s.child {
+        let child_snils = child.snils.as_ref().map(|x| x.to_string());
+        let wanted = Wanted {
+            name: &child.name,
+            birth_date: child.birth_date,
+            snils: child_snils.as_deref(),
+        };
+        candidates.extend(candidate_lines(wf, &a, RosterRole::Student, wanted, false).await?);
+    }
+    let student = linking::student_preview(wf, &a).await?;
     let colleagues = colleagues(wf, actor, Some(a.organization_id)).await?;
     let assignee = a.assigned_staff_id.and_then(|id| names.get(&id).cloned());
     let duplicates = appeal_store::open_duplicates(db, &a)
@@ -164,11 +135,12 @@ pub async fn open(wf: &Workflow, actor: &StaffActor, number: &AppealNumber) -> R
 
 async fn candidate_lines(
     wf: &Workflow,
-    org: i32,
+    a: &Appeal,
     role: RosterRole,
     wanted: Wanted<'_>,
-    linkable: bool,
+    own: bool,
 ) -> Result<Vec<CandidateLine>> {
+    let org = a.organization_id;
     let pool = roster::of_organization(wf.db(), org, role).await?;
     let class_ids: HashSet<i32> = pool.iter().filter_map(|p| p.class_id).collect();
     let class_names: HashMap<i32, String> = directory::classes(wf.db(), org)
@@ -177,7 +149,10 @@ async fn candidate_lines(
         .filter(|c| class_ids.contains(&c.id))
         .map(|c| (c.id, c.name))
         .collect();
-    Ok(candidates::rank(&wanted, pool)
+    let ranked = candidates::rank(&wanted, pool);
+    let ids: Vec<i32> = ranked.iter().map(|c| c.entry.id).collect();
+    let links = roster::linked_oids_of(wf.db(), &ids).await?;
+    Ok(ranked
         .into_iter()
         .map(|candidate| CandidateLine {
             class_name: candidate
@@ -185,8 +160,14 @@ async fn candidate_lines(
                 .class_id
                 .and_then(|id| class_names.get(&id).cloned())
                 .unwrap_or_default(),
+            link: LinkState::of(
+                links
+                    .get(&candidate.entry.id)
+                    .map_or(&[][..], Vec::as_slice),
+                &a.applicant_oid,
+            ),
             candidate,
-            linkable,
+            own,
         })
         .collect())
 }
@@ -199,6 +180,7 @@ pub async fn change_status(
     to: Status,
     text: &str,
     version: Option<i32>,
+    unlinked_confirmed: bool,
 ) -> Result<()> {
     let (a, _) = appeal_in_scope(wf, actor, number).await?;
     if !Status::SETTABLE.contains(&to) {
@@ -212,8 +194,29 @@ pub async fn change_status(
     if to.requires_text() && text.is_none() {
         return Err(Refusal::TextRequired(to).into());
     }
+    let mut action = Action::status(to, text, Some(actor.id()));
+    // «Решено» promises access: an applicant still unlinked here would find the door shut.
+    if to == Status::Resolved
+        && roster::records_of(wf.db(), &a.applicant_oid, a.organization_id)
+            .await?
+            .is_empty()
+    {
+        if !unlinked_confirmed {
+            return Err(Refusal::ResolveUnlinked.into());
+        }
+        action.extra_events.push(Event {
+            kind: EventKind::Note,
+            to: None,
+            actor: Actor::Staff,
+            actor_staff_id: Some(actor.id()),
+            message: Some(
+                "Заявитель не связан с записью организации; сотрудник подтвердил, что обращение всё равно решено."
+                    .to_string(),
+            ),
+        });
+    }
     log_access(wf, actor, &a, "status").await?;
-    perform(wf, &a, Action::status(to, text, Some(actor.id()))).await
+    perform(wf, &a, action).await
 }
 
 /// Who an appeal is assigned to.

@@ -109,7 +109,9 @@ story!(
             "one confirmation, one staff notice"
         );
 
-        let next = app.file_appeal(&mum, &s).await;
+        let next = app
+            .file_again(&mum, &s, "В первом обращении указан не тот класс")
+            .await;
         assert!(next.ends_with("-000002"), "{next}");
     }
 );
@@ -267,5 +269,46 @@ story!(
             page.contains("направлено оператору муниципального органа"),
             "{page}"
         );
+    }
+);
+
+story!(
+    a_second_appeal_about_the_same_child_needs_a_reason,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let first = app.file_appeal(&mum, &s).await;
+        let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        let resp = app
+            .post_form(&mum, "/appeals", &s.fields(&csrf, &submission_id))
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Уже есть открытое обращение"));
+        assert!(
+            page.contains(&format!("href=\"/appeals/{first}\"")),
+            "it links to the open appeal"
+        );
+        assert!(
+            page.contains("Не могу войти в дневник сына"),
+            "the comment is kept"
+        );
+        assert_eq!(
+            app.count("appeals").await,
+            1,
+            "nothing filed without a reason"
+        );
+
+        let second = app.file_again(&mum, &s, "Прошёл месяц, ответа нет").await;
+        assert_ne!(first, second);
+        let (_, shown) = app.get_html(&mum, &format!("/appeals/{second}")).await;
+        assert!(shown.contains("Повторное обращение. Причина: Прошёл месяц, ответа нет"));
+        // Another child is another matter: no question asked.
+        let other = support::Submission {
+            child_id: "38420955".into(),
+            ..app.school1_submission().await
+        };
+        app.file_appeal(&mum, &other).await;
     }
 );

@@ -47,6 +47,7 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
             class_id: Some(class),
             comment: String::new(),
             submission_id: form.submission_id,
+            repeat_reason: String::new(),
         },
     )
     .await
@@ -158,7 +159,7 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
     app.login_as(&mum, "parent", "parent-confirmed").await;
     let s = app.school1_submission().await;
     let first = app.file_appeal(&mum, &s).await;
-    let second = app.file_appeal(&mum, &s).await;
+    let second = app.file_again(&mum, &s, "Не получили ответ").await;
     let staff = app.staff("staff-school-1").await;
     let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
     assert_eq!(

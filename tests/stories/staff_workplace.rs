@@ -46,9 +46,11 @@ story!(
             "the view is logged"
         );
 
-        let resp = app
-            .staff_action(&staff, &number, "link", &[("mode", "create")])
+        let (confirm, resp) = app
+            .link_confirmed(&staff, &number, &[("mode", "create")], &[])
             .await;
+        assert!(confirm.contains("Родитель: Иванова Мария Петровна (14.03.1986)"));
+        assert!(confirm.contains("уже есть в списке обучающихся"));
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let (_, page) = app
             .get_html(&staff, &format!("/staff/appeals/{number}"))
@@ -101,13 +103,17 @@ story!(
             support::hidden_value(&page, "roster_person_id").expect("a linkable candidate");
 
         let resp = app
-            .staff_action(
+            .link_confirmed(
                 &staff,
                 &number,
-                "link",
                 &[("mode", "fix"), ("roster_person_id", &person)],
+                &[],
             )
             .await;
+        let (confirm, resp) = resp;
+        for change in ["Алена", "Елена", "19.01.1989", "19.01.1988"] {
+            assert!(confirm.contains(change), "the confirmation shows {change}");
+        }
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         app.drain_mail().await;
         let mail = app.mail_to("e.smirnova@example.com").await;
@@ -305,7 +311,11 @@ story!(
                 &first,
                 &number,
                 "status",
-                &[("status", "resolved"), ("resolution", "Готово")],
+                &[
+                    ("status", "resolved"),
+                    ("resolution", "Готово"),
+                    ("confirm_unlinked", "1"),
+                ],
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -318,6 +328,7 @@ story!(
                     ("version", &stale_version),
                     ("status", "resolved"),
                     ("resolution", "Тоже готово"),
+                    ("confirm_unlinked", "1"),
                 ],
             )
             .await;
@@ -684,5 +695,163 @@ story!(
         .expect("query")
         .expect("row");
         assert_eq!(row.try_get::<String>("", "status").unwrap(), "closed");
+    }
+);
+
+story!(
+    adding_a_parent_answers_only_the_appeals_about_the_child_it_linked,
+    |app: TestApp| async move {
+        let artyom = file_as(&app, "parent-confirmed", "38420917").await;
+        // Софья is not a student of school 1: her appeal is not answered by the link.
+        let sofya = file_as(&app, "parent-confirmed", "38420955").await;
+        let staff = app.staff("staff-school-1").await;
+        let (confirm, resp) = app
+            .link_confirmed(&staff, &artyom, &[("mode", "create")], &[])
+            .await;
+        assert!(confirm.contains(&format!(
+            "№ <a href=\"/staff/appeals/{sofya}\">{sofya}</a> — останется открытым"
+        )));
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, done) = app.get_html(&staff, &location(&resp)).await;
+        assert!(
+            done.contains("Заявитель связан с записью организации"),
+            "a success message"
+        );
+
+        let (_, open) = app
+            .get_html(&staff, &format!("/staff/appeals/{sofya}"))
+            .await;
+        assert!(open.contains("На рассмотрении") || open.contains("Зарегистрировано"));
+        assert!(open.contains(&format!(
+            "Заявитель связан с записью организации через обращение № {artyom}; проверьте ребёнка"
+        )));
+        app.drain_mail().await;
+        let resolved = app
+            .mail_to("m.ivanova@example.com")
+            .await
+            .into_iter()
+            .filter(|m| m.subject.ends_with(": решено"))
+            .count();
+        assert_eq!(
+            resolved, 1,
+            "one «решено» e-mail, for the appeal that was solved"
+        );
+    }
+);
+
+story!(
+    resolving_for_an_unlinked_applicant_asks_first,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        let staff = app.staff("staff-school-1").await;
+        let fields = [
+            ("status", "resolved"),
+            ("resolution", "Проверено, всё работает"),
+        ];
+        let resp = app.staff_action(&staff, &number, "status", &fields).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Заявитель не связан — всё равно закрыть как решённое?"));
+        assert!(
+            page.contains("value=\"Проверено, всё работает\""),
+            "the text is kept"
+        );
+        let (_, still) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(still.contains("Зарегистрировано"), "nothing changed yet");
+
+        let mut confirmed = fields.to_vec();
+        confirmed.push(("confirm_unlinked", "1"));
+        let resp = app
+            .staff_action(&staff, &number, "status", &confirmed)
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            page.contains("Статус изменён: «Решено»."),
+            "a success message"
+        );
+        assert!(page.contains("сотрудник подтвердил, что обращение всё равно решено"));
+    }
+);
+
+story!(
+    a_record_already_linked_offers_no_fix_and_no_code,
+    |app: TestApp| async move {
+        // Петров's login links him by himself; he files an appeal anyway.
+        let number = file_as(&app, "parent-linked", "38421001").await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(page.contains("запись уже связана с учётной записью этого заявителя"));
+        assert!(
+            support::hidden_value(&page, "roster_person_id").is_none(),
+            "no «Исправить» for a linked record"
+        );
+        assert!(!page.contains("Выдать код привязки"));
+        let petrov = app
+            .roster_id("петров алексей николаевич", (1982, 7, 2))
+            .await
+            .to_string();
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let resp = app
+            .post_form(
+                &staff,
+                &format!("/staff/roster/{petrov}/binding-code"),
+                &[("csrf_token", &csrf), ("number", &number)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("новый код не нужен"));
+        assert!(
+            page.contains(&format!(
+                "Обращение № <span class=\"nowrap\">{number}</span>"
+            )),
+            "the refusal shows on the appeal itself"
+        );
+    }
+);
+
+story!(
+    adding_beside_a_similar_record_asks_why,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-typo", "38421002").await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            page.contains("class=\"button\">Добавить в список и связать"),
+            "with candidates, adding is the second choice"
+        );
+        let (confirm, resp) = app
+            .link_confirmed(&staff, &number, &[("mode", "create")], &[])
+            .await;
+        assert!(confirm.contains("Почему нужна новая запись?"));
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("напишите, почему нужна новая")
+        );
+        assert_eq!(app.count("esia_links").await, 0, "nothing linked yet");
+
+        let reason = [("reason", "В списке другая Смирнова, это не она")];
+        let (_, resp) = app
+            .link_confirmed(&staff, &number, &[("mode", "create")], &reason)
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            page.contains("Новая запись в списке, хотя похожие есть: В списке другая Смирнова")
+        );
     }
 );

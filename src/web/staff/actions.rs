@@ -1,6 +1,6 @@
-//! The actions of the appeal page: status, assignment, note, forwarding, and linking the
-//! applicant to the roster. Each parses its form, calls one use case, and goes back to
-//! the appeal (or shows the refusal next to the form).
+//! The actions of the appeal page: status, assignment, note and forwarding. Each parses its
+//! form, calls one use case, and goes back with a word on what it did (or shows the
+//! refusal next to the form).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,34 +14,52 @@ use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::StaffUser;
+use crate::web::templates::flash;
 use crate::workflow::review::{self, Assignee};
-use crate::workflow::{self, Refusal, linking};
+use crate::workflow::{self, Refusal};
 
 /// The version field of a form: absent or blank means «as read now»; anything unreadable
 /// cannot be the version the page showed.
-fn version(raw: Option<&str>) -> Result<Option<i32>, Refusal> {
+pub(super) fn version(raw: Option<&str>) -> Result<Option<i32>, Refusal> {
     match raw.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| Refusal::ChangedMeanwhile),
     }
 }
 
-/// Back to the appeal (or `after`) when the action went through; the page with the
-/// refusal next to `form` when it was refused.
-async fn respond(
+/// Where an action leads and what it says there.
+pub(super) struct Done {
+    pub message: String,
+    /// The appeal's page unless the appeal left this inbox.
+    pub to: Option<&'static str>,
+}
+
+impl Done {
+    pub fn back(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            to: None,
+        }
+    }
+}
+
+/// Back to the appeal (or elsewhere) with the word on what happened; the page with the
+/// refusal next to `form` when it was refused. `sent_text` is the text the form carried.
+pub(super) async fn respond(
     state: &AppState,
     user: &StaffUser,
     number: &AppealNumber,
     form: Form,
-    result: workflow::Result<()>,
-    after: Option<&str>,
+    result: workflow::Result<Done>,
+    sent_text: &str,
 ) -> AppResult<Response> {
     match result {
-        Ok(()) => {
+        Ok(done) => {
+            flash(&user.session, done.message).await?;
             let back = format!("/staff/appeals/{number}");
-            Ok(Redirect::to(after.unwrap_or(&back)).into_response())
+            Ok(Redirect::to(done.to.unwrap_or(&back)).into_response())
         }
-        Err(workflow::Error::Refused(r)) => refused(state, user, number, form, r).await,
+        Err(workflow::Error::Refused(r)) => refused(state, user, number, form, r, sent_text).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -51,6 +69,7 @@ pub(super) struct StatusForm {
     status: Option<String>,
     resolution: Option<String>,
     version: Option<String>,
+    confirm_unlinked: Option<String>,
 }
 
 pub(super) async fn status(
@@ -60,18 +79,29 @@ pub(super) async fn status(
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> AppResult<Response> {
     let number = number_of(&number)?;
+    let text = form.resolution.as_deref().unwrap_or_default();
     let result = async {
         let to = form
             .status
             .as_deref()
             .and_then(Status::parse)
             .ok_or(Refusal::UnknownStatus)?;
-        let text = form.resolution.as_deref().unwrap_or_default();
         let version = version(form.version.as_deref())?;
-        review::change_status(&state.workflow, &user.actor, &number, to, text, version).await
+        let confirmed = form.confirm_unlinked.as_deref() == Some("1");
+        review::change_status(
+            &state.workflow,
+            &user.actor,
+            &number,
+            to,
+            text,
+            version,
+            confirmed,
+        )
+        .await?;
+        Ok(Done::back(format!("Статус изменён: «{}».", to.label())))
     }
     .await;
-    respond(&state, &user, &number, Form::Status, result, None).await
+    respond(&state, &user, &number, Form::Status, result, text).await
 }
 
 #[derive(Deserialize)]
@@ -94,10 +124,11 @@ pub(super) async fn assign(
     };
     let result = async {
         let version = version(form.version.as_deref())?;
-        review::assign(&state.workflow, &user.actor, &number, assignee, version).await
+        review::assign(&state.workflow, &user.actor, &number, assignee, version).await?;
+        Ok(Done::back("Исполнитель сохранён."))
     }
     .await;
-    respond(&state, &user, &number, Form::Assign, result, None).await
+    respond(&state, &user, &number, Form::Assign, result, "").await
 }
 
 #[derive(Deserialize)]
@@ -113,8 +144,10 @@ pub(super) async fn note(
 ) -> AppResult<Response> {
     let number = number_of(&number)?;
     let text = form.text.unwrap_or_default();
-    let result = review::add_note(&state.workflow, &user.actor, &number, &text).await;
-    respond(&state, &user, &number, Form::Note, result, None).await
+    let result = review::add_note(&state.workflow, &user.actor, &number, &text)
+        .await
+        .map(|()| Done::back("Заметка добавлена."));
+    respond(&state, &user, &number, Form::Note, result, "").await
 }
 
 #[derive(Deserialize)]
@@ -143,51 +176,13 @@ pub(super) async fn forward(
             reason,
             version,
         )
-        .await
+        .await?;
+        // The appeal has left this inbox: back to the inbox.
+        Ok(Done {
+            message: format!("Обращение № {number} перенаправлено."),
+            to: Some("/staff/inbox"),
+        })
     }
     .await;
-    // The appeal has left this inbox: back to the inbox.
-    respond(
-        &state,
-        &user,
-        &number,
-        Form::Forward,
-        result,
-        Some("/staff/inbox"),
-    )
-    .await
-}
-
-#[derive(Deserialize)]
-pub(super) struct LinkForm {
-    mode: Option<String>,
-    roster_person_id: Option<String>,
-    version: Option<String>,
-}
-
-pub(super) async fn link(
-    State(state): State<AppState>,
-    user: StaffUser,
-    Path(number): Path<String>,
-    CsrfForm(form): CsrfForm<LinkForm>,
-) -> AppResult<Response> {
-    let number = number_of(&number)?;
-    let wf = &state.workflow;
-    let result = async {
-        let version = version(form.version.as_deref())?;
-        match form.mode.as_deref() {
-            Some("fix") => {
-                let person = form
-                    .roster_person_id
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .ok_or(workflow::Error::NotFound)?;
-                linking::fix_and_link(wf, &user.actor, &number, person, version).await
-            }
-            Some("create") => linking::add_from_snapshot(wf, &user.actor, &number, version).await,
-            _ => Err(Refusal::UnknownAction.into()),
-        }
-    }
-    .await;
-    respond(&state, &user, &number, Form::Link, result, None).await
+    respond(&state, &user, &number, Form::Forward, result, "").await
 }

@@ -11,14 +11,15 @@ use super::number_of;
 use crate::domain::candidates::Field;
 use crate::domain::history::{Actor, EventKind};
 use crate::domain::number::AppealNumber;
-use crate::domain::roster::RosterRole;
+use crate::domain::roster::{LinkState, RosterRole};
 use crate::domain::status::Status;
 use crate::web::AppState;
 use crate::web::error::AppResult;
 use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, Opt, opt, ru_date, ru_datetime};
-use crate::workflow::review::{self, AppealView, CandidateLine, StudentPreview};
+use crate::workflow::linking::StudentPreview;
+use crate::workflow::review::{self, AppealView, CandidateLine};
 use crate::workflow::staff::full_name;
 use crate::workflow::{Refusal, RefusalKind};
 
@@ -69,11 +70,15 @@ pub enum Form {
 pub struct PageError {
     pub place: &'static str,
     pub message: String,
+    /// «Решено» for an unlinked applicant: the text to send again once confirmed.
+    pub confirm_resolution: Option<String>,
 }
 
 impl PageError {
-    fn new(form: Form, refusal: &Refusal, appeal_open: bool) -> Self {
+    fn new(form: Form, refusal: &Refusal, appeal_open: bool, sent_text: &str) -> Self {
         let place = match form {
+            // Shown with its own «Да, закрыть» form above the status form.
+            _ if *refusal == Refusal::ResolveUnlinked => "confirm",
             Form::Note => "note",
             _ if !appeal_open => "top",
             Form::Status => "status",
@@ -84,6 +89,7 @@ impl PageError {
         Self {
             place,
             message: refusal.message(),
+            confirm_resolution: (*refusal == Refusal::ResolveUnlinked).then(|| sent_text.into()),
         }
     }
 }
@@ -112,6 +118,8 @@ struct AppealPage {
     history: Vec<EventView>,
     duplicates: Vec<String>,
     candidates: Vec<CandidateView>,
+    /// Similar records exist: adding a new one is the second choice.
+    add_is_secondary: bool,
     preview: Preview,
     statuses: Vec<Opt>,
     colleagues: Vec<Opt>,
@@ -127,6 +135,11 @@ fn candidate_view(line: CandidateLine) -> CandidateView {
     let c = line.candidate;
     let d = |f: Field| c.differs.contains(&f);
     let e = &c.entry;
+    let reason = match line.link {
+        LinkState::Unlinked => c.reason.label(),
+        LinkState::ThisApplicant => "запись уже связана с учётной записью этого заявителя",
+        LinkState::Other => "запись связана с другой учётной записью Госуслуг",
+    };
     CandidateView {
         id: e.id,
         role: e.role.label(),
@@ -139,12 +152,12 @@ fn candidate_view(line: CandidateLine) -> CandidateView {
             e.snils.clone().unwrap_or_else(|| "не указан".into()),
             d(Field::Snils),
         ),
-        reason: c.reason.label(),
-        linkable: line.linkable,
+        reason,
+        linkable: line.own && line.link == LinkState::Unlinked,
     }
 }
 
-fn student_line(p: StudentPreview) -> String {
+pub(super) fn student_line(p: StudentPreview) -> String {
     match p {
         StudentPreview::Listed(name) => format!(
             "{} — уже есть в списке обучающихся, будет связан с родителем",
@@ -231,6 +244,7 @@ async fn page(
         assignee: v.assignee.unwrap_or_else(|| "не назначен".into()),
         history,
         duplicates: v.duplicates,
+        add_is_secondary: v.candidates.iter().any(|c| c.own),
         candidates: v.candidates.into_iter().map(candidate_view).collect(),
         preview: Preview {
             applicant: format!("{} ({})", s.name.full(), ru_date(s.birth_date)),
@@ -273,6 +287,7 @@ pub(super) async fn refused(
     number: &AppealNumber,
     form: Form,
     refusal: Refusal,
+    sent_text: &str,
 ) -> AppResult<Response> {
     let status = match refusal.kind() {
         RefusalKind::Conflict => StatusCode::CONFLICT,
@@ -284,6 +299,6 @@ pub(super) async fn refused(
         }
     };
     let v = review::open(&state.workflow, &user.actor, number).await?;
-    let error = PageError::new(form, &refusal, v.appeal.status.is_open());
+    let error = PageError::new(form, &refusal, v.appeal.status.is_open(), sent_text);
     Ok((status, html(page(state, user, v, Some(error)).await?)?).into_response())
 }

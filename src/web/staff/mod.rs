@@ -8,6 +8,7 @@ mod appeal;
 mod binding_code;
 mod choose;
 mod inbox;
+mod link;
 mod settings;
 
 use axum::Router;
@@ -38,6 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/staff/appeals/{number}/assign", post(actions::assign))
         .route("/staff/appeals/{number}/notes", post(actions::note))
         .route("/staff/appeals/{number}/forward", post(actions::forward))
-        .route("/staff/appeals/{number}/link", post(actions::link))
+        .route("/staff/appeals/{number}/link", post(link::post))
         .route("/staff/roster/{id}/binding-code", post(binding_code::post))
 }

@@ -182,6 +182,22 @@ pub fn location(resp: &Response) -> String {
         .to_string()
 }
 
+/// The number of the appeal a submission was redirected to.
+pub fn filed_number(resp: &Response) -> String {
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "appeal accepted");
+    location(resp)
+        .strip_prefix("/appeals/")
+        .expect("redirect to the appeal")
+        .to_string()
+}
+
+/// The text of `<textarea id="…">` on a page (the default a form proposes).
+pub fn textarea(html: &str, id: &str) -> Option<String> {
+    let re = regex_lite::Regex::new(&format!(r#"(?s)<textarea id="{id}"[^>]*>(.*?)</textarea>"#))
+        .ok()?;
+    re.captures(html).map(|c| c[1].to_string())
+}
+
 /// Extracts `name="…" value="…"` from a page.
 pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     let re = regex_lite::Regex::new(&format!(r#"name="{name}" value="([^"]*)""#)).ok()?;
@@ -357,12 +373,23 @@ impl TestApp {
     /// Files an appeal and returns its number.
     pub async fn file_appeal(&self, client: &Client, s: &Submission) -> String {
         let resp = self.submit(client, s).await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "appeal accepted");
-        let target = location(&resp);
-        target
-            .strip_prefix("/appeals/")
-            .expect("redirect to the appeal")
-            .to_string()
+        filed_number(&resp)
+    }
+
+    /// Files a second appeal about a child who has an open one: the form says so and
+    /// takes it only with a reason. Returns the new number.
+    pub async fn file_again(&self, client: &Client, s: &Submission, reason: &str) -> String {
+        let (csrf, submission_id) = self.open_form(client, &s.organization_id).await;
+        let mut fields = s.fields(&csrf, &submission_id);
+        let asked = self.post_form(client, "/appeals", &fields).await;
+        assert_eq!(asked.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = asked.text().await.expect("body");
+        assert!(
+            page.contains("Уже есть открытое обращение"),
+            "the open appeal is named: {page}"
+        );
+        fields.push(("repeat_reason", reason));
+        filed_number(&self.post_form(client, "/appeals", &fields).await)
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -420,6 +447,37 @@ impl TestApp {
         all.extend_from_slice(fields);
         self.post_form(client, &format!("/staff/appeals/{number}/{action}"), &all)
             .await
+    }
+
+    /// «Исправить…» or «Добавить…» as staff do it: the confirmation page, then
+    /// «Подтвердить» with the message it proposes (`extra` adds e.g. a reason). Returns
+    /// the confirmation page and the final response.
+    pub async fn link_confirmed(
+        &self,
+        client: &Client,
+        number: &str,
+        fields: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> (String, Response) {
+        let asked = self.staff_action(client, number, "link", fields).await;
+        assert_eq!(asked.status(), StatusCode::OK, "a confirmation comes first");
+        let page = asked.text().await.expect("body");
+        assert!(page.contains("Подтвердить"), "{page}");
+        let csrf = hidden_value(&page, "csrf_token").expect("csrf");
+        let version = hidden_value(&page, "version").expect("version");
+        let message = textarea(&page, "message").expect("message to the applicant");
+        let mut all = vec![
+            ("csrf_token", csrf.as_str()),
+            ("version", version.as_str()),
+            ("confirm", "1"),
+            ("message", message.as_str()),
+        ];
+        all.extend_from_slice(fields);
+        all.extend_from_slice(extra);
+        let resp = self
+            .post_form(client, &format!("/staff/appeals/{number}/link"), &all)
+            .await;
+        (page, resp)
     }
 
     /// Enters a binding code on «Привязать учетную запись» as a signed-in applicant.
