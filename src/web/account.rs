@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::AppState;
+use super::appeals::{OpenAppealRow, RefusalView, open_appeals, refusal_of};
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
@@ -29,6 +30,7 @@ struct HomePage {
     layout: Layout,
     name: String,
     accounts: Vec<AccountRow>,
+    open_appeals: Vec<OpenAppealRow>,
 }
 
 async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Response> {
@@ -48,6 +50,7 @@ async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Re
         layout: Layout::new(&user.session).await?,
         name: user.applicant.name.full(),
         accounts,
+        open_appeals: open_appeals(&state, &user.applicant.oid).await?,
     };
     Ok(html(page)?.into_response())
 }
@@ -56,10 +59,15 @@ async fn home_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Re
 #[template(path = "account/no_account.html")]
 struct NoAccountPage {
     layout: Layout,
+    open_appeals: Vec<OpenAppealRow>,
+    /// Why this person cannot file: shown here, instead of a button that cannot work.
+    refusal: Option<RefusalView>,
 }
 
-async fn no_account_get(user: SignedIn) -> AppResult<Html<String>> {
+async fn no_account_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Html<String>> {
     Ok(html(NoAccountPage {
+        open_appeals: open_appeals(&state, &user.applicant.oid).await?,
+        refusal: refusal_of(&state, &user)?,
         layout: Layout::new(&user.session).await?,
     })?)
 }

@@ -25,32 +25,83 @@ use crate::domain::status::Status;
 use crate::workflow::applicant::{Selection, Submission};
 use crate::workflow::{self, Refusal, applicant};
 
-#[derive(Template)]
-#[template(path = "appeals/refusal.html")]
-struct RefusalPage {
-    layout: Layout,
-    message: &'static str,
-    unconfirmed: bool,
-    no_kids: bool,
+/// Why an applicant cannot file and which remedy to show (`partials/eligibility.html`).
+pub(super) struct RefusalView {
+    pub message: &'static str,
+    pub unconfirmed: bool,
+    pub no_kids: bool,
+    pub under_14: bool,
 }
 
-/// Eligibility is checked on every step, server-side: a refusal is a 403 page.
-async fn refuse_unless_eligible(state: &AppState, user: &SignedIn) -> AppResult<Option<Response>> {
+impl From<Ineligible> for RefusalView {
+    fn from(r: Ineligible) -> Self {
+        Self {
+            message: r.message(),
+            unconfirmed: r == Ineligible::Unconfirmed,
+            no_kids: r == Ineligible::NoChildren,
+            under_14: r == Ineligible::StudentUnder14,
+        }
+    }
+}
+
+/// Whether the signed-in applicant may file; `None` when they may.
+pub(super) fn refusal_of(state: &AppState, user: &SignedIn) -> AppResult<Option<RefusalView>> {
     match applicant::check_eligible(&state.workflow, &user.applicant) {
         Ok(()) => Ok(None),
-        Err(workflow::Error::Refused(Refusal::Ineligible(r))) => {
-            Ok(Some(refusal_page(user, r).await?))
-        }
+        Err(workflow::Error::Refused(Refusal::Ineligible(r))) => Ok(Some(r.into())),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn refusal_page(user: &SignedIn, refusal: Ineligible) -> AppResult<Response> {
+/// An open appeal on the pages an applicant lands on.
+pub struct OpenAppealRow {
+    pub number: String,
+    pub status: &'static str,
+    pub organization: String,
+    pub child: String,
+    pub needs_reply: bool,
+}
+
+/// The applicant's open appeals, newest first.
+pub(super) async fn open_appeals(state: &AppState, oid: &str) -> AppResult<Vec<OpenAppealRow>> {
+    Ok(applicant::appeals(&state.workflow, oid)
+        .await?
+        .into_iter()
+        .filter(|(a, _)| a.status.is_open())
+        .map(|(a, organization)| OpenAppealRow {
+            status: a.status.label(),
+            child: a
+                .snapshot
+                .child
+                .as_ref()
+                .map(|c| c.name.full())
+                .unwrap_or_default(),
+            needs_reply: a.status == Status::NeedsInfo,
+            organization,
+            number: a.number,
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "appeals/refusal.html")]
+struct RefusalPage {
+    layout: Layout,
+    refusal: RefusalView,
+}
+
+/// Eligibility is checked on every step, server-side: a refusal is a 403 page.
+async fn refuse_unless_eligible(state: &AppState, user: &SignedIn) -> AppResult<Option<Response>> {
+    match refusal_of(state, user)? {
+        None => Ok(None),
+        Some(refusal) => Ok(Some(refusal_page(user, refusal).await?)),
+    }
+}
+
+async fn refusal_page(user: &SignedIn, refusal: RefusalView) -> AppResult<Response> {
     let page = RefusalPage {
         layout: Layout::new(&user.session).await?,
-        message: refusal.message(),
-        unconfirmed: refusal == Ineligible::Unconfirmed,
-        no_kids: refusal == Ineligible::NoChildren,
+        refusal,
     };
     Ok((StatusCode::FORBIDDEN, html(page)?).into_response())
 }
@@ -229,7 +280,7 @@ async fn submit_post(
     let outcome = match applicant::submit(&state.workflow, &user.applicant, &input).await {
         Ok(outcome) => outcome,
         Err(workflow::Error::Refused(Refusal::Ineligible(r))) => {
-            return refusal_page(&user, r).await;
+            return refusal_page(&user, r.into()).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -369,6 +420,7 @@ pub struct AppealRow {
     pub created: String,
     pub organization: String,
     pub status: &'static str,
+    pub child: String,
 }
 
 #[derive(Template)]
@@ -387,6 +439,12 @@ async fn mine_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Ht
             created: ru_datetime(a.created_at, offset),
             organization,
             status: a.status.label(),
+            child: a
+                .snapshot
+                .child
+                .as_ref()
+                .map(|c| c.name.full())
+                .unwrap_or_else(|| "—".into()),
             number: a.number,
         })
         .collect();

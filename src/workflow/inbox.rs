@@ -43,6 +43,8 @@ pub struct InboxView {
     pub classes: Vec<class::Model>,
     /// Who the appeals may be assigned to.
     pub colleagues: Vec<staff_entity::Model>,
+    /// The actor's scope is one organization.
+    pub single_organization: bool,
 }
 
 pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<InboxView> {
@@ -86,6 +88,7 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
         counts: inbox::status_counts(db, actor.scope).await?,
         classes,
         colleagues: colleagues(wf, actor, single_org).await?,
+        single_organization: single_org.is_some(),
     })
 }
 

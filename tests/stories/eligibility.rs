@@ -19,6 +19,11 @@ async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str
         );
     }
     let (_, page) = app.get_html(&client, "/no-account").await;
+    assert!(page.contains(text), "{persona} learns why on landing");
+    assert!(
+        !page.contains("href=\"/appeals/new\""),
+        "{persona} is offered no button that cannot work"
+    );
     let csrf = support::hidden_value(&page, "csrf_token").expect("csrf");
     let s = support::Submission {
         child_id: "38421003".into(),
@@ -143,6 +148,10 @@ story!(
     student_under_14_is_told_to_use_the_school_login,
     |app: TestApp| async move {
         refused_everywhere(&app, "student-12", "student", "младше 14 лет").await;
+        let kid = browser();
+        app.login_as(&kid, "student", "student-12").await;
+        let (_, page) = app.get_html(&kid, "/no-account").await;
+        assert!(page.contains("href=\"/login/esia?role=parent\">Выйти и войти как родитель"));
     }
 );
 

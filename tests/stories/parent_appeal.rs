@@ -312,3 +312,32 @@ story!(
         app.file_appeal(&mum, &other).await;
     }
 );
+
+story!(
+    a_returning_parent_sees_her_open_appeals_where_she_lands,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let number = app.file_appeal(&mum, &app.school1_submission().await).await;
+        let again = browser();
+        assert_eq!(
+            app.login_as(&again, "parent", "parent-confirmed").await,
+            "/no-account"
+        );
+        let (_, landing) = app.get_html(&again, "/no-account").await;
+        assert!(landing.contains("Ваши открытые обращения"));
+        assert!(landing.contains(&format!(
+            "Обращение № {number}</a> — <strong>Зарегистрировано"
+        )));
+        assert!(!landing.contains("Ответить"), "no question yet");
+
+        let staff = app.staff("staff-school-1").await;
+        let question = [("status", "needs_info"), ("resolution", "Пришлите класс")];
+        let resp = app.staff_action(&staff, &number, "status", &question).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, landing) = app.get_html(&again, "/no-account").await;
+        assert!(landing.contains(&format!("href=\"/appeals/{number}#reply\">Ответить")));
+        let (_, mine) = app.get_html(&again, "/my/appeals").await;
+        assert!(mine.contains("Ребёнок") && mine.contains("Иванов Артём Сергеевич"));
+    }
+);

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::number_of;
+use crate::domain::applicant::Snapshot;
 use crate::domain::candidates::Field;
 use crate::domain::history::{Actor, EventKind};
 use crate::domain::number::AppealNumber;
@@ -26,6 +27,8 @@ use crate::workflow::{Refusal, RefusalKind};
 pub struct Cell {
     pub text: String,
     pub differs: bool,
+    /// What Gosuslugi say, told to screen readers where the cell differs.
+    pub esia: String,
 }
 
 pub struct CandidateView {
@@ -127,14 +130,19 @@ struct AppealPage {
     error: Option<PageError>,
 }
 
-fn cell(text: String, differs: bool) -> Cell {
-    Cell { text, differs }
-}
-
-fn candidate_view(line: CandidateLine) -> CandidateView {
+fn candidate_view(line: CandidateLine, s: &Snapshot) -> CandidateView {
     let c = line.candidate;
-    let d = |f: Field| c.differs.contains(&f);
     let e = &c.entry;
+    // The record is compared with the applicant (their own record) or with the child.
+    let (name, birth, snils) = match (&s.child, line.own) {
+        (Some(child), false) => (&child.name, child.birth_date, child.snils.as_ref()),
+        _ => (&s.name, s.birth_date, s.snils.as_ref()),
+    };
+    let cell = |field: Field, text: String, esia: String| Cell {
+        text,
+        differs: c.differs.contains(&field),
+        esia,
+    };
     let reason = match line.link {
         LinkState::Unlinked => c.reason.label(),
         LinkState::ThisApplicant => "запись уже связана с учётной записью этого заявителя",
@@ -144,13 +152,18 @@ fn candidate_view(line: CandidateLine) -> CandidateView {
         id: e.id,
         role: e.role.label(),
         class_name: line.class_name,
-        last: cell(e.name.last.clone(), d(Field::LastName)),
-        first: cell(e.name.first.clone(), d(Field::FirstName)),
-        middle: cell(e.name.middle.clone(), d(Field::MiddleName)),
-        birth: cell(ru_date(e.birth_date), d(Field::BirthDate)),
+        last: cell(Field::LastName, e.name.last.clone(), name.last.clone()),
+        first: cell(Field::FirstName, e.name.first.clone(), name.first.clone()),
+        middle: cell(
+            Field::MiddleName,
+            e.name.middle.clone(),
+            name.middle.clone(),
+        ),
+        birth: cell(Field::BirthDate, ru_date(e.birth_date), ru_date(birth)),
         snils: cell(
+            Field::Snils,
             e.snils.clone().unwrap_or_else(|| "не указан".into()),
-            d(Field::Snils),
+            snils.map_or_else(|| "не указан".into(), |x| x.to_string()),
         ),
         reason,
         linkable: line.own && line.link == LinkState::Unlinked,
@@ -245,7 +258,11 @@ async fn page(
         history,
         duplicates: v.duplicates,
         add_is_secondary: v.candidates.iter().any(|c| c.own),
-        candidates: v.candidates.into_iter().map(candidate_view).collect(),
+        candidates: v
+            .candidates
+            .into_iter()
+            .map(|line| candidate_view(line, s))
+            .collect(),
         preview: Preview {
             applicant: format!("{} ({})", s.name.full(), ru_date(s.birth_date)),
             applicant_role: RosterRole::of_applicant(s.role).label(),

@@ -35,6 +35,7 @@ pub struct InboxLine {
     pub organization: String,
     pub class_name: String,
     pub subject: String,
+    pub applicant: String,
     pub status: &'static str,
     pub assignee: String,
     pub more_in_group: i64,
@@ -44,6 +45,7 @@ pub struct Tab {
     pub label: &'static str,
     pub status: &'static str,
     pub count: i64,
+    pub current: bool,
 }
 
 #[derive(Template)]
@@ -52,6 +54,9 @@ struct InboxPage {
     layout: Layout,
     who: String,
     tabs: Vec<Tab>,
+    open_tab: bool,
+    /// One school in scope: the organization column says nothing.
+    single_org: bool,
     statuses: Vec<Opt>,
     classes: Vec<Opt>,
     assignees: Vec<Opt>,
@@ -170,6 +175,7 @@ pub(super) async fn get(
                 organization: l.row.organization.clone(),
                 class_name: l.row.class_name.clone(),
                 subject: a.snapshot.subject_name().full(),
+                applicant: a.snapshot.name.full(),
                 status: a.status.label(),
                 assignee: l
                     .row
@@ -191,6 +197,7 @@ pub(super) async fn get(
                 .iter()
                 .find(|(c, _)| c == s)
                 .map_or(0, |(_, n)| *n),
+            current: status_param == s.as_str(),
         })
         .collect();
     let mut statuses = vec![
@@ -228,6 +235,8 @@ pub(super) async fn get(
         layout: Layout::staff(&user.session).await?,
         who: format!("{}, {}", me.name(), me.role_label()),
         tabs,
+        open_tab: matches!(status_param.as_str(), "open" | ""),
+        single_org: view.single_organization,
         statuses,
         classes,
         assignees,
