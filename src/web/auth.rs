@@ -16,6 +16,7 @@ use super::csrf;
 use super::error::{AppError, AppResult};
 use super::session::{
     LOGIN_WINDOW_SECS, PendingLogin, SessionUser, StaffSession, anybody_signed_in,
+    landing_after_login,
 };
 use crate::domain::applicant::{Applicant, LoginRole};
 use crate::esia::{EsiaError, protocol};
@@ -24,6 +25,8 @@ use crate::workflow::{linking, staff};
 #[derive(Deserialize)]
 struct LoginQuery {
     role: Option<String>,
+    /// The page that asked for a login (see `landing_after_login`).
+    next: Option<String>,
 }
 
 async fn login_get(
@@ -42,6 +45,7 @@ async fn login_get(
         state: uuid::Uuid::new_v4().to_string(),
         role,
         started_at: Utc::now().timestamp(),
+        next: q.next.as_deref().and_then(|n| landing_after_login(role, n)),
     };
     let url = state.esia.authorize_url(role, &login.state).await?;
     login.store(&session).await?;
@@ -100,28 +104,38 @@ async fn callback(state: &AppState, session: &Session, q: CallbackQuery) -> AppR
     let tokens = state.esia.exchange(&code, pending.role).await?;
     let applicant = state.esia.load_applicant(&tokens, pending.role).await?;
     if pending.role == LoginRole::Staff {
-        return staff_sign_in(state, session, &applicant).await;
+        return staff_sign_in(state, session, &applicant, pending.next).await;
     }
     let linked = linking::link_at_login(&state.workflow, &applicant).await?;
     SessionUser::sign_in(session, applicant).await?;
-    let target = if linked { "/home" } else { "/no-account" };
-    Ok(Redirect::to(target).into_response())
+    let target = match pending.next {
+        Some(next) => next,
+        None if linked => "/home".into(),
+        None => "/no-account".into(),
+    };
+    Ok(Redirect::to(&target).into_response())
 }
 
 async fn staff_sign_in(
     state: &AppState,
     session: &Session,
     person: &Applicant,
+    next: Option<String>,
 ) -> AppResult<Response> {
     let records = staff::sign_in(&state.workflow, person).await?;
     let signed = StaffSession::sign_in(session, records).await?;
     tracing::info!(staff_id = ?signed.current, "staff signed in");
-    let target = if signed.current.is_some() {
-        "/staff/inbox"
-    } else {
-        "/staff/choose"
+    let target = match (signed.current, next) {
+        (Some(_), Some(next)) => next,
+        (Some(_), None) => "/staff/inbox".into(),
+        (None, next) => {
+            if let Some(next) = next {
+                StaffSession::land_after_choosing(session, next).await?;
+            }
+            "/staff/choose".into()
+        }
     };
-    Ok(Redirect::to(target).into_response())
+    Ok(Redirect::to(&target).into_response())
 }
 
 /// «Выход» must work for someone whose session already expired (the button was on a page

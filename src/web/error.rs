@@ -14,6 +14,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("not signed in")]
     Unauthenticated,
+    /// Signed in, but in the other role: a page for staff opened by an applicant, or the
+    /// other way round.
+    #[error("page for the other role (staff page: {staff_page})")]
+    WrongRole { staff_page: bool },
     #[error("CSRF token missing or wrong")]
     Csrf,
     #[error("forbidden: {0}")]
@@ -35,12 +39,22 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// Which sign-in an error page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOffer {
+    None,
+    /// The roles whose pages the requested path belongs to (decided by `render_errors`).
+    ForPath,
+    Staff,
+    Applicant,
+}
+
 /// What `render_errors` needs to draw the page.
 #[derive(Debug, Clone)]
 pub struct ErrorView {
     pub title: &'static str,
     pub message: String,
-    pub retry_login: bool,
+    pub login: LoginOffer,
 }
 
 impl From<sea_orm::DbErr> for AppError {
@@ -80,10 +94,14 @@ impl From<askama::Error> for AppError {
 
 impl AppError {
     fn parts(&self) -> (StatusCode, ErrorView) {
-        let view = |title, message: &str, retry_login| ErrorView {
+        let view = |title, message: &str, retry_login: bool| ErrorView {
             title,
             message: message.to_string(),
-            retry_login,
+            login: if retry_login {
+                LoginOffer::ForPath
+            } else {
+                LoginOffer::None
+            },
         };
         match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, view("Ошибка в запросе", m, false)),
@@ -95,6 +113,24 @@ impl AppError {
                     true,
                 ),
             ),
+            Self::WrongRole { staff_page } => {
+                let (title, message, login) = if *staff_page {
+                    (
+                        "Эта страница для сотрудников",
+                        "Вы вошли как заявитель. Чтобы открыть эту страницу, выйдите и войдите через Госуслуги как сотрудник.",
+                        LoginOffer::Staff,
+                    )
+                } else {
+                    (
+                        "Эта страница для заявителей",
+                        "Вы вошли как сотрудник. Чтобы открыть эту страницу, выйдите и войдите через Госуслуги как родитель или обучающийся.",
+                        LoginOffer::Applicant,
+                    )
+                };
+                let mut v = view(title, message, false);
+                v.login = login;
+                (StatusCode::FORBIDDEN, v)
+            }
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
                 view(

@@ -19,22 +19,75 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use super::error::ErrorView;
+use super::error::{ErrorView, LoginOffer};
+use super::templates::Layout;
 use crate::store::sessions::DbSessionStore;
+use tower_sessions::Session;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    layout: Layout,
     view: &'a ErrorView,
     request_id: &'a str,
+    /// Sign-in buttons: (role, label) and the page to come back to.
+    logins: Vec<(&'static str, &'static str)>,
+    next: String,
+}
+
+const STAFF_LOGIN: [(&str, &str); 1] = [("staff", "Войти как сотрудник")];
+const APPLICANT_LOGIN: [(&str, &str); 2] = [
+    ("parent", "Войти как родитель"),
+    ("student", "Войти как обучающийся"),
+];
+
+/// The sign-in an error page offers, and what it says when the page asked for a login.
+fn login_offer(
+    view: &mut ErrorView,
+    method: &axum::http::Method,
+    path_and_query: &str,
+) -> (Vec<(&'static str, &'static str)>, String) {
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    let staff_path = path == "/staff" || path.starts_with("/staff/");
+    let logins = match view.login {
+        LoginOffer::None => return (Vec::new(), String::new()),
+        LoginOffer::Staff => STAFF_LOGIN.to_vec(),
+        LoginOffer::Applicant => APPLICANT_LOGIN.to_vec(),
+        LoginOffer::ForPath if staff_path => STAFF_LOGIN.to_vec(),
+        LoginOffer::ForPath => APPLICANT_LOGIN.to_vec(),
+    };
+    // A page read by GET is opened again after the login; a form's target is not a page.
+    let next = if method == axum::http::Method::GET {
+        path_and_query.to_string()
+    } else {
+        String::new()
+    };
+    if view.login == LoginOffer::ForPath {
+        let number = path
+            .strip_prefix("/appeals/")
+            .or_else(|| path.strip_prefix("/staff/appeals/"))
+            .filter(|n| crate::domain::number::AppealNumber::parse(n).is_some());
+        if let Some(n) = number.filter(|_| !next.is_empty()) {
+            view.message = format!("Чтобы посмотреть обращение № {n}, войдите через Госуслуги.");
+        }
+    }
+    let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    (logins, next)
 }
 
 /// Renders the `ErrorView` a handler's `AppError` left in the response: JSON under
 /// `/api`, otherwise a page in the site's layout.
 async fn render_errors(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
+    let session = req.extensions().get::<Session>().cloned();
+    let method = req.method().clone();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let request_id = req
         .extensions()
         .get::<RequestId>()
@@ -43,7 +96,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
         .to_string();
     let resp = next.run(req).await;
     let status = resp.status();
-    let view = match resp.extensions().get::<ErrorView>() {
+    let mut view = match resp.extensions().get::<ErrorView>() {
         Some(v) => v.clone(),
         // Errors produced by axum itself (unknown route, bad query, timeout) get a page too.
         None if status.is_client_error() || status.is_server_error() => {
@@ -75,7 +128,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
                     }
                     _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
                 },
-                retry_login: false,
+                login: LoginOffer::None,
             }
         }
         None => return resp,
@@ -89,9 +142,18 @@ async fn render_errors(req: Request, next: Next) -> Response {
         );
         Body::from(serde_json::json!({"error": view.message, "request_id": request_id}).to_string())
     } else {
+        let (logins, next) = login_offer(&mut view, &method, &path_and_query);
+        // The site's header as on any page: signed in or not, with the logout button.
+        let layout = match &session {
+            Some(s) => Layout::new(s).await.unwrap_or_else(|_| Layout::anonymous()),
+            None => Layout::anonymous(),
+        };
         match (ErrorPage {
+            layout,
             view: &view,
             request_id: &request_id,
+            logins,
+            next,
         })
         .render()
         {
@@ -212,9 +274,11 @@ pub fn wrap(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(session_layer)
         .layer(CatchPanicLayer::new())
+        // Inside the session layer: an error page shows the site's header for whoever is
+        // signed in.
         .layer(middleware::from_fn(render_errors))
+        .layer(session_layer)
         .layer(middleware::from_fn_with_state(
             security_headers(esia_origin, secure),
             add_headers,

@@ -16,13 +16,37 @@ const USER: &str = "user";
 const STAFF: &str = "staff";
 const LOGIN: &str = "login";
 
-/// An ESIA login in flight: the `state` we sent and the role button pressed.
+/// An ESIA login in flight: the `state` we sent, the role button pressed and the page to
+/// land on afterwards.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub state: String,
     pub role: LoginRole,
     pub started_at: i64,
+    #[serde(default)]
+    pub next: Option<String>,
 }
+
+/// A page a login may lead back to: a path of this site for the role signing in, never
+/// another site (`//host`, `/\host`) and nothing the login pages themselves serve.
+pub fn landing_after_login(role: LoginRole, next: &str) -> Option<String> {
+    let ok_chars = next
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c));
+    let staff_page = next == "/staff" || next.starts_with("/staff/");
+    let applicant_page = ["/appeals/", "/my/appeals", "/home", "/no-account", "/link"]
+        .iter()
+        .any(|p| next.starts_with(p));
+    let fits = match role {
+        LoginRole::Staff => staff_page,
+        LoginRole::Parent | LoginRole::Student => applicant_page,
+    };
+    let plain = next.starts_with('/') && !next.starts_with("//") && !next.contains("..");
+    (plain && ok_chars && next.len() <= 200 && fits).then(|| next.to_string())
+}
+
+/// Where a staff member who has to choose a role goes after choosing.
+const AFTER_CHOOSE: &str = "after_choose";
 
 /// How long a person may take on the ESIA side before the `state` is void.
 pub const LOGIN_WINDOW_SECS: i64 = 600;
@@ -93,9 +117,13 @@ impl FromRequestParts<AppState> for SignedIn {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let session = session_of(parts)?;
-        let user = SessionUser::load(&session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let Some(user) = SessionUser::load(&session).await? else {
+            return Err(if StaffSession::load(&session).await?.is_some() {
+                AppError::WrongRole { staff_page: false }
+            } else {
+                AppError::Unauthenticated
+            });
+        };
         expire_if_old(state, &session, user.signed_in_at).await?;
         Ok(Self {
             applicant: user.applicant,
@@ -131,13 +159,20 @@ impl StaffSession {
         Ok(s)
     }
 
-    pub async fn choose(mut self, session: &Session, id: i32) -> AppResult<bool> {
+    /// Acts as record `id`; returns the page to go to, `None` for a record not theirs.
+    pub async fn choose(mut self, session: &Session, id: i32) -> AppResult<Option<String>> {
         if !self.records.contains(&id) {
-            return Ok(false);
+            return Ok(None);
         }
         self.current = Some(id);
         session.insert(STAFF, &self).await?;
-        Ok(true)
+        let next = session.remove::<String>(AFTER_CHOOSE).await?;
+        Ok(Some(next.unwrap_or_else(|| "/staff/inbox".into())))
+    }
+
+    /// Remembers where to go once a role is chosen.
+    pub async fn land_after_choosing(session: &Session, next: String) -> AppResult<()> {
+        Ok(session.insert(AFTER_CHOOSE, next).await?)
     }
 }
 
@@ -155,9 +190,13 @@ impl FromRequestParts<AppState> for StaffUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let session = session_of(parts)?;
-        let staff_session = StaffSession::load(&session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let Some(staff_session) = StaffSession::load(&session).await? else {
+            return Err(if SessionUser::load(&session).await?.is_some() {
+                AppError::WrongRole { staff_page: true }
+            } else {
+                AppError::Unauthenticated
+            });
+        };
         expire_if_old(state, &session, staff_session.signed_in_at).await?;
         let id = staff_session
             .current
@@ -172,4 +211,23 @@ impl FromRequestParts<AppState> for StaffUser {
 /// Whether anybody (applicant or staff) is signed in, for the page header.
 pub async fn anybody_signed_in(session: &Session) -> AppResult<bool> {
     Ok(SessionUser::load(session).await?.is_some() || StaffSession::load(session).await?.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_own_pages_of_the_role_are_landings() {
+        let ok = |r, p| landing_after_login(r, p).is_some();
+        assert!(ok(LoginRole::Parent, "/appeals/2026-000001"));
+        assert!(ok(LoginRole::Staff, "/staff/appeals/2026-000001"));
+        assert!(!ok(LoginRole::Parent, "/staff/inbox"));
+        assert!(!ok(LoginRole::Staff, "/appeals/2026-000001"));
+        assert!(!ok(LoginRole::Parent, "//evil.example/appeals/"));
+        assert!(!ok(LoginRole::Parent, "https://evil.example/appeals/"));
+        assert!(!ok(LoginRole::Parent, "/appeals/\\evil"));
+        assert!(!ok(LoginRole::Parent, "/login/esia"));
+        assert!(!ok(LoginRole::Parent, "/appeals/../staff/inbox"));
+    }
 }

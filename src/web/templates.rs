@@ -43,6 +43,16 @@ impl Layout {
         })
     }
 
+    /// Nobody signed in (or the session could not be read).
+    pub fn anonymous() -> Self {
+        Self {
+            csrf_token: String::new(),
+            signed_in: false,
+            staff: false,
+            flash: None,
+        }
+    }
+
     pub async fn staff(session: &Session) -> AppResult<Self> {
         Ok(Self {
             staff: true,

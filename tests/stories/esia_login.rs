@@ -249,3 +249,74 @@ story!(
         assert_eq!(location(&resp), "/");
     }
 );
+
+/// Follows a sign-in link of an error page through the ESIA emulator; returns where the
+/// app lands the person.
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    link: &str,
+    persona: &str,
+) -> String {
+    let resp = app.get(client, &link.replace("&amp;", "&")).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let authorize = location(&resp);
+    let resp = app
+        .get(client, &format!("{authorize}&persona={persona}"))
+        .await;
+    let callback = location(&resp);
+    location(&app.get(client, &callback).await)
+}
+
+story!(
+    the_link_in_an_email_lands_on_the_appeal_after_login,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let number = app.file_appeal(&mum, &app.school1_submission().await).await;
+        app.drain_mail().await;
+        let mail = app.mail_to("m.ivanova@example.com").await;
+        let link = format!("{}/appeals/{number}", app.url);
+        assert!(mail[0].text.contains(&link), "the e-mail links the appeal");
+
+        // Another browser (the mail app's), nobody signed in.
+        let phone = browser();
+        let (status, page) = app.get_html(&phone, &link).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(page.contains(&format!(
+            "Чтобы посмотреть обращение № {number}, войдите через Госуслуги."
+        )));
+        let login = format!("/login/esia?role=parent&amp;next=%2Fappeals%2F{number}");
+        assert!(page.contains(&login), "{page}");
+        assert_eq!(
+            sign_in_from(&app, &phone, &login, "parent-confirmed").await,
+            format!("/appeals/{number}")
+        );
+        let (status, _) = app.get_html(&phone, &format!("/appeals/{number}")).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Staff links work the same way, and a foreign site is never a landing.
+        let desk = browser();
+        let (status, page) = app
+            .get_html(&desk, &format!("/staff/appeals/{number}"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let login = format!("/login/esia?role=staff&amp;next=%2Fstaff%2Fappeals%2F{number}");
+        assert!(page.contains(&login));
+        assert_eq!(
+            sign_in_from(&app, &desk, &login, "staff-school-1").await,
+            format!("/staff/appeals/{number}")
+        );
+        let evil = browser();
+        assert_eq!(
+            sign_in_from(
+                &app,
+                &evil,
+                "/login/esia?role=parent&next=%2F%2Fevil.example%2Fappeals%2F",
+                "parent-confirmed"
+            )
+            .await,
+            "/no-account"
+        );
+    }
+);

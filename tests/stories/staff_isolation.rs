@@ -196,8 +196,24 @@ story!(
         // A parent session is no staff session either.
         let mum = browser();
         app.login_as(&mum, "parent", "parent-confirmed").await;
-        let (status, _) = app.get_html(&mum, "/staff/inbox").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, page) = app.get_html(&mum, "/staff/inbox").await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "signed in, in the other role"
+        );
+        assert!(page.contains("Эта страница для сотрудников"));
+        assert!(page.contains("href=\"/login/esia?role=staff&amp;next=%2Fstaff%2Finbox\""));
+        assert!(
+            page.contains("Мои обращения"),
+            "the site's header as on any page"
+        );
+        let (status, page) = app.get_html(&mum, "/my/appeals").await;
+        assert_eq!(status, StatusCode::OK, "her own pages still open: {page}");
+        let staff = app.staff("staff-school-1").await;
+        let (status, page) = app.get_html(&staff, "/my/appeals").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("Эта страница для заявителей"));
     }
 );
 

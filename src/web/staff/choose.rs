@@ -49,8 +49,6 @@ pub(super) async fn post(
         .staff_id
         .and_then(|v| v.parse().ok())
         .ok_or(AppError::NotFound)?;
-    if !s.choose(&session, id).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(Redirect::to("/staff/inbox"))
+    let next = s.choose(&session, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&next))
 }
