@@ -15,6 +15,7 @@ struct OrganizationsQuery {
     #[serde(rename = "type")]
     org_type: Option<String>,
     municipality_id: Option<String>,
+    locality: Option<String>,
     q: Option<String>,
 }
 
@@ -57,7 +58,7 @@ async fn organizations_get(
     }
     let filter = OrganizationFilter {
         municipality_id,
-        locality: None,
+        locality: non_empty(q.locality),
         org_type,
         name_contains: name,
     };
@@ -100,8 +101,46 @@ async fn classes_get(
     ))
 }
 
+#[derive(Serialize)]
+struct MunicipalityJson {
+    id: i32,
+    name: String,
+}
+
+async fn municipalities_get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<MunicipalityJson>>> {
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    let list = directory::municipalities(state.db(), id).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|m| MunicipalityJson {
+                id: m.id,
+                name: m.name,
+            })
+            .collect(),
+    ))
+}
+
+async fn localities_get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<String>>> {
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    Ok(Json(directory::localities(state.db(), id).await?))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/regions/{id}/municipalities",
+            get(municipalities_get),
+        )
+        .route(
+            "/api/v1/municipalities/{id}/localities",
+            get(localities_get),
+        )
         .route("/api/v1/organizations", get(organizations_get))
         .route("/api/v1/organizations/{id}/classes", get(classes_get))
 }

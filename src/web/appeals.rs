@@ -22,7 +22,7 @@ use crate::domain::applicant::LoginRole;
 use crate::domain::eligibility::Refusal as Ineligible;
 use crate::domain::number::AppealNumber;
 use crate::domain::status::Status;
-use crate::workflow::applicant::{Selection, Submission};
+use crate::workflow::applicant::{FieldError, Selection, Submission, Summary};
 use crate::workflow::{self, Refusal, applicant};
 
 /// Why an applicant cannot file and which remedy to show (`partials/eligibility.html`).
@@ -149,16 +149,94 @@ impl SelectionQuery {
     }
 }
 
-/// Values of the POST form, echoed back when the form is shown again with errors.
+/// Every value of the appeal form as posted (selectors included), kept through «Показать»,
+/// errors and «Изменить».
 #[derive(Debug, Default, Deserialize)]
 struct AppealForm {
-    child_id: Option<String>,
+    region_id: Option<String>,
+    municipality_id: Option<String>,
+    locality: Option<String>,
     org_type: Option<String>,
     organization_id: Option<String>,
+    child_id: Option<String>,
     class_id: Option<String>,
     comment: Option<String>,
     submission_id: Option<String>,
     repeat_reason: Option<String>,
+    confirm: Option<String>,
+}
+
+impl AppealForm {
+    fn selection(&self) -> Selection {
+        SelectionQuery {
+            region_id: self.region_id.clone(),
+            municipality_id: self.municipality_id.clone(),
+            locality: self.locality.clone(),
+            org_type: self.org_type.clone(),
+            organization_id: self.organization_id.clone(),
+        }
+        .parse()
+    }
+
+    fn input(&self) -> applicant::AppealForm {
+        applicant::AppealForm {
+            child_id: self.child_id.clone(),
+            org_type: self.org_type.clone(),
+            organization_id: parse_id(&self.organization_id),
+            class_id: parse_id(&self.class_id),
+            comment: self.comment.clone().unwrap_or_default(),
+            submission_id: self.submission_id.clone().unwrap_or_default(),
+            repeat_reason: self.repeat_reason.clone().unwrap_or_default(),
+            confirmed: self.confirm.as_deref() == Some("1"),
+        }
+    }
+
+    /// The values «Проверьте данные» carries to «Отправить» and «Изменить».
+    fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+        [
+            ("region_id", &self.region_id),
+            ("municipality_id", &self.municipality_id),
+            ("locality", &self.locality),
+            ("org_type", &self.org_type),
+            ("organization_id", &self.organization_id),
+            ("child_id", &self.child_id),
+            ("class_id", &self.class_id),
+            ("comment", &self.comment),
+            ("submission_id", &self.submission_id),
+            ("repeat_reason", &self.repeat_reason),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// The message under each field of the form.
+#[derive(Default)]
+struct FieldErrors {
+    child_id: Option<String>,
+    organization_id: Option<String>,
+    class_id: Option<String>,
+    comment: Option<String>,
+    repeat_reason: Option<String>,
+}
+
+impl FieldErrors {
+    fn of(errors: &[FieldError]) -> Self {
+        let find = |f: &str| {
+            errors
+                .iter()
+                .find(|e| e.field == f)
+                .map(|e| e.message.clone())
+        };
+        Self {
+            child_id: find("child_id"),
+            organization_id: find("organization_id"),
+            class_id: find("class_id"),
+            comment: find("comment"),
+            repeat_reason: find("repeat_reason"),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -176,13 +254,13 @@ struct FormPage {
     localities: Vec<Opt>,
     org_types: Vec<Opt>,
     organizations: Vec<Opt>,
-    organization: Option<(i32, String)>,
-    org_type: String,
     classes: Vec<Opt>,
     comment: String,
     comment_max: usize,
     submission_id: String,
-    errors: Vec<String>,
+    /// The summary on top; `fe` the same, field by field.
+    errors: Vec<FieldError>,
+    fe: FieldErrors,
     /// Open appeals about the same child here: a second one needs a reason.
     already_open: Vec<String>,
     repeat_reason: String,
@@ -191,12 +269,12 @@ struct FormPage {
 async fn form_page(
     state: &AppState,
     user: &SignedIn,
-    sel: Selection,
     values: AppealForm,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
     already_open: Vec<String>,
 ) -> AppResult<FormPage> {
     let a = &user.applicant;
+    let sel = values.selection();
     let c = applicant::form_choices(&state.workflow, a, sel, values.submission_id.clone()).await?;
     let region_sel = c.region_id.map(|r| r.to_string());
     let muni_sel = c.municipality_id.map(|m| m.to_string());
@@ -229,14 +307,13 @@ async fn form_page(
         organizations: opts(c.organizations, org_sel.as_deref(), |(o, _)| {
             (o.id.to_string(), o.name.clone())
         }),
-        organization: c.organization.map(|o| (o.id, o.name)),
-        org_type: c.org_type,
         classes: opts(c.classes, values.class_id.as_deref(), |c| {
             (c.id.to_string(), c.name.clone())
         }),
         comment: values.comment.unwrap_or_default(),
         comment_max: appeal::COMMENT_MAX_CHARS,
         submission_id: c.submission_id,
+        fe: FieldErrors::of(&errors),
         errors,
         already_open,
         repeat_reason: values.repeat_reason.unwrap_or_default(),
@@ -251,16 +328,40 @@ async fn form_get(
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
-    let page = form_page(
-        &state,
-        &user,
-        sel.parse(),
-        AppealForm::default(),
-        Vec::new(),
-        Vec::new(),
-    )
-    .await?;
+    let values = AppealForm {
+        region_id: sel.region_id,
+        municipality_id: sel.municipality_id,
+        locality: sel.locality,
+        org_type: sel.org_type,
+        organization_id: sel.organization_id,
+        ..Default::default()
+    };
+    let page = form_page(&state, &user, values, Vec::new(), Vec::new()).await?;
     Ok(html(page)?.into_response())
+}
+
+/// «Показать» and «Изменить»: the form again for the chosen selectors, every value kept
+/// (posted, so the child and the comment never travel in a URL).
+async fn form_post(
+    State(state): State<AppState>,
+    user: SignedIn,
+    CsrfForm(form): CsrfForm<AppealForm>,
+) -> AppResult<Response> {
+    if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
+        return Ok(refusal);
+    }
+    let page = form_page(&state, &user, form, Vec::new(), Vec::new()).await?;
+    Ok(html(page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "appeals/check.html")]
+struct CheckPage {
+    layout: Layout,
+    fio: String,
+    email: String,
+    summary: Summary,
+    fields: Vec<(&'static str, String)>,
 }
 
 async fn submit_post(
@@ -268,15 +369,7 @@ async fn submit_post(
     user: SignedIn,
     CsrfForm(form): CsrfForm<AppealForm>,
 ) -> AppResult<Response> {
-    let input = applicant::AppealForm {
-        child_id: form.child_id.clone(),
-        org_type: form.org_type.clone(),
-        organization_id: parse_id(&form.organization_id),
-        class_id: parse_id(&form.class_id),
-        comment: form.comment.clone().unwrap_or_default(),
-        submission_id: form.submission_id.clone().unwrap_or_default(),
-        repeat_reason: form.repeat_reason.clone().unwrap_or_default(),
-    };
+    let input = form.input();
     let outcome = match applicant::submit(&state.workflow, &user.applicant, &input).await {
         Ok(outcome) => outcome,
         Err(workflow::Error::Refused(Refusal::Ineligible(r))) => {
@@ -284,8 +377,7 @@ async fn submit_post(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut already_open = Vec::new();
-    let (sel, values, errors) = match outcome {
+    let (values, errors, already_open) = match outcome {
         Submission::Registered(number) => {
             state
                 .metrics
@@ -296,40 +388,31 @@ async fn submit_post(
         Submission::Repeated(number) => {
             return Ok(Redirect::to(&format!("/appeals/{number}")).into_response());
         }
+        Submission::Check(summary) => {
+            let page = CheckPage {
+                layout: Layout::new(&user.session).await?,
+                fio: user.applicant.name.full(),
+                email: user.applicant.email.clone().unwrap_or_default(),
+                fields: form.hidden_fields(),
+                summary,
+            };
+            return Ok(html(page)?.into_response());
+        }
         Submission::StaleForm => (
-            Selection {
-                organization_id: input.organization_id,
-                ..Default::default()
-            },
             AppealForm {
                 submission_id: None,
                 ..form
             },
-            vec!["Форма устарела. Проверьте данные и отправьте её ещё раз.".to_string()],
+            vec![FieldError {
+                field: "",
+                message: "Форма устарела. Проверьте данные и отправьте её ещё раз.".into(),
+            }],
+            Vec::new(),
         ),
-        Submission::Invalid(errors) => (
-            Selection {
-                organization_id: input.organization_id,
-                org_type: form.org_type.clone(),
-                ..Default::default()
-            },
-            form,
-            errors,
-        ),
-        Submission::AlreadyOpen(numbers) => {
-            already_open = numbers;
-            (
-                Selection {
-                    organization_id: input.organization_id,
-                    org_type: form.org_type.clone(),
-                    ..Default::default()
-                },
-                form,
-                Vec::new(),
-            )
-        }
+        Submission::Invalid(errors) => (form, errors, Vec::new()),
+        Submission::AlreadyOpen(numbers) => (form, Vec::new(), numbers),
     };
-    let page = form_page(&state, &user, sel, values, errors, already_open).await?;
+    let page = form_page(&state, &user, values, errors, already_open).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response())
 }
 
@@ -457,7 +540,7 @@ async fn mine_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Ht
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/appeals/new", get(new_get))
-        .route("/appeals/form", get(form_get))
+        .route("/appeals/form", get(form_get).post(form_post))
         .route("/appeals", post(submit_post))
         .route("/appeals/{number}", get(show_get))
         .route("/appeals/{number}/reply", post(reply_post))

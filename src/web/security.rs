@@ -238,6 +238,16 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+async fn form_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/static/form.js"),
+    )
+}
+
 pub fn wrap(
     app: Router,
     sessions: DbSessionStore,
@@ -270,6 +280,7 @@ pub fn wrap(
         tracing::info_span!("http", method = %req.method(), route, request_id = id)
     });
     app.route("/static/app.css", axum::routing::get(stylesheet))
+        .route("/static/form.js", axum::routing::get(form_script))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

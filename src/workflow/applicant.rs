@@ -137,6 +137,35 @@ pub struct AppealForm {
     pub submission_id: String,
     /// Why another appeal is needed while one about the same child is open.
     pub repeat_reason: String,
+    /// The applicant saw «Проверьте данные» and pressed «Отправить».
+    pub confirmed: bool,
+}
+
+/// What is wrong with one field of the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The form field (`child_id`, `organization_id`, `class_id`, `comment`,
+    /// `repeat_reason`).
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the applicant checks before sending.
+pub struct Summary {
+    pub child: Option<String>,
+    pub organization: String,
+    pub class_name: String,
+    pub comment: Option<String>,
+    pub repeat_reason: Option<String>,
 }
 
 pub enum Submission {
@@ -147,7 +176,9 @@ pub enum Submission {
     /// The form's token is not this person's or was used up: show the form again.
     StaleForm,
     /// What to correct, one message per problem.
-    Invalid(Vec<String>),
+    Invalid(Vec<FieldError>),
+    /// Everything is in order: «Проверьте данные» before it is sent.
+    Check(Summary),
     /// Appeals about this child at this organization are open (their numbers): a second
     /// one is filed only with a reason.
     AlreadyOpen(Vec<String>),
@@ -187,9 +218,23 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
                     open.into_iter().map(|a| a.number).collect(),
                 ));
             }
-            Err(e) => return Ok(Submission::Invalid(vec![e.to_string()])),
+            Err(e) => {
+                return Ok(Submission::Invalid(vec![FieldError::new(
+                    "repeat_reason",
+                    e.to_string(),
+                )]));
+            }
         }
     };
+    if !form.confirmed {
+        return Ok(Submission::Check(Summary {
+            child: snapshot.child.as_ref().map(|c| c.name.full()),
+            organization: organization.name,
+            class_name: class.name,
+            comment,
+            repeat_reason,
+        }));
+    }
     let now = Utc::now();
     let (route, recipients) = notices::route_and_recipients(wf, &organization).await?;
     let new = NewAppeal {
@@ -249,14 +294,17 @@ async fn check_form(
     wf: &Workflow,
     a: &Applicant,
     f: &AppealForm,
-) -> Result<std::result::Result<Checked, Vec<String>>> {
+) -> Result<std::result::Result<Checked, Vec<FieldError>>> {
     let db = wf.db();
     let mut errors = Vec::new();
     let child = match a.role {
         LoginRole::Parent => match f.child_id.as_deref().and_then(|id| a.kid(id)) {
             Some(kid) => Some(kid.clone()),
             None => {
-                errors.push("Выберите ребёнка из списка, полученного с Госуслуг.".to_string());
+                errors.push(FieldError::new(
+                    "child_id",
+                    "Выберите ребёнка из списка, полученного с Госуслуг.",
+                ));
                 None
             }
         },
@@ -269,13 +317,17 @@ async fn check_form(
     };
     let organization = match organization {
         None => {
-            errors.push("Выберите организацию из списка.".to_string());
+            errors.push(FieldError::new(
+                "organization_id",
+                "Выберите организацию из списка.",
+            ));
             None
         }
         Some(o) if o.org_type != org_type => {
-            errors.push(
-                "Выбранная организация не относится к указанному типу организации.".to_string(),
-            );
+            errors.push(FieldError::new(
+                "organization_id",
+                "Выбранная организация не относится к указанному типу организации.",
+            ));
             None
         }
         Some(o) => Some(o),
@@ -287,11 +339,14 @@ async fn check_form(
     let class = match (class, &organization) {
         (Some(c), Some(o)) if c.organization_id == o.id => Some(c),
         (Some(_), Some(_)) => {
-            errors.push("Выбранный класс не относится к выбранной организации.".to_string());
+            errors.push(FieldError::new(
+                "class_id",
+                "Выбранный класс не относится к выбранной организации.",
+            ));
             None
         }
         (None, _) => {
-            errors.push("Выберите класс из списка.".to_string());
+            errors.push(FieldError::new("class_id", "Выберите класс из списка."));
             None
         }
         (Some(_), None) => None,
@@ -299,7 +354,7 @@ async fn check_form(
     let comment = match Comment::parse(&f.comment) {
         Ok(c) => c.into_inner(),
         Err(e) => {
-            errors.push(e.to_string());
+            errors.push(FieldError::new("comment", e.to_string()));
             None
         }
     };

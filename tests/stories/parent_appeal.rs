@@ -92,7 +92,7 @@ story!(
         app.login_as(&mum, "parent", "parent-confirmed").await;
         let s = app.school1_submission().await;
         let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-        let fields = s.fields(&csrf, &submission_id);
+        let fields = s.confirmed(&csrf, &submission_id);
         let first = app.post_form(&mum, "/appeals", &fields).await;
         let second = app.post_form(&mum, "/appeals", &fields).await;
         assert_eq!(first.status(), StatusCode::SEE_OTHER);
@@ -123,7 +123,7 @@ story!(
         app.login_as(&mum, "parent", "parent-confirmed").await;
         let s = app.school1_submission().await;
         let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
-        let mut fields = s.fields(&csrf, &submission_id);
+        let mut fields = s.confirmed(&csrf, &submission_id);
         fields.extend([
             ("fio", "Подделкин Иван Иванович"),
             ("email", "attacker@example.com"),
@@ -339,5 +339,82 @@ story!(
         assert!(landing.contains(&format!("href=\"/appeals/{number}#reply\">Ответить")));
         let (_, mine) = app.get_html(&again, "/my/appeals").await;
         assert!(mine.contains("Ребёнок") && mine.contains("Иванов Артём Сергеевич"));
+    }
+);
+
+story!(
+    the_form_keeps_what_the_parent_chose_and_asks_to_check,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (_, page) = app.get_html(&mum, "/appeals/form").await;
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let submission_id = support::hidden_value(&page, "submission_id").unwrap();
+        // «Показать» after choosing the school: the child and the comment stay.
+        let shown = app
+            .post_form(
+                &mum,
+                "/appeals/form",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("submission_id", submission_id.as_str()),
+                    ("child_id", "38420955"),
+                    ("org_type", "general"),
+                    ("organization_id", s.organization_id.as_str()),
+                    ("comment", "Дневник не открывается"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            shown.status(),
+            StatusCode::OK,
+            "shown in place, not redirected"
+        );
+        let page = shown.text().await.unwrap();
+        assert!(
+            page.contains("value=\"38420955\" checked"),
+            "the child is kept"
+        );
+        assert!(page.contains(">Дневник не открывается</textarea>"));
+        assert!(page.contains(">7а<"), "the chosen school's classes");
+
+        // The school was chosen, the class not yet: the school is kept, the class asked for.
+        let no_class = [
+            ("csrf_token", csrf.as_str()),
+            ("submission_id", submission_id.as_str()),
+            ("child_id", "38420917"),
+            ("org_type", "general"),
+            ("organization_id", s.organization_id.as_str()),
+            ("comment", "Дневник не открывается"),
+        ];
+        let resp = app.post_form(&mum, "/appeals", &no_class).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("<a href=\"#class_id\">Выберите класс из списка.</a>"));
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"class_id-error\""));
+        assert!(page.contains(&format!("value=\"{}\" selected", s.organization_id)));
+
+        let mut with_class = no_class.to_vec();
+        with_class.push(("class_id", s.class_id.as_str()));
+        let check = app.post_form(&mum, "/appeals", &with_class).await;
+        assert_eq!(check.status(), StatusCode::OK);
+        let page = check.text().await.unwrap();
+        for fact in [
+            "Проверьте данные",
+            "Иванов Артём Сергеевич",
+            "7а",
+            "Дневник не открывается",
+        ] {
+            assert!(page.contains(fact), "the check shows {fact}");
+        }
+        assert_eq!(
+            app.count("appeals").await,
+            0,
+            "nothing sent before «Отправить»"
+        );
+        with_class.push(("confirm", "1"));
+        let number = support::filed_number(&app.post_form(&mum, "/appeals", &with_class).await);
+        assert!(number.ends_with("-000001"));
     }
 );

@@ -127,7 +127,7 @@ story!(
             "the only region is preselected"
         );
         assert!(page.contains("Петропавловск-Камчатский городской округ"));
-        assert!(page.contains("Сначала выберите организацию"));
+        assert!(page.contains("— сначала выберите организацию —"));
         let (_, page) = app
             .get_html(
                 &mum,

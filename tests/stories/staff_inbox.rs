@@ -48,6 +48,7 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
             comment: String::new(),
             submission_id: form.submission_id,
             repeat_reason: String::new(),
+            confirmed: true,
         },
     )
     .await

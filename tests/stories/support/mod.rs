@@ -213,6 +213,18 @@ pub struct Submission {
 }
 
 impl Submission {
+    /// The POST fields of the form, with the tokens it was opened with, as «Отправить»
+    /// on «Проверьте данные» sends them.
+    pub fn confirmed<'a>(
+        &'a self,
+        csrf: &'a str,
+        submission_id: &'a str,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut fields = self.fields(csrf, submission_id);
+        fields.push(("confirm", "1"));
+        fields
+    }
+
     /// The POST fields of the form, with the tokens it was opened with.
     pub fn fields<'a>(&'a self, csrf: &'a str, submission_id: &'a str) -> Vec<(&'a str, &'a str)> {
         vec![
@@ -363,11 +375,25 @@ impl TestApp {
             .expect("POST")
     }
 
-    /// Fills and sends the form as a person would; returns the raw response.
+    /// Fills and sends the form as a person would: «Проверить и отправить», then
+    /// «Отправить» on «Проверьте данные»; returns the last response.
     pub async fn submit(&self, client: &Client, s: &Submission) -> Response {
         let (csrf, submission_id) = self.open_form(client, &s.organization_id).await;
-        self.post_form(client, "/appeals", &s.fields(&csrf, &submission_id))
+        self.send_checked(client, s.fields(&csrf, &submission_id))
             .await
+    }
+
+    /// Posts the form; on «Проверьте данные» presses «Отправить» (its hidden fields).
+    pub async fn send_checked(&self, client: &Client, fields: Vec<(&str, &str)>) -> Response {
+        let resp = self.post_form(client, "/appeals", &fields).await;
+        if resp.status() != StatusCode::OK {
+            return resp;
+        }
+        let page = resp.text().await.expect("body");
+        assert!(page.contains("Проверьте данные"), "{page}");
+        let mut confirmed = fields.clone();
+        confirmed.push(("confirm", "1"));
+        self.post_form(client, "/appeals", &confirmed).await
     }
 
     /// Files an appeal and returns its number.
@@ -389,7 +415,7 @@ impl TestApp {
             "the open appeal is named: {page}"
         );
         fields.push(("repeat_reason", reason));
-        filed_number(&self.post_form(client, "/appeals", &fields).await)
+        filed_number(&self.send_checked(client, fields).await)
     }
 
     pub async fn count(&self, table: &str) -> i64 {
