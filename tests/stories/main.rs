@@ -12,6 +12,7 @@ mod eligibility;
 mod esia_login;
 mod mail_delivery;
 mod parent_appeal;
+mod real_browser;
 mod site;
 mod staff_inbox;
 mod staff_isolation;

@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 mod postgres;
+mod process;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -9,12 +9,13 @@
 //! Only std, and blocking: it runs once, on a blocking thread, behind a `OnceLock`.
 
 use std::io::ErrorKind;
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::fs::{PermissionsExt, chown};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+
+use super::process::{self, free_port, shell_quote};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -304,10 +305,7 @@ fn cluster_base(other_owner: bool) -> PathBuf {
     }
 }
 
-/// A detached shell that waits while this process lives, then stops the cluster and
-/// removes its directory. It runs as this process's user (so `kill -0` may probe this
-/// process), in its own process group (so a Ctrl-C of the tests does not kill it), with
-/// its standard streams on /dev/null (so it holds none of the test harness's pipes).
+/// Stops the cluster and removes its directory once the tests end.
 fn spawn_watchdog(owner: &Owner, pg_ctl: &Path, data: &Path, dir: &Path) -> Result<(), String> {
     let stop = owner.argv(
         pg_ctl,
@@ -322,23 +320,11 @@ fn spawn_watchdog(owner: &Owner, pg_ctl: &Path, data: &Path, dir: &Path) -> Resu
             "stop".into(),
         ],
     );
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}; rm -rf {dir}",
-        pid = std::process::id(),
-        stop = shell_line(&stop),
-        dir = shell_quote(&dir.display().to_string()),
-    );
-    Command::new("/bin/sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map(|_detached| ())
-        .map_err(|e| format!("could not start the watchdog shell: {e}"))
+    process::when_tests_end(&format!(
+        "{}; rm -rf {}",
+        shell_line(&stop),
+        shell_quote(&dir.display().to_string())
+    ))
 }
 
 /// `initdb` with trust authentication for `SUPERUSER`, in C.UTF-8 like Debian's clusters,
@@ -420,13 +406,6 @@ fn start_server(
     ))
 }
 
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
-}
-
 fn output_text(out: &Output) -> String {
     let text = format!(
         "{}{}",
@@ -434,10 +413,6 @@ fn output_text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     format!("{} ({})", text.trim(), out.status)
-}
-
-fn shell_quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 fn shell_line(argv: &[String]) -> String {
