@@ -114,6 +114,8 @@ pub struct InboxRow {
     pub organization: String,
     pub class_name: String,
     pub assignee: Option<PersonName>,
+    /// The applicant answered after the last time staff opened the appeal.
+    pub new_reply: bool,
 }
 
 pub struct InboxPage {
@@ -164,7 +166,10 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         "SELECT a.*, o.name AS organization_name, c.name AS class_name, \
          s.last_name AS assignee_last, s.first_name AS assignee_first, s.middle_name AS assignee_middle, \
          CASE WHEN a.status IN {open} THEN \
-         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {open}) ELSE 1 END AS group_size \
+         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {open}) ELSE 1 END AS group_size, \
+         CASE WHEN EXISTS (SELECT 1 FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'reply' \
+         AND NOT EXISTS (SELECT 1 FROM appeal_access_log l WHERE l.appeal_id = a.id AND l.action = 'view' \
+         AND l.created_at >= e.created_at)) THEN 1 ELSE 0 END AS new_reply \
          FROM (SELECT a.* FROM appeals a WHERE "
     ));
     push_scope(&mut sql, q.scope);
@@ -254,6 +259,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
             organization: name("organization_name")?.unwrap_or_default(),
             class_name: name("class_name")?.unwrap_or_default(),
             assignee,
+            new_reply: r.try_get::<i32>("", "new_reply")? == 1,
         });
     }
     let next = if rows.len() as u64 > q.limit {
@@ -267,6 +273,25 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         None
     };
     Ok(InboxPage { rows, next })
+}
+
+/// Open appeals in the scope and the groups they fold into (one per child and
+/// organization), for the inbox's «Открытые» tab.
+pub async fn open_groups(db: &impl ConnectionTrait, scope: Scope) -> Result<(i64, i64), DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT COUNT(*) AS appeals, COUNT(DISTINCT CASE WHEN a.subject_key = '' \
+         THEN 'appeal ' || CAST(a.id AS TEXT) \
+         ELSE CAST(a.organization_id AS TEXT) || '|' || a.subject_key END) AS groups \
+         FROM appeals a WHERE ",
+    );
+    push_scope(&mut sql, scope);
+    sql.push_trusted(&format!(" AND a.status IN {}", open_list()));
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::Custom("open group count returned no row".into()))?;
+    Ok((row.try_get("", "groups")?, row.try_get("", "appeals")?))
 }
 
 /// Appeals per status in the scope, for the inbox tabs.

@@ -108,3 +108,34 @@ pub fn opts<T>(
         })
         .collect()
 }
+
+/// `n` with the Russian word form for it: 1 группа, 2 группы, 5 групп, 11 групп, 21 группа.
+pub fn plural(n: i64, one: &str, few: &str, many: &str) -> String {
+    let (last, last_two) = (n.abs() % 10, n.abs() % 100);
+    let word = if (11..=14).contains(&last_two) {
+        many
+    } else {
+        match last {
+            1 => one,
+            2..=4 => few,
+            _ => many,
+        }
+    };
+    format!("{n} {word}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn russian_plurals() {
+        let g = |n| plural(n, "группа", "группы", "групп");
+        assert_eq!(g(1), "1 группа");
+        assert_eq!(g(2), "2 группы");
+        assert_eq!(g(5), "5 групп");
+        assert_eq!(g(11), "11 групп");
+        assert_eq!(g(21), "21 группа");
+        assert_eq!(g(0), "0 групп");
+    }
+}

@@ -45,6 +45,9 @@ pub struct InboxView {
     pub colleagues: Vec<staff_entity::Model>,
     /// The actor's scope is one organization.
     pub single_organization: bool,
+    /// Open appeals in scope: the groups they fold into, and how many there are.
+    pub open_groups: i64,
+    pub open_appeals: i64,
 }
 
 pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<InboxView> {
@@ -67,6 +70,7 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
         now,
     };
     let page = inbox::page(db, &query).await?;
+    let (open_groups, open_appeals) = inbox::open_groups(db, actor.scope).await?;
     let single_org = match actor.scope {
         Scope::Organization(o) => Some(o),
         _ => None,
@@ -89,6 +93,8 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
         classes,
         colleagues: colleagues(wf, actor, single_org).await?,
         single_organization: single_org.is_some(),
+        open_groups,
+        open_appeals,
     })
 }
 

@@ -169,6 +169,10 @@ story!(filters_and_duplicate_folding, |app: TestApp| async move {
         "two open appeals about Артём fold into one row"
     );
     assert!(inbox.contains("+1"));
+    assert!(
+        inbox.contains("Открытые: 1 группа · 2 обращения"),
+        "the tab says what folding hides"
+    );
     let (_, page) = app
         .get_html(&staff, &format!("/staff/appeals/{first}"))
         .await;

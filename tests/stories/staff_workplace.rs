@@ -453,7 +453,10 @@ story!(
     |app: TestApp| async move {
         let staff = app.staff("staff-school-1").await;
         let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
-        let csrf = support::hidden_value(&inbox, "csrf_token").unwrap();
+        assert!(inbox.contains("href=\"/staff/settings\">Уведомления: письмо о каждом обращении"));
+        let (_, settings) = app.get_html(&staff, "/staff/settings").await;
+        assert!(settings.contains("Сводка раз в час"));
+        let csrf = support::hidden_value(&settings, "csrf_token").unwrap();
         let resp = app
             .post_form(
                 &staff,
@@ -461,7 +464,10 @@ story!(
                 &[("csrf_token", &csrf), ("notify_digest", "1")],
             )
             .await;
-        assert_eq!(location(&resp), "/staff/inbox");
+        assert_eq!(location(&resp), "/staff/settings");
+        let (_, settings) = app.get_html(&staff, "/staff/settings").await;
+        assert!(settings.contains("Настройки уведомлений сохранены."));
+        assert!(settings.contains("value=\"1\" checked"));
         let first = file_as(&app, "parent-confirmed", "38420917").await;
         let second = file_as(&app, "parent-typo", "38421002").await;
         app.drain_mail().await;
@@ -564,10 +570,20 @@ story!(
                 .iter()
                 .any(|m| m.subject == format!("Ответ заявителя по обращению № {number}"))
         );
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(
+            inbox.contains("новый ответ"),
+            "the answer is marked new in the inbox"
+        );
         let (_, staff_page) = app
             .get_html(&staff, &format!("/staff/appeals/{number}"))
             .await;
         assert!(staff_page.contains("Ответ заявителя: Был 6а, теперь 7а"));
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(
+            !inbox.contains("новый ответ"),
+            "read once the appeal is opened"
+        );
         let mum_mail = app.mail_to("m.ivanova@example.com").await;
         assert_eq!(
             mum_mail.len(),

@@ -11,7 +11,7 @@ use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
-use crate::web::templates::{Layout, Opt, opt, ru_datetime};
+use crate::web::templates::{Layout, Opt, opt, plural, ru_datetime};
 use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, StatusFilter};
 use crate::workflow::staff::full_name;
 
@@ -39,6 +39,7 @@ pub struct InboxLine {
     pub status: &'static str,
     pub assignee: String,
     pub more_in_group: i64,
+    pub new_reply: bool,
 }
 
 pub struct Tab {
@@ -55,6 +56,10 @@ struct InboxPage {
     who: String,
     tabs: Vec<Tab>,
     open_tab: bool,
+    /// «2 группы · 40 обращений»: folding explained.
+    open_summary: String,
+    /// A filter under «Ещё фильтры» is set: show them.
+    more_filters: bool,
     /// One school in scope: the organization column says nothing.
     single_org: bool,
     statuses: Vec<Opt>,
@@ -184,6 +189,7 @@ pub(super) async fn get(
                     .map(|n| n.full())
                     .unwrap_or_default(),
                 more_in_group: l.row.group_size - 1,
+                new_reply: l.row.new_reply,
             }
         })
         .collect();
@@ -236,6 +242,18 @@ pub(super) async fn get(
         who: format!("{}, {}", me.name(), me.role_label()),
         tabs,
         open_tab: matches!(status_param.as_str(), "open" | ""),
+        open_summary: if view.open_groups == view.open_appeals {
+            plural(view.open_appeals, "обращение", "обращения", "обращений")
+        } else {
+            format!(
+                "{} · {}",
+                plural(view.open_groups, "группа", "группы", "групп"),
+                plural(view.open_appeals, "обращение", "обращения", "обращений")
+            )
+        },
+        more_filters: [&p.class_id, &p.assignee, &p.from, &p.to, &p.overdue]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
         single_org: view.single_organization,
         statuses,
         classes,

@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff_root))
         .route("/staff/choose", get(choose::get).post(choose::post))
         .route("/staff/inbox", get(inbox::get))
-        .route("/staff/settings", post(settings::post))
+        .route("/staff/settings", get(settings::get).post(settings::post))
         .route("/staff/appeals/{number}", get(appeal::get))
         .route("/staff/appeals/{number}/status", post(actions::status))
         .route("/staff/appeals/{number}/assign", post(actions::assign))
