@@ -12,7 +12,7 @@ use appeals::domain::names::{PersonName, normalize};
 use appeals::domain::routing::Route;
 use appeals::domain::staff::Scope;
 use appeals::store::appeals::{NewAppeal, Numbering, submit};
-use appeals::store::inbox::{self, AssigneeFilter, InboxQuery, StatusFilter};
+use appeals::store::inbox::{self, AssigneeFilter, InboxQuery, Sort, StatusFilter};
 use chrono::{NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -151,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
         created_from: None,
         created_before: None,
         search: search.map(normalize),
+        sort: Sort::Queue,
         cursor: None,
         limit: 50,
         now: Utc::now(),

@@ -23,8 +23,6 @@ fn open_list() -> String {
         .collect();
     format!("({})", quoted.join(", "))
 }
-/// Unassigned appeals sort first.
-const ASSIGNED_FLAG: &str = "(CASE WHEN a.assigned_staff_id IS NULL THEN 0 ELSE 1 END)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -40,20 +38,51 @@ pub enum AssigneeFilter {
     Staff(i32),
 }
 
-/// Position after the last row of a page: (assigned?, created_at, id).
+/// The order of the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Unassigned first, then oldest first: the queue.
+    Queue,
+    /// The nearest answer deadline first.
+    Due,
+}
+
+impl Sort {
+    /// The keys of the order before the id.
+    fn keys(self) -> &'static str {
+        match self {
+            Self::Queue => {
+                "(CASE WHEN a.assigned_staff_id IS NULL THEN 0 ELSE 1 END), a.created_at"
+            }
+            Self::Due => "a.due_at",
+        }
+    }
+
+    fn flag(self) -> u8 {
+        match self {
+            Self::Queue => 0,
+            Self::Due => 1,
+        }
+    }
+}
+
+/// Position after the last row of a page, in the page's order: (assigned?, created_at or
+/// due_at, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
+    pub sort: Sort,
     pub assigned: bool,
-    pub created_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
     pub id: i64,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
         let raw = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}",
+            self.sort.flag(),
             u8::from(self.assigned),
-            self.created_at.to_rfc3339(),
+            self.at.to_rfc3339(),
             self.id
         );
         URL_SAFE_NO_PAD.encode(raw)
@@ -62,18 +91,24 @@ impl Cursor {
     pub fn decode(s: &str) -> Option<Self> {
         let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
         let mut parts = raw.split('|');
+        let sort = match parts.next()? {
+            "0" => Sort::Queue,
+            "1" => Sort::Due,
+            _ => return None,
+        };
         let assigned = match parts.next()? {
             "0" => false,
             "1" => true,
             _ => return None,
         };
-        let created_at = DateTime::parse_from_rfc3339(parts.next()?)
+        let at = DateTime::parse_from_rfc3339(parts.next()?)
             .ok()?
             .with_timezone(&Utc);
         let id = parts.next()?.parse().ok()?;
         parts.next().is_none().then_some(Self {
+            sort,
             assigned,
-            created_at,
+            at,
             id,
         })
     }
@@ -89,6 +124,8 @@ pub struct InboxQuery {
     pub created_before: Option<DateTime<Utc>>,
     /// An appeal number (or part of one), or a name in normal form.
     pub search: Option<String>,
+    pub sort: Sort,
+    /// A cursor of another order is ignored: the page starts at the top.
     pub cursor: Option<Cursor>,
     pub limit: u64,
     pub now: DateTime<Utc>,
@@ -224,21 +261,20 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
              AND d.status IN {open} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
         ));
     }
-    if let Some(c) = &q.cursor {
-        sql.push_trusted(&format!(" AND ({ASSIGNED_FLAG}, a.created_at, a.id) > ("))
-            .bind(i32::from(c.assigned))
-            .push(", ")
-            .bind(c.created_at)
-            .push(", ")
-            .bind(c.id)
-            .push(")");
+    let keys = q.sort.keys();
+    if let Some(c) = q.cursor.as_ref().filter(|c| c.sort == q.sort) {
+        sql.push_trusted(&format!(" AND ({keys}, a.id) > ("));
+        if q.sort == Sort::Queue {
+            sql.bind(i32::from(c.assigned)).push(", ");
+        }
+        sql.bind(c.at).push(", ").bind(c.id).push(")");
     }
     sql.push_trusted(&format!(
-        " ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id LIMIT {}) a \
+        " ORDER BY {keys}, a.id LIMIT {}) a \
          LEFT JOIN organizations o ON o.id = a.organization_id \
          LEFT JOIN classes c ON c.id = a.class_id \
          LEFT JOIN staff s ON s.id = a.assigned_staff_id \
-         ORDER BY {ASSIGNED_FLAG}, a.created_at, a.id",
+         ORDER BY {keys}, a.id",
         q.limit + 1
     ));
     let results = db.query_all_raw(sql.build()).await?;
@@ -265,8 +301,12 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     let next = if rows.len() as u64 > q.limit {
         rows.truncate(q.limit as usize);
         rows.last().map(|r| Cursor {
+            sort: q.sort,
             assigned: r.appeal.assigned_staff_id.is_some(),
-            created_at: r.appeal.created_at,
+            at: match q.sort {
+                Sort::Queue => r.appeal.created_at,
+                Sort::Due => r.appeal.due_at,
+            },
             id: r.appeal.id,
         })
     } else {
@@ -321,8 +361,9 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         let c = Cursor {
+            sort: Sort::Due,
             assigned: true,
-            created_at: Utc::now(),
+            at: Utc::now(),
             id: 42,
         };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));

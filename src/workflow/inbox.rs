@@ -13,7 +13,7 @@ use crate::store::directory;
 use crate::store::entities::{class, staff as staff_entity};
 use crate::store::inbox::{self, InboxQuery, InboxRow};
 
-pub use crate::store::inbox::{AssigneeFilter, Cursor, StatusFilter};
+pub use crate::store::inbox::{AssigneeFilter, Cursor, Sort, StatusFilter};
 
 const PAGE_SIZE: u64 = 50;
 
@@ -27,6 +27,7 @@ pub struct InboxFilter {
     pub to: Option<NaiveDate>,
     /// An appeal number (or part of one) or a name.
     pub search: String,
+    pub sort: Sort,
     pub cursor: Option<Cursor>,
 }
 
@@ -65,6 +66,7 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
             .and_then(|d| d.succ_opt())
             .and_then(|d| day_start(wf, d)),
         search: Some(normalize(&f.search)).filter(|s| !s.is_empty()),
+        sort: f.sort,
         cursor: f.cursor,
         limit: PAGE_SIZE,
         now,

@@ -12,10 +12,10 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, Opt, opt, plural, ru_datetime};
-use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, StatusFilter};
+use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, Sort, StatusFilter};
 use crate::workflow::staff::full_name;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub(super) struct InboxParams {
     status: Option<String>,
     class_id: Option<String>,
@@ -24,6 +24,7 @@ pub(super) struct InboxParams {
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
 }
 
@@ -60,6 +61,9 @@ struct InboxPage {
     open_summary: String,
     /// A filter under «Ещё фильтры» is set: show them.
     more_filters: bool,
+    by_due: bool,
+    /// This list in the other order (the «Срок» column header).
+    other_order_url: String,
     /// One school in scope: the organization column says nothing.
     single_org: bool,
     statuses: Vec<Opt>,
@@ -121,7 +125,13 @@ impl InboxParams {
         if search.chars().count() > 200 {
             return Err(bad("Строка поиска длиннее 200 символов."));
         }
+        let sort = match self.sort.as_deref().unwrap_or_default() {
+            "" | "queue" => Sort::Queue,
+            "due" => Sort::Due,
+            _ => return Err(bad("Неизвестный порядок списка.")),
+        };
         Ok(InboxFilter {
+            sort,
             status,
             class_id,
             assignee,
@@ -135,6 +145,23 @@ impl InboxParams {
 
     /// The same filters, on the page after `cursor`.
     fn next_url(&self, cursor: &Cursor) -> String {
+        let mut q = self.query();
+        q.append_pair("cursor", &cursor.encode());
+        format!("/staff/inbox?{}", q.finish())
+    }
+
+    /// The same filters from the first page, by due date or in queue order.
+    fn reordered(&self, by_due: bool) -> String {
+        let mut q = Self {
+            sort: by_due.then(|| "due".to_string()),
+            cursor: None,
+            ..self.clone()
+        }
+        .query();
+        format!("/staff/inbox?{}", q.finish())
+    }
+
+    fn query(&self) -> url::form_urlencoded::Serializer<'static, String> {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("status", self.status.as_deref()),
@@ -144,13 +171,13 @@ impl InboxParams {
             ("from", self.from.as_deref()),
             ("to", self.to.as_deref()),
             ("q", self.q.as_deref()),
+            ("sort", self.sort.as_deref()),
         ] {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
                 q.append_pair(k, v);
             }
         }
-        q.append_pair("cursor", &cursor.encode());
-        format!("/staff/inbox?{}", q.finish())
+        q
     }
 }
 
@@ -162,6 +189,7 @@ pub(super) async fn get(
     let me = &user.actor;
     let filter = p.parse(me.id())?;
     let overdue = filter.overdue;
+    let by_due = filter.sort == Sort::Due;
     let view = inbox::page(&state.workflow, me, filter).await?;
     let offset = state.workflow.offset();
     let status_param = p.status.clone().unwrap_or_else(|| "open".into());
@@ -251,6 +279,8 @@ pub(super) async fn get(
                 plural(view.open_appeals, "обращение", "обращения", "обращений")
             )
         },
+        by_due,
+        other_order_url: p.reordered(!by_due),
         more_filters: [&p.class_id, &p.assignee, &p.from, &p.to, &p.overdue]
             .iter()
             .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
