@@ -220,6 +220,7 @@ pub async fn change_status(
 }
 
 /// Who an appeal is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignee {
     Nobody,
     Me,
@@ -334,4 +335,75 @@ pub async fn forward(
     };
     log_access(wf, actor, &a, "status").await?;
     perform(wf, &a, action).await
+}
+
+/// What staff do to several appeals at once from the inbox.
+pub enum BulkAction {
+    Assign(Assignee),
+    /// «На рассмотрении», or «Отклонено» with the reason every applicant gets.
+    Status(Status, String),
+}
+
+/// The statuses the inbox sets in bulk: the others want a word for each applicant.
+pub const BULK_STATUSES: [Status; 2] = [Status::InProgress, Status::Rejected];
+
+/// What a bulk action did: the appeals changed, and the others with the reason.
+pub struct BulkOutcome {
+    pub done: Vec<String>,
+    pub refused: Vec<(String, String)>,
+}
+
+/// The appeals of `numbers` the actor may act on, for the confirmation (at most 100).
+pub async fn bulk_preview(
+    wf: &Workflow,
+    actor: &StaffActor,
+    numbers: &[AppealNumber],
+) -> Result<Vec<Appeal>> {
+    let mut out = Vec::new();
+    for n in numbers.iter().take(BULK_LIMIT) {
+        match appeal_in_scope(wf, actor, n).await {
+            Ok((a, _)) => out.push(a),
+            Err(Error::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+const BULK_LIMIT: usize = 100;
+
+/// Applies `action` to each appeal on its own (each its own transaction, as if done on its
+/// page); one refusal does not stop the others.
+pub async fn bulk(
+    wf: &Workflow,
+    actor: &StaffActor,
+    numbers: &[AppealNumber],
+    action: &BulkAction,
+) -> Result<BulkOutcome> {
+    let mut outcome = BulkOutcome {
+        done: Vec::new(),
+        refused: Vec::new(),
+    };
+    if let BulkAction::Status(to, _) = action
+        && !BULK_STATUSES.contains(to)
+    {
+        return Err(Refusal::UnknownStatus.into());
+    }
+    for n in numbers.iter().take(BULK_LIMIT) {
+        let result = match action {
+            BulkAction::Assign(who) => assign(wf, actor, n, *who, None).await,
+            BulkAction::Status(to, text) => {
+                change_status(wf, actor, n, *to, text, None, false).await
+            }
+        };
+        match result {
+            Ok(()) => outcome.done.push(n.to_string()),
+            Err(Error::Refused(r)) => outcome.refused.push((n.to_string(), r.message())),
+            Err(Error::NotFound) => outcome
+                .refused
+                .push((n.to_string(), "Обращение не найдено.".to_string())),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
 }

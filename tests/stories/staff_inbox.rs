@@ -331,3 +331,82 @@ story!(
         assert_eq!(all.len(), 55, "nothing twice, nothing skipped");
     }
 );
+
+story!(
+    ticked_appeals_are_assigned_and_rejected_together_after_a_confirmation,
+    |app: TestApp| async move {
+        let org: i32 = app
+            .organization_id("«Средняя школа № 1»")
+            .await
+            .parse()
+            .unwrap();
+        let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
+        let mut filed = Vec::new();
+        for i in 0..3 {
+            filed.push(seed_appeal(&app, i, org, class).await);
+        }
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(inbox.contains("С отмеченными"));
+        let csrf = support::hidden_value(&inbox, "csrf_token").unwrap();
+        let ticked = [
+            ("csrf_token", csrf.as_str()),
+            ("n", filed[0].as_str()),
+            ("n", filed[1].as_str()),
+            ("action", "assign"),
+            ("staff_id", "me"),
+        ];
+        let resp = app.post_form(&staff, "/staff/inbox/bulk", &ticked).await;
+        assert_eq!(resp.status(), StatusCode::OK, "a confirmation first");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Назначить исполнителем себя"));
+        assert!(page.contains(&filed[0]) && page.contains(&filed[1]) && !page.contains(&filed[2]));
+        let (_, mine) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
+        assert!(numbers_on(&mine).is_empty(), "nothing changed yet");
+
+        let mut confirmed = ticked.to_vec();
+        confirmed.push(("confirm", "1"));
+        let resp = app.post_form(&staff, "/staff/inbox/bulk", &confirmed).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
+        assert!(inbox.contains("Изменено обращений: 2."));
+        assert_eq!(numbers_on(&inbox), filed[..2]);
+
+        let reject = [
+            ("csrf_token", csrf.as_str()),
+            ("n", filed[1].as_str()),
+            ("n", filed[2].as_str()),
+            ("action", "status"),
+            ("status", "rejected"),
+            ("text", "Ребёнок не обучается в школе"),
+            ("confirm", "1"),
+        ];
+        app.post_form(&staff, "/staff/inbox/bulk", &reject).await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox?status=rejected").await;
+        assert!(inbox.contains("Изменено обращений: 2."));
+        assert_eq!(numbers_on(&inbox).len(), 2);
+        // Again: they are closed now, and each says so instead of changing.
+        app.post_form(&staff, "/staff/inbox/bulk", &reject).await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(inbox.contains("Изменено обращений: 0."));
+        assert!(inbox.contains(&format!("№ {} не изменено: Нельзя перевести", filed[1])));
+
+        // Another school's appeal ticked by a forged form is simply not there.
+        let other = app.staff("staff-school-2").await;
+        let (_, page) = app.get_html(&other, "/staff/inbox").await;
+        let csrf2 = support::hidden_value(&page, "csrf_token").unwrap();
+        let forged = [
+            ("csrf_token", csrf2.as_str()),
+            ("n", filed[0].as_str()),
+            ("action", "assign"),
+            ("staff_id", "me"),
+            ("confirm", "1"),
+        ];
+        app.post_form(&other, "/staff/inbox/bulk", &forged).await;
+        let (_, page) = app.get_html(&other, "/staff/inbox").await;
+        assert!(page.contains(&format!(
+            "№ {} не изменено: Обращение не найдено.",
+            filed[0]
+        )));
+    }
+);

@@ -13,6 +13,7 @@ use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, Opt, opt, plural, ru_datetime};
 use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, Sort, StatusFilter};
+use crate::workflow::review::BULK_STATUSES;
 use crate::workflow::staff::full_name;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -67,6 +68,9 @@ struct InboxPage {
     /// One school in scope: the organization column says nothing.
     single_org: bool,
     statuses: Vec<Opt>,
+    /// Choices of the «С отмеченными» form.
+    bulk_staff: Vec<Opt>,
+    bulk_statuses: Vec<Opt>,
     classes: Vec<Opt>,
     assignees: Vec<Opt>,
     overdue: bool,
@@ -265,7 +269,21 @@ pub(super) async fn get(
         );
         list
     };
+    let mut bulk_staff = vec![opt("me", "Себя", "me")];
+    bulk_staff.extend(
+        view.colleagues
+            .iter()
+            .filter(|c| c.id != me.id())
+            .map(|c| opt(c.id.to_string(), full_name(c), "")),
+    );
+    bulk_staff.push(opt("", "Снять исполнителя", "me"));
+    let bulk_statuses = BULK_STATUSES
+        .iter()
+        .map(|s| opt(s.as_str(), s.label(), ""))
+        .collect();
     Ok(html(InboxPage {
+        bulk_staff,
+        bulk_statuses,
         layout: Layout::staff(&user.session).await?,
         who: format!("{}, {}", me.name(), me.role_label()),
         tabs,

@@ -6,6 +6,7 @@
 mod actions;
 mod appeal;
 mod binding_code;
+mod bulk;
 mod choose;
 mod inbox;
 mod link;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff_root))
         .route("/staff/choose", get(choose::get).post(choose::post))
         .route("/staff/inbox", get(inbox::get))
+        .route("/staff/inbox/bulk", post(bulk::post))
         .route("/staff/settings", get(settings::get).post(settings::post))
         .route("/staff/appeals/{number}", get(appeal::get))
         .route("/staff/appeals/{number}/status", post(actions::status))
