@@ -9,14 +9,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
-use super::session::SignedIn;
-use super::templates::{Layout, Opt, opts, ru_date, ru_datetime};
+use super::session::{ApplicantForm, SignedIn, take_draft};
+use super::templates::{Layout, Opt, flash, opts, ru_date, ru_datetime};
 use crate::domain::appeal::{self, ORG_TYPES};
 use crate::domain::applicant::LoginRole;
 use crate::domain::eligibility::Refusal as Ineligible;
@@ -150,8 +150,8 @@ impl SelectionQuery {
 }
 
 /// Every value of the appeal form as posted (selectors included), kept through «Показать»,
-/// errors and «Изменить».
-#[derive(Debug, Default, Deserialize)]
+/// errors, «Изменить» and an expired sign-in.
+#[derive(Debug, Default, Deserialize, Serialize)]
 struct AppealForm {
     region_id: Option<String>,
     municipality_id: Option<String>,
@@ -328,13 +328,37 @@ async fn form_get(
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
-    let values = AppealForm {
-        region_id: sel.region_id,
-        municipality_id: sel.municipality_id,
-        locality: sel.locality,
-        org_type: sel.org_type,
-        organization_id: sel.organization_id,
-        ..Default::default()
+    // Kept only for the person who typed it: a parent's draft names one of their children
+    // (ESIA's ids of children differ from parent to parent).
+    let me = &user.applicant;
+    let kept = take_draft::<AppealForm>(&user.session)
+        .await?
+        .filter(|d| match me.role {
+            LoginRole::Parent => d.child_id.as_deref().is_some_and(|id| me.kid(id).is_some()),
+            _ => d.child_id.is_none(),
+        });
+    if kept.is_some() {
+        flash(
+            &user.session,
+            "Форма заполнена тем, что вы ввели до окончания сеанса. Проверьте и отправьте.",
+        )
+        .await?;
+    }
+    let values = match kept {
+        // The kept form gets a new submission token: the old one belonged to the old sign-in.
+        Some(draft) => AppealForm {
+            submission_id: None,
+            confirm: None,
+            ..draft
+        },
+        None => AppealForm {
+            region_id: sel.region_id,
+            municipality_id: sel.municipality_id,
+            locality: sel.locality,
+            org_type: sel.org_type,
+            organization_id: sel.organization_id,
+            ..Default::default()
+        },
     };
     let page = form_page(&state, &user, values, Vec::new(), Vec::new()).await?;
     Ok(html(page)?.into_response())
@@ -344,8 +368,7 @@ async fn form_get(
 /// (posted, so the child and the comment never travel in a URL).
 async fn form_post(
     State(state): State<AppState>,
-    user: SignedIn,
-    CsrfForm(form): CsrfForm<AppealForm>,
+    ApplicantForm { user, form }: ApplicantForm<AppealForm>,
 ) -> AppResult<Response> {
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
@@ -366,8 +389,7 @@ struct CheckPage {
 
 async fn submit_post(
     State(state): State<AppState>,
-    user: SignedIn,
-    CsrfForm(form): CsrfForm<AppealForm>,
+    ApplicantForm { user, form }: ApplicantForm<AppealForm>,
 ) -> AppResult<Response> {
     let input = form.input();
     let outcome = match applicant::submit(&state.workflow, &user.applicant, &input).await {

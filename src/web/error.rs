@@ -18,6 +18,10 @@ pub enum AppError {
     /// other way round.
     #[error("page for the other role (staff page: {staff_page})")]
     WrongRole { staff_page: bool },
+    /// The sign-in expired while the appeal form was being filled; what was typed is kept
+    /// in the session for the form to open with after the next sign-in.
+    #[error("sign-in expired, the form is kept")]
+    FormKept,
     #[error("CSRF token missing or wrong")]
     Csrf,
     #[error("forbidden: {0}")]
@@ -55,6 +59,8 @@ pub struct ErrorView {
     pub title: &'static str,
     pub message: String,
     pub login: LoginOffer,
+    /// The page to land on after the offered sign-in, when it is not the requested one.
+    pub next: Option<&'static str>,
 }
 
 impl From<sea_orm::DbErr> for AppError {
@@ -102,6 +108,7 @@ impl AppError {
             } else {
                 LoginOffer::None
             },
+            next: None,
         };
         match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, view("Ошибка в запросе", m, false)),
@@ -113,6 +120,16 @@ impl AppError {
                     true,
                 ),
             ),
+            Self::FormKept => {
+                let mut v = view(
+                    "Сеанс истёк",
+                    "Сеанс истёк, но введённое в форме не потеряно: войдите через Госуслуги снова, и форма откроется заполненной.",
+                    false,
+                );
+                v.login = LoginOffer::Applicant;
+                v.next = Some("/appeals/form");
+                (StatusCode::UNAUTHORIZED, v)
+            }
             Self::WrongRole { staff_page } => {
                 let (title, message, login) = if *staff_page {
                     (

@@ -59,10 +59,10 @@ fn login_offer(
         LoginOffer::ForPath => APPLICANT_LOGIN.to_vec(),
     };
     // A page read by GET is opened again after the login; a form's target is not a page.
-    let next = if method == axum::http::Method::GET {
-        path_and_query.to_string()
-    } else {
-        String::new()
+    let next = match view.next {
+        Some(next) => next.to_string(),
+        None if method == axum::http::Method::GET => path_and_query.to_string(),
+        None => String::new(),
     };
     if view.login == LoginOffer::ForPath {
         let number = path
@@ -129,6 +129,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
                     _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
                 },
                 login: LoginOffer::None,
+                next: None,
             }
         }
         None => return resp,

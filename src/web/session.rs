@@ -13,6 +13,8 @@ use crate::domain::applicant::{Applicant, LoginRole};
 use crate::workflow::staff::{self as staff_flow, StaffActor};
 
 const USER: &str = "user";
+/// An appeal form typed before the sign-in expired (see `ApplicantForm`).
+pub const DRAFT: &str = "appeal_draft";
 const STAFF: &str = "staff";
 const LOGIN: &str = "login";
 
@@ -73,10 +75,15 @@ impl SessionUser {
         Ok(session.get::<Self>(USER).await?)
     }
 
-    /// A new id at login, so a session id planted before login is worthless after it.
+    /// A new id at login, so a session id planted before login is worthless after it. A
+    /// form kept when the previous sign-in expired survives it.
     pub async fn sign_in(session: &Session, applicant: Applicant) -> AppResult<()> {
+        let draft = session.get::<serde_json::Value>(DRAFT).await?;
         session.clear().await;
         session.cycle_id().await?;
+        if let Some(draft) = draft {
+            session.insert(DRAFT, draft).await?;
+        }
         let user = Self {
             applicant,
             signed_in_at: Utc::now().timestamp(),
@@ -230,4 +237,63 @@ mod tests {
         assert!(!ok(LoginRole::Parent, "/login/esia"));
         assert!(!ok(LoginRole::Parent, "/appeals/../staff/inbox"));
     }
+}
+
+/// A form of a signed-in applicant, CSRF-checked. When the sign-in expired while the form
+/// was filled in (the browser still sends the session cookie, so this is not a request
+/// from another site), what was typed is kept in the session and the person is asked to
+/// sign in again; the form then opens with it (`take_draft`).
+pub struct ApplicantForm<T> {
+    pub user: SignedIn,
+    pub form: T,
+}
+
+const SESSION_COOKIE: &str = "appeals_session=";
+
+impl<T> axum::extract::FromRequest<AppState> for ApplicantForm<T>
+where
+    T: serde::de::DeserializeOwned + Serialize + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        match SignedIn::from_request_parts(&mut parts, state).await {
+            Ok(user) => {
+                let req = axum::extract::Request::from_parts(parts, body);
+                let super::csrf::CsrfForm(form) =
+                    super::csrf::CsrfForm::from_request(req, state).await?;
+                Ok(Self { user, form })
+            }
+            Err(AppError::Unauthenticated) => {
+                let had_session = parts
+                    .headers
+                    .get_all(axum::http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|v| v.contains(SESSION_COOKIE));
+                let session = session_of(&parts)?;
+                let req = axum::extract::Request::from_parts(parts, body);
+                let bytes = axum::body::Bytes::from_request(req, state)
+                    .await
+                    .map_err(|_| AppError::Unauthenticated)?;
+                match serde_urlencoded::from_bytes::<T>(&bytes) {
+                    Ok(draft) if had_session => {
+                        session.insert(DRAFT, draft).await?;
+                        Err(AppError::FormKept)
+                    }
+                    _ => Err(AppError::Unauthenticated),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The form kept when the sign-in expired, once.
+pub async fn take_draft<T: serde::de::DeserializeOwned>(session: &Session) -> AppResult<Option<T>> {
+    Ok(session.remove::<T>(DRAFT).await?)
 }

@@ -250,24 +250,6 @@ story!(
     }
 );
 
-/// Follows a sign-in link of an error page through the ESIA emulator; returns where the
-/// app lands the person.
-async fn sign_in_from(
-    app: &TestApp,
-    client: &reqwest::Client,
-    link: &str,
-    persona: &str,
-) -> String {
-    let resp = app.get(client, &link.replace("&amp;", "&")).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let authorize = location(&resp);
-    let resp = app
-        .get(client, &format!("{authorize}&persona={persona}"))
-        .await;
-    let callback = location(&resp);
-    location(&app.get(client, &callback).await)
-}
-
 story!(
     the_link_in_an_email_lands_on_the_appeal_after_login,
     |app: TestApp| async move {
@@ -289,7 +271,7 @@ story!(
         let login = format!("/login/esia?role=parent&amp;next=%2Fappeals%2F{number}");
         assert!(page.contains(&login), "{page}");
         assert_eq!(
-            sign_in_from(&app, &phone, &login, "parent-confirmed").await,
+            app.sign_in_from(&phone, &login, "parent-confirmed").await,
             format!("/appeals/{number}")
         );
         let (status, _) = app.get_html(&phone, &format!("/appeals/{number}")).await;
@@ -304,13 +286,12 @@ story!(
         let login = format!("/login/esia?role=staff&amp;next=%2Fstaff%2Fappeals%2F{number}");
         assert!(page.contains(&login));
         assert_eq!(
-            sign_in_from(&app, &desk, &login, "staff-school-1").await,
+            app.sign_in_from(&desk, &login, "staff-school-1").await,
             format!("/staff/appeals/{number}")
         );
         let evil = browser();
         assert_eq!(
-            sign_in_from(
-                &app,
+            app.sign_in_from(
                 &evil,
                 "/login/esia?role=parent&next=%2F%2Fevil.example%2Fappeals%2F",
                 "parent-confirmed"

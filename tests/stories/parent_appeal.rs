@@ -418,3 +418,64 @@ story!(
         assert!(number.ends_with("-000001"));
     }
 );
+
+story!(
+    a_form_filled_when_the_sign_in_expires_is_not_lost,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        // The sign-in expires while she types (the idle timeout removes the session).
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DELETE FROM sessions")
+            .await
+            .unwrap();
+        let resp = app
+            .post_form(&mum, "/appeals", &s.fields(&csrf, &submission_id))
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("введённое в форме не потеряно"));
+        let login = "/login/esia?role=parent&amp;next=%2Fappeals%2Fform";
+        assert!(page.contains(login), "{page}");
+        assert_eq!(
+            app.sign_in_from(&mum, login, "parent-confirmed").await,
+            "/appeals/form"
+        );
+        let (_, form) = app.get_html(&mum, "/appeals/form").await;
+        assert!(form.contains("Форма заполнена тем, что вы ввели до окончания сеанса"));
+        assert!(form.contains(">Не могу войти в дневник сына</textarea>"));
+        assert!(form.contains("value=\"38420917\" checked"));
+        let (_, again) = app.get_html(&mum, "/appeals/form").await;
+        assert!(
+            !again.contains("Не могу войти в дневник сына"),
+            "restored once"
+        );
+
+        // Another person signing in on that browser does not get it.
+        let shared = browser();
+        app.login_as(&shared, "parent", "parent-confirmed").await;
+        let (csrf, submission_id) = app.open_form(&shared, &s.organization_id).await;
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DELETE FROM sessions")
+            .await
+            .unwrap();
+        app.post_form(&shared, "/appeals", &s.fields(&csrf, &submission_id))
+            .await;
+        assert_eq!(
+            app.sign_in_from(&shared, login, "parent-typo").await,
+            "/appeals/form"
+        );
+        let (_, form) = app.get_html(&shared, "/appeals/form").await;
+        assert!(!form.contains("Не могу войти в дневник сына"));
+
+        // A post from another site carries no session cookie: nothing is kept or created.
+        let sessions = app.count("sessions").await;
+        let stranger = browser();
+        let resp = app
+            .post_form(&stranger, "/appeals", &s.fields("x", "y"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert!(resp.headers().get(reqwest::header::SET_COOKIE).is_none());
+        assert_eq!(app.count("sessions").await, sessions);
+    }
+);

@@ -291,6 +291,19 @@ impl TestApp {
         callback
     }
 
+    /// Follows a sign-in link of a page (`&amp;` as in the HTML) through the ESIA emulator
+    /// as `persona`; returns where the app lands the person.
+    pub async fn sign_in_from(&self, client: &Client, link: &str, persona: &str) -> String {
+        let resp = self.get(client, &link.replace("&amp;", "&")).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let authorize = location(&resp);
+        let resp = self
+            .get(client, &format!("{authorize}&persona={persona}"))
+            .await;
+        let callback = location(&resp);
+        location(&self.get(client, &callback).await)
+    }
+
     /// The whole ESIA round trip; returns where the app sends the person afterwards.
     pub async fn login_as(&self, client: &Client, role: &str, persona: &str) -> String {
         let callback = self.esia_callback(client, role, persona).await;
