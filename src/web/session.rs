@@ -220,25 +220,6 @@ pub async fn anybody_signed_in(session: &Session) -> AppResult<bool> {
     Ok(SessionUser::load(session).await?.is_some() || StaffSession::load(session).await?.is_some())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_own_pages_of_the_role_are_landings() {
-        let ok = |r, p| landing_after_login(r, p).is_some();
-        assert!(ok(LoginRole::Parent, "/appeals/2026-000001"));
-        assert!(ok(LoginRole::Staff, "/staff/appeals/2026-000001"));
-        assert!(!ok(LoginRole::Parent, "/staff/inbox"));
-        assert!(!ok(LoginRole::Staff, "/appeals/2026-000001"));
-        assert!(!ok(LoginRole::Parent, "//evil.example/appeals/"));
-        assert!(!ok(LoginRole::Parent, "https://evil.example/appeals/"));
-        assert!(!ok(LoginRole::Parent, "/appeals/\\evil"));
-        assert!(!ok(LoginRole::Parent, "/login/esia"));
-        assert!(!ok(LoginRole::Parent, "/appeals/../staff/inbox"));
-    }
-}
-
 /// A form of a signed-in applicant, CSRF-checked. When the sign-in expired while the form
 /// was filled in (the browser still sends the session cookie, so this is not a request
 /// from another site), what was typed is kept in the session and the person is asked to
@@ -296,4 +277,23 @@ where
 /// The form kept when the sign-in expired, once.
 pub async fn take_draft<T: serde::de::DeserializeOwned>(session: &Session) -> AppResult<Option<T>> {
     Ok(session.remove::<T>(DRAFT).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_own_pages_of_the_role_are_landings() {
+        let ok = |r, p| landing_after_login(r, p).is_some();
+        assert!(ok(LoginRole::Parent, "/appeals/2026-000001"));
+        assert!(ok(LoginRole::Staff, "/staff/appeals/2026-000001"));
+        assert!(!ok(LoginRole::Parent, "/staff/inbox"));
+        assert!(!ok(LoginRole::Staff, "/appeals/2026-000001"));
+        assert!(!ok(LoginRole::Parent, "//evil.example/appeals/"));
+        assert!(!ok(LoginRole::Parent, "https://evil.example/appeals/"));
+        assert!(!ok(LoginRole::Parent, "/appeals/\\evil"));
+        assert!(!ok(LoginRole::Parent, "/login/esia"));
+        assert!(!ok(LoginRole::Parent, "/appeals/../staff/inbox"));
+    }
 }
