@@ -115,6 +115,11 @@ impl Snapshot {
         }
     }
 
+    /// The child the appeal is about, for a parent's appeal.
+    pub fn child_name(&self) -> Option<String> {
+        self.child.as_ref().map(|c| c.name.full())
+    }
+
     /// The person whose access is the problem: the child, or a student themself.
     pub fn subject_name(&self) -> &PersonName {
         self.child.as_ref().map(|c| &c.name).unwrap_or(&self.name)

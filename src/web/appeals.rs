@@ -70,12 +70,7 @@ pub(super) async fn open_appeals(state: &AppState, oid: &str) -> AppResult<Vec<O
         .filter(|(a, _)| a.status.is_open())
         .map(|(a, organization)| OpenAppealRow {
             status: a.status.label(),
-            child: a
-                .snapshot
-                .child
-                .as_ref()
-                .map(|c| c.name.full())
-                .unwrap_or_default(),
+            child: a.snapshot.child_name().unwrap_or_default(),
             needs_reply: a.status == Status::NeedsInfo,
             organization,
             number: a.number,
@@ -544,12 +539,7 @@ async fn mine_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Ht
             created: ru_datetime(a.created_at, offset),
             organization,
             status: a.status.label(),
-            child: a
-                .snapshot
-                .child
-                .as_ref()
-                .map(|c| c.name.full())
-                .unwrap_or_else(|| "—".into()),
+            child: a.snapshot.child_name().unwrap_or_else(|| "—".into()),
             number: a.number,
         })
         .collect();

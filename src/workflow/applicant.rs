@@ -228,7 +228,7 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
     };
     if !form.confirmed {
         return Ok(Submission::Check(Summary {
-            child: snapshot.child.as_ref().map(|c| c.name.full()),
+            child: snapshot.child_name(),
             organization: organization.name,
             class_name: class.name,
             comment,

@@ -59,6 +59,13 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
     }
 }
 
+/// School № 1 and its class 5а, where the seeded appeals go.
+async fn school1_5a(app: &TestApp) -> (i32, i32) {
+    let org = app.organization_id("«Средняя школа № 1»").await;
+    let class = app.class_id(&org, "5а").await;
+    (org.parse().unwrap(), class.parse().unwrap())
+}
+
 fn numbers_on(page: &str) -> Vec<String> {
     regex_lite::Regex::new(r#"href="/staff/appeals/(\d{4}-\d{6})""#)
         .unwrap()
@@ -77,12 +84,7 @@ fn next_link(page: &str) -> Option<String> {
 story!(
     pages_stay_stable_while_appeals_arrive,
     |app: TestApp| async move {
-        let org: i32 = app
-            .organization_id("«Средняя школа № 1»")
-            .await
-            .parse()
-            .unwrap();
-        let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
+        let (org, class) = school1_5a(&app).await;
         let mut filed = Vec::new();
         for i in 0..60 {
             filed.push(seed_appeal(&app, i, org, class).await);
@@ -294,12 +296,7 @@ story!(
 story!(
     the_inbox_sorts_by_due_date_and_still_pages,
     |app: TestApp| async move {
-        let org: i32 = app
-            .organization_id("«Средняя школа № 1»")
-            .await
-            .parse()
-            .unwrap();
-        let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
+        let (org, class) = school1_5a(&app).await;
         let mut filed = Vec::new();
         for i in 0..55 {
             filed.push(seed_appeal(&app, i, org, class).await);
@@ -335,12 +332,7 @@ story!(
 story!(
     ticked_appeals_are_assigned_and_rejected_together_after_a_confirmation,
     |app: TestApp| async move {
-        let org: i32 = app
-            .organization_id("«Средняя школа № 1»")
-            .await
-            .parse()
-            .unwrap();
-        let class: i32 = app.class_id(&org.to_string(), "5а").await.parse().unwrap();
+        let (org, class) = school1_5a(&app).await;
         let mut filed = Vec::new();
         for i in 0..3 {
             filed.push(seed_appeal(&app, i, org, class).await);
