@@ -442,13 +442,15 @@ pub struct Change {
 /// Roster work done in the same transaction as the appeal change.
 pub enum RosterChange {
     None,
-    /// Correct a roster person to the ESIA data and link the applicant to it.
+    /// Correct a roster person to the ESIA data and link the applicant to it; a parent is
+    /// also tied to the listed record of the appeal's child.
     Fix {
         person_id: i32,
         name: PersonName,
         birth_date: NaiveDate,
         snils: Option<String>,
         oid: String,
+        tie_student: Option<i32>,
     },
     /// Add the applicant (and, when missing, the child) to the roster and link.
     Create {
@@ -527,6 +529,7 @@ pub async fn apply(
             birth_date,
             snils,
             oid,
+            tie_student,
         } => {
             let before = super::roster::person(&txn, person_id)
                 .await?
@@ -550,6 +553,9 @@ pub async fn apply(
                 )),
             };
             super::roster::fix_person(&txn, person_id, &name, birth_date, snils).await?;
+            if let Some(student_id) = tie_student {
+                super::roster::tie_guardian(&txn, person_id, student_id).await?;
+            }
             super::roster::link(&txn, &oid, person_id, "staff", now).await?;
             record_event(&txn, a.id, None, audit, now).await?;
         }

@@ -323,15 +323,7 @@ async fn form_get(
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
-    // Kept only for the person who typed it: a parent's draft names one of their children
-    // (ESIA's ids of children differ from parent to parent).
-    let me = &user.applicant;
-    let kept = take_draft::<AppealForm>(&user.session)
-        .await?
-        .filter(|d| match me.role {
-            LoginRole::Parent => d.child_id.as_deref().is_some_and(|id| me.kid(id).is_some()),
-            _ => d.child_id.is_none(),
-        });
+    let kept = take_draft::<AppealForm>(&user.session, &user.applicant.oid).await?;
     if kept.is_some() {
         flash(
             &user.session,

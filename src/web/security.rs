@@ -51,17 +51,23 @@ fn login_offer(
 ) -> (Vec<(&'static str, &'static str)>, String) {
     let path = path_and_query.split('?').next().unwrap_or_default();
     let staff_path = path == "/staff" || path.starts_with("/staff/");
+    // A failed sign-in (ESIA refused, unreachable) is retried in any role, from the start.
+    let login_path = path.starts_with("/login/");
     let logins = match view.login {
         LoginOffer::None => return (Vec::new(), String::new()),
         LoginOffer::Staff => STAFF_LOGIN.to_vec(),
         LoginOffer::Applicant => APPLICANT_LOGIN.to_vec(),
+        LoginOffer::ForPath if login_path => {
+            [APPLICANT_LOGIN.as_slice(), STAFF_LOGIN.as_slice()].concat()
+        }
         LoginOffer::ForPath if staff_path => STAFF_LOGIN.to_vec(),
         LoginOffer::ForPath => APPLICANT_LOGIN.to_vec(),
     };
-    // A page read by GET is opened again after the login; a form's target is not a page.
+    // A page read by GET is opened again after the login; a form's target is not a page,
+    // and the sign-in's own addresses (carrying ESIA's code) never are.
     let next = match view.next {
         Some(next) => next.to_string(),
-        None if method == axum::http::Method::GET => path_and_query.to_string(),
+        None if method == axum::http::Method::GET && !login_path => path_and_query.to_string(),
         None => String::new(),
     };
     if view.login == LoginOffer::ForPath {

@@ -43,7 +43,12 @@ pub fn landing_after_login(role: LoginRole, next: &str) -> Option<String> {
         LoginRole::Staff => staff_page,
         LoginRole::Parent | LoginRole::Student => applicant_page,
     };
-    let plain = next.starts_with('/') && !next.starts_with("//") && !next.contains("..");
+    // Browsers resolve «..» and «%2e%2e» alike: neither may appear in the path.
+    let path = next.split('?').next().unwrap_or_default();
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !path.contains("..")
+        && !path.contains('%');
     (plain && ok_chars && next.len() <= 200 && fits).then(|| next.to_string())
 }
 
@@ -81,6 +86,7 @@ impl SessionUser {
         let draft = session.get::<serde_json::Value>(DRAFT).await?;
         session.clear().await;
         session.cycle_id().await?;
+        // Only the person who typed it gets it back (see `take_draft`).
         if let Some(draft) = draft {
             session.insert(DRAFT, draft).await?;
         }
@@ -106,10 +112,13 @@ fn session_of(parts: &Parts) -> AppResult<Session> {
         .ok_or(AppError::Unauthenticated)
 }
 
+fn too_old(state: &AppState, signed_in_at: i64) -> bool {
+    Utc::now().timestamp() - signed_in_at > state.settings.session.absolute_timeout_minutes * 60
+}
+
 /// Past the absolute timeout a sign-in is over, however active it was.
 async fn expire_if_old(state: &AppState, session: &Session, signed_in_at: i64) -> AppResult<()> {
-    let max_age = state.settings.session.absolute_timeout_minutes * 60;
-    if Utc::now().timestamp() - signed_in_at > max_age {
+    if too_old(state, signed_in_at) {
         session.flush().await?;
         return Err(AppError::Unauthenticated);
     }
@@ -220,16 +229,24 @@ pub async fn anybody_signed_in(session: &Session) -> AppResult<bool> {
     Ok(SessionUser::load(session).await?.is_some() || StaffSession::load(session).await?.is_some())
 }
 
-/// A form of a signed-in applicant, CSRF-checked. When the sign-in expired while the form
-/// was filled in (the browser still sends the session cookie, so this is not a request
-/// from another site), what was typed is kept in the session and the person is asked to
-/// sign in again; the form then opens with it (`take_draft`).
+/// A form of a signed-in applicant, CSRF-checked. When the sign-in reached its absolute
+/// timeout while the form was filled in, what was typed is kept in the session under the
+/// applicant's ESIA id and the person is asked to sign in again; the form then opens with
+/// it for that same person (`take_draft`). Nothing is kept for a request of nobody signed
+/// in (an idle session is gone with its cookie; a request from another site has none).
 pub struct ApplicantForm<T> {
     pub user: SignedIn,
     pub form: T,
 }
 
-const SESSION_COOKIE: &str = "appeals_session=";
+#[derive(Serialize, Deserialize)]
+struct Draft<T> {
+    oid: String,
+    form: T,
+}
+
+/// A kept form is the appeal form: a few kilobytes at most.
+const DRAFT_MAX_BYTES: usize = 16 * 1024;
 
 impl<T> axum::extract::FromRequest<AppState> for ApplicantForm<T>
 where
@@ -242,41 +259,53 @@ where
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        match SignedIn::from_request_parts(&mut parts, state).await {
-            Ok(user) => {
-                let req = axum::extract::Request::from_parts(parts, body);
-                let super::csrf::CsrfForm(form) =
-                    super::csrf::CsrfForm::from_request(req, state).await?;
-                Ok(Self { user, form })
-            }
-            Err(AppError::Unauthenticated) => {
-                let had_session = parts
-                    .headers
-                    .get_all(axum::http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .any(|v| v.contains(SESSION_COOKIE));
-                let session = session_of(&parts)?;
-                let req = axum::extract::Request::from_parts(parts, body);
-                let bytes = axum::body::Bytes::from_request(req, state)
-                    .await
-                    .map_err(|_| AppError::Unauthenticated)?;
-                match serde_urlencoded::from_bytes::<T>(&bytes) {
-                    Ok(draft) if had_session => {
-                        session.insert(DRAFT, draft).await?;
-                        Err(AppError::FormKept)
-                    }
-                    _ => Err(AppError::Unauthenticated),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        let session = session_of(&parts)?;
+        let expired = SessionUser::load(&session)
+            .await?
+            .filter(|u| too_old(state, u.signed_in_at));
+        let Some(expired) = expired else {
+            let user = SignedIn::from_request_parts(&mut parts, state).await?;
+            let req = axum::extract::Request::from_parts(parts, body);
+            let super::csrf::CsrfForm(form) =
+                super::csrf::CsrfForm::from_request(req, state).await?;
+            return Ok(Self { user, form });
+        };
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .ok()
+            .filter(|b| b.len() <= DRAFT_MAX_BYTES);
+        // The token of the expired sign-in still proves the form is this site's.
+        let ours = match &bytes {
+            Some(b) => super::csrf::matches(&session, b).await?,
+            None => false,
+        };
+        session.flush().await?;
+        let form = bytes
+            .filter(|_| ours)
+            .and_then(|b| serde_urlencoded::from_bytes::<T>(&b).ok());
+        let Some(form) = form else {
+            return Err(AppError::Unauthenticated);
+        };
+        let draft = Draft {
+            oid: expired.applicant.oid.clone(),
+            form,
+        };
+        session.insert(DRAFT, draft).await?;
+        Err(AppError::FormKept)
     }
 }
 
-/// The form kept when the sign-in expired, once.
-pub async fn take_draft<T: serde::de::DeserializeOwned>(session: &Session) -> AppResult<Option<T>> {
-    Ok(session.remove::<T>(DRAFT).await?)
+/// The form kept when `oid`'s sign-in expired, once; anybody else's is dropped.
+pub async fn take_draft<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    oid: &str,
+) -> AppResult<Option<T>> {
+    Ok(session
+        .remove::<Draft<T>>(DRAFT)
+        .await?
+        .filter(|d| d.oid == oid)
+        .map(|d| d.form))
 }
 
 #[cfg(test)]
@@ -295,5 +324,7 @@ mod tests {
         assert!(!ok(LoginRole::Parent, "/appeals/\\evil"));
         assert!(!ok(LoginRole::Parent, "/login/esia"));
         assert!(!ok(LoginRole::Parent, "/appeals/../staff/inbox"));
+        assert!(!ok(LoginRole::Parent, "/appeals/%2e%2e/staff/inbox"));
+        assert!(ok(LoginRole::Staff, "/staff/inbox?q=%D0%B0"));
     }
 }

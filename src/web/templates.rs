@@ -24,9 +24,11 @@ pub async fn flash(session: &Session, message: impl Into<String>) -> AppResult<(
 }
 
 impl Layout {
-    /// Anonymous visitors see no form, so they get no token — and no session row.
+    /// Anonymous visitors see no form, so they get no token — and no session row. A staff
+    /// member gets the staff menu on any page (error pages included).
     pub async fn new(session: &Session) -> AppResult<Self> {
         let signed_in = super::session::anybody_signed_in(session).await?;
+        let staff = super::session::StaffSession::load(session).await?.is_some();
         let (csrf_token, flash) = if signed_in {
             (
                 csrf::token(session).await?,
@@ -38,7 +40,7 @@ impl Layout {
         Ok(Self {
             csrf_token,
             signed_in,
-            staff: false,
+            staff,
             flash,
         })
     }
@@ -51,13 +53,6 @@ impl Layout {
             staff: false,
             flash: None,
         }
-    }
-
-    pub async fn staff(session: &Session) -> AppResult<Self> {
-        Ok(Self {
-            staff: true,
-            ..Self::new(session).await?
-        })
     }
 }
 

@@ -149,10 +149,12 @@ pub enum LinkMode {
     Create,
 }
 
-/// What «Добавить в список» does with the child of a parent's appeal.
+/// What a link does with the child of a parent's appeal.
 pub enum StudentPreview {
     /// The school lists the child: the parent is tied to that record.
     Listed(PersonName),
+    /// The school does not list the child, and a fix adds nobody: the child stays unlinked.
+    NotListed(PersonName),
     /// The child joins the roster, in `class` when the appeal's class is this school's.
     Joins {
         name: PersonName,
@@ -232,17 +234,36 @@ async fn prepare(
             if LinkState::of(&oids, &s.oid) == LinkState::Other {
                 return Err(Refusal::LinkedElsewhere.into());
             }
-            match own_role {
+            // A parent's record gets tied to the appeal's child when the school lists the
+            // child: that is what makes the appeal answered.
+            let (tie_student, student) = match own_role {
                 RosterRole::Student => {
                     answered.insert(crate::domain::applicant::subject_key(&s.name, s.birth_date));
+                    (None, None)
                 }
-                _ => answered.extend(
-                    roster::children_of(db, &person)
-                        .await?
-                        .iter()
-                        .map(|c| c.subject_key()),
-                ),
-            }
+                _ => {
+                    answered.extend(
+                        roster::children_of(db, &person)
+                            .await?
+                            .iter()
+                            .map(|c| c.subject_key()),
+                    );
+                    let (_, record, preview) = child_plan(wf, &a).await?;
+                    match record {
+                        StudentRecord::Existing(id) => {
+                            answered.insert(a.snapshot.subject_key());
+                            (Some(id), preview)
+                        }
+                        // Fix never adds a child: staff add one with «Добавить в список».
+                        _ => (
+                            None,
+                            s.child
+                                .as_ref()
+                                .map(|c| StudentPreview::NotListed(c.name.clone())),
+                        ),
+                    }
+                }
+            };
             Prepared {
                 corrections: corrections(&person, &s.name, s.birth_date, s.snils.as_ref()),
                 change: RosterChange::Fix {
@@ -251,9 +272,10 @@ async fn prepare(
                     birth_date: s.birth_date,
                     snils,
                     oid: s.oid.clone(),
+                    tie_student,
                 },
                 appeal: a,
-                student: None,
+                student,
                 answered,
                 needs_reason: false,
             }
@@ -353,6 +375,7 @@ pub async fn plan(
 ) -> Result<LinkPlan> {
     let p = prepare(wf, actor, number, mode, version).await?;
     let a = &p.appeal;
+    log_access(wf, actor, a, "view").await?;
     let (closing, staying_open): (Vec<Appeal>, Vec<Appeal>) =
         appeal_store::open_of_applicant_at(wf.db(), &a.applicant_oid, a.organization_id)
             .await?

@@ -353,21 +353,58 @@ pub struct BulkOutcome {
     pub refused: Vec<(String, String)>,
 }
 
-/// The appeals of `numbers` the actor may act on, for the confirmation (at most 100).
+/// One appeal of a bulk confirmation.
+pub struct BulkLine {
+    pub appeal: Appeal,
+    pub assignee: Option<String>,
+}
+
+/// What a bulk confirmation shows: the appeals the actor may act on (at most 100, their
+/// views logged) and, for an assignment to a colleague, the colleague's name when they
+/// may work on these appeals.
+pub struct BulkPreview {
+    pub lines: Vec<BulkLine>,
+    pub assignee_name: Option<String>,
+}
+
 pub async fn bulk_preview(
     wf: &Workflow,
     actor: &StaffActor,
     numbers: &[AppealNumber],
-) -> Result<Vec<Appeal>> {
-    let mut out = Vec::new();
+    action: &BulkAction,
+) -> Result<BulkPreview> {
+    let target = match action {
+        BulkAction::Assign(Assignee::Staff(id)) => staff::by_id(wf.db(), *id)
+            .await?
+            .filter(|t| t.active)
+            .and_then(|t| staff::scope(&t).map(|scope| (t, scope))),
+        _ => None,
+    };
+    let mut lines = Vec::new();
+    let mut target_covers = false;
     for n in numbers.iter().take(BULK_LIMIT) {
-        match appeal_in_scope(wf, actor, n).await {
-            Ok((a, _)) => out.push(a),
-            Err(Error::NotFound) => {}
+        let (a, place) = match appeal_in_scope(wf, actor, n).await {
+            Ok(found) => found,
+            Err(Error::NotFound) => continue,
             Err(e) => return Err(e),
-        }
+        };
+        log_access(wf, actor, &a, "view").await?;
+        target_covers |= target
+            .as_ref()
+            .is_some_and(|(_, scope)| place.covered_by(*scope));
+        let assignee = match a.assigned_staff_id {
+            Some(id) => staff::by_id(wf.db(), id).await?.map(|s| full_name(&s)),
+            None => None,
+        };
+        lines.push(BulkLine {
+            appeal: a,
+            assignee,
+        });
     }
-    Ok(out)
+    Ok(BulkPreview {
+        lines,
+        assignee_name: target.filter(|_| target_covers).map(|(t, _)| full_name(&t)),
+    })
 }
 
 const BULK_LIMIT: usize = 100;
@@ -377,7 +414,7 @@ const BULK_LIMIT: usize = 100;
 pub async fn bulk(
     wf: &Workflow,
     actor: &StaffActor,
-    numbers: &[AppealNumber],
+    appeals: &[(AppealNumber, Option<i32>)],
     action: &BulkAction,
 ) -> Result<BulkOutcome> {
     let mut outcome = BulkOutcome {
@@ -389,11 +426,12 @@ pub async fn bulk(
     {
         return Err(Refusal::UnknownStatus.into());
     }
-    for n in numbers.iter().take(BULK_LIMIT) {
+    // Each at the version the confirmation showed: one changed since is left as it is.
+    for (n, version) in appeals.iter().take(BULK_LIMIT) {
         let result = match action {
-            BulkAction::Assign(who) => assign(wf, actor, n, *who, None).await,
+            BulkAction::Assign(who) => assign(wf, actor, n, *who, *version).await,
             BulkAction::Status(to, text) => {
-                change_status(wf, actor, n, *to, text, None, false).await
+                change_status(wf, actor, n, *to, text, *version, false).await
             }
         };
         match result {

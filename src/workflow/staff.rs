@@ -99,13 +99,6 @@ pub async fn role_choices(wf: &Workflow, records: &[i32]) -> Result<Vec<RoleChoi
     Ok(choices)
 }
 
-/// A staff member's full name, by record id.
-pub async fn colleague_name(wf: &Workflow, staff_id: i32) -> Result<Option<String>> {
-    Ok(staff::by_id(wf.db(), staff_id)
-        .await?
-        .map(|s| full_name(&s)))
-}
-
 /// Notification preference: an e-mail per new appeal, or an hourly digest.
 pub async fn set_notify_digest(wf: &Workflow, actor: &StaffActor, digest: bool) -> Result<()> {
     Ok(staff::set_notify_digest(wf.db(), actor.id(), digest).await?)

@@ -50,7 +50,11 @@
     return get("/api/v1/regions/" + encodeURIComponent(region.value) + "/municipalities")
       .then(function (list) { fill(municipality, list, "— выберите —"); });
   }
-  function failed() { /* The «Показать» button still works. */ }
+  var showing = document.querySelectorAll("[data-show]");
+  // Without the API the lists cannot narrow here: «Показать» does it on the server.
+  function failed() {
+    Array.prototype.forEach.call(showing, function (el) { el.hidden = false; });
+  }
   region.addEventListener("change", function () {
     municipalities().then(localities).then(organizations).catch(failed);
   });
@@ -61,7 +65,5 @@
   type.addEventListener("change", function () { organizations().catch(failed); });
   organization.addEventListener("change", function () { classes().catch(failed); });
   // With the lists narrowing by themselves, «Показать» is not needed.
-  Array.prototype.forEach.call(document.querySelectorAll("[data-show]"), function (el) {
-    el.hidden = true;
-  });
+  Array.prototype.forEach.call(showing, function (el) { el.hidden = true; });
 })();

@@ -76,6 +76,12 @@ story!(
         let (status, page) = app.get_html(&client, &callback).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(page.contains("Вход отменён"));
+        for role in ["parent", "student", "staff"] {
+            assert!(
+                page.contains(&format!("href=\"/login/esia?role={role}\"")),
+                "a new sign-in in any role, nothing of the failed one carried over"
+            );
+        }
     }
 );
 

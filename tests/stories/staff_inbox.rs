@@ -356,12 +356,39 @@ story!(
         let (_, mine) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
         assert!(numbers_on(&mine).is_empty(), "nothing changed yet");
 
+        // «Подтвердить» sends what the confirmation showed, versions included; an appeal a
+        // colleague changes meanwhile is left as it is.
+        let version_of = |number: &str| {
+            regex_lite::Regex::new(&format!(r#"name="v" value="{number}:(\d+)""#))
+                .unwrap()
+                .captures(&page)
+                .map(|c| c[1].to_string())
+                .expect("the version shown")
+        };
+        let (v0, v1) = (version_of(&filed[0]), version_of(&filed[1]));
+        let colleague = app.staff("staff-school-1").await;
+        let note = [("status", "in_progress")];
+        app.staff_action(&colleague, &filed[1], "status", &note)
+            .await;
+        let (first_v, second_v) = (format!("{}:{v0}", filed[0]), format!("{}:{v1}", filed[1]));
         let mut confirmed = ticked.to_vec();
-        confirmed.push(("confirm", "1"));
+        confirmed.extend([
+            ("v", first_v.as_str()),
+            ("v", second_v.as_str()),
+            ("confirm", "1"),
+        ]);
         let resp = app.post_form(&staff, "/staff/inbox/bulk", &confirmed).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let (_, inbox) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
-        assert!(inbox.contains("Изменено обращений: 2."));
+        assert!(inbox.contains("Изменено обращений: 1."));
+        assert!(inbox.contains(&format!(
+            "№ {} не изменено: Обращение уже изменил",
+            filed[1]
+        )));
+        assert_eq!(numbers_on(&inbox), filed[..1]);
+        let again = [ticked.as_slice(), &[("confirm", "1")]].concat();
+        app.post_form(&staff, "/staff/inbox/bulk", &again).await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox?assignee=me").await;
         assert_eq!(numbers_on(&inbox), filed[..2]);
 
         let reject = [

@@ -83,9 +83,13 @@ story!(
         }
         // Forged numbers are simply not found.
         for forged in ["2026-999999", "2026-00000a", "..%2F..%2Fetc"] {
-            let (status, _) = app
+            let (status, page) = app
                 .get_html(&own, &format!("/staff/appeals/{forged}"))
                 .await;
+            assert!(
+                page.contains(">Входящие</a>"),
+                "the staff menu on error pages"
+            );
             assert_eq!(status, StatusCode::NOT_FOUND, "{forged}");
         }
         // Nothing changed, and only school 1's look is in the access log.

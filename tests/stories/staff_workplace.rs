@@ -114,6 +114,9 @@ story!(
         for change in ["Алена", "Елена", "19.01.1989", "19.01.1988"] {
             assert!(confirm.contains(change), "the confirmation shows {change}");
         }
+        assert!(confirm.contains(
+            "Смирнов Кирилл Андреевич — уже есть в списке обучающихся, будет связан с родителем"
+        ));
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         app.drain_mail().await;
         let mail = app.mail_to("e.smirnova@example.com").await;

@@ -176,6 +176,10 @@ pub(super) fn student_line(p: StudentPreview) -> String {
             "{} — уже есть в списке обучающихся, будет связан с родителем",
             name.full()
         ),
+        StudentPreview::NotListed(name) => format!(
+            "{} — нет в списке обучающихся организации: ребёнок останется не связан с родителем",
+            name.full()
+        ),
         StudentPreview::Joins {
             name,
             birth_date,
@@ -226,7 +230,7 @@ async fn page(
         })
         .collect();
     Ok(AppealPage {
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         number: a.number.clone(),
         version: a.version,
         status: a.status.label(),

@@ -52,7 +52,7 @@ pub(super) async fn post(
         Err(e) => return Err(e.into()),
     };
     Ok(html(CodePage {
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         code: issued.code,
         person: issued.person.full(),
         number: issued.number.map(|n| n.to_string()).unwrap_or_default(),

@@ -13,7 +13,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, flash};
-use crate::workflow::review::{self, Assignee, BULK_STATUSES, BulkAction};
+use crate::workflow::review::{self, Assignee, BULK_STATUSES, BulkAction, BulkLine};
 
 #[derive(Template)]
 #[template(path = "staff/bulk_confirm.html")]
@@ -21,15 +21,17 @@ struct ConfirmPage {
     layout: Layout,
     action: String,
     status_change: bool,
-    /// (number, status, whose access).
-    appeals: Vec<(String, &'static str, String)>,
+    /// (number, status, whose access, assignee).
+    appeals: Vec<(String, &'static str, String, String)>,
     text: String,
     fields: Vec<(&'static str, String)>,
 }
 
-/// The bulk form: the ticked numbers and the action.
+/// The bulk form: the ticked numbers (with the versions the confirmation showed) and the
+/// action.
 struct BulkForm {
     numbers: Vec<AppealNumber>,
+    versions: Vec<(AppealNumber, i32)>,
     action: Option<String>,
     staff_id: Option<String>,
     status: Option<String>,
@@ -41,6 +43,7 @@ impl BulkForm {
     fn parse(pairs: Vec<(String, String)>) -> Self {
         let mut f = BulkForm {
             numbers: Vec::new(),
+            versions: Vec::new(),
             action: None,
             staff_id: None,
             status: None,
@@ -50,6 +53,11 @@ impl BulkForm {
         for (k, v) in pairs {
             match k.as_str() {
                 "n" => f.numbers.extend(AppealNumber::parse(&v)),
+                "v" => f
+                    .versions
+                    .extend(v.split_once(':').and_then(|(n, version)| {
+                        Some((AppealNumber::parse(n)?, version.parse().ok()?))
+                    })),
                 "action" => f.action = Some(v),
                 "staff_id" => f.staff_id = Some(v),
                 "status" => f.status = Some(v),
@@ -84,9 +92,24 @@ impl BulkForm {
         }
     }
 
-    fn hidden_fields(&self) -> Vec<(&'static str, String)> {
-        let mut out: Vec<(&'static str, String)> =
-            self.numbers.iter().map(|n| ("n", n.to_string())).collect();
+    /// Each ticked appeal with the version it was confirmed at; a number confirmed without
+    /// one has changed hands since and is acted on as read (the refusals say why).
+    fn with_versions(&self) -> Vec<(AppealNumber, Option<i32>)> {
+        self.numbers
+            .iter()
+            .map(|n| {
+                let v = self.versions.iter().find(|(m, _)| m == n).map(|(_, v)| *v);
+                (n.clone(), v)
+            })
+            .collect()
+    }
+
+    fn hidden_fields(&self, lines: &[BulkLine]) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        for l in lines {
+            out.push(("n", l.appeal.number.clone()));
+            out.push(("v", format!("{}:{}", l.appeal.number, l.appeal.version)));
+        }
         for (k, v) in [
             ("action", &self.action),
             ("staff_id", &self.staff_id),
@@ -114,7 +137,7 @@ pub(super) async fn post(
     let action = form.action()?;
     let wf = &state.workflow;
     if form.confirm {
-        let outcome = review::bulk(wf, &user.actor, &form.numbers, &action).await?;
+        let outcome = review::bulk(wf, &user.actor, &form.with_versions(), &action).await?;
         let mut message = format!("Изменено обращений: {}.", outcome.done.len());
         for (number, reason) in &outcome.refused {
             message.push_str(&format!(" № {number} не изменено: {reason}"));
@@ -122,34 +145,34 @@ pub(super) async fn post(
         flash(&user.session, message).await?;
         return Ok(Redirect::to("/staff/inbox").into_response());
     }
-    let appeals = review::bulk_preview(wf, &user.actor, &form.numbers).await?;
+    let preview = review::bulk_preview(wf, &user.actor, &form.numbers, &action).await?;
     let description = match &action {
         BulkAction::Assign(Assignee::Nobody) => "Снять исполнителя".to_string(),
         BulkAction::Assign(Assignee::Me) => "Назначить исполнителем себя".to_string(),
-        BulkAction::Assign(Assignee::Staff(id)) => {
-            let name = crate::workflow::staff::colleague_name(wf, *id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            format!("Назначить исполнителя: {name}")
-        }
+        BulkAction::Assign(Assignee::Staff(_)) => match &preview.assignee_name {
+            Some(name) => format!("Назначить исполнителя: {name}"),
+            None => "Назначить исполнителя".to_string(),
+        },
         BulkAction::Status(to, _) => format!("Перевести в статус «{}»", to.label()),
     };
     let page = ConfirmPage {
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         action: description,
         status_change: matches!(action, BulkAction::Status(..)),
-        appeals: appeals
+        fields: form.hidden_fields(&preview.lines),
+        appeals: preview
+            .lines
             .into_iter()
-            .map(|a| {
+            .map(|l| {
                 (
-                    a.number.clone(),
-                    a.status.label(),
-                    a.snapshot.subject_name().full(),
+                    l.appeal.number.clone(),
+                    l.appeal.status.label(),
+                    l.appeal.snapshot.subject_name().full(),
+                    l.assignee.unwrap_or_else(|| "—".into()),
                 )
             })
             .collect(),
         text: form.text.clone(),
-        fields: form.hidden_fields(),
     };
     Ok(html(page)?.into_response())
 }

@@ -29,7 +29,7 @@ pub(super) async fn get(
         .ok_or(AppError::Unauthenticated)?;
     Ok(html(ChoosePage {
         choices: staff::role_choices(&state.workflow, &s.records).await?,
-        layout: Layout::staff(&session).await?,
+        layout: Layout::new(&session).await?,
     })?)
 }
 

@@ -284,7 +284,7 @@ pub(super) async fn get(
     Ok(html(InboxPage {
         bulk_staff,
         bulk_statuses,
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         who: format!("{}, {}", me.name(), me.role_label()),
         tabs,
         open_tab: matches!(status_param.as_str(), "open" | ""),

@@ -103,7 +103,7 @@ async fn confirm_page(
         StatusCode::OK
     };
     let page = ConfirmPage {
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         number: a.number.clone(),
         version: a.version,
         fix: matches!(mode, LinkMode::Fix(_)),

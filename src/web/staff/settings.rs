@@ -24,7 +24,7 @@ struct SettingsPage {
 pub(super) async fn get(user: StaffUser) -> AppResult<Html<String>> {
     let me = &user.actor;
     Ok(html(SettingsPage {
-        layout: Layout::staff(&user.session).await?,
+        layout: Layout::new(&user.session).await?,
         who: format!("{}, {}", me.name(), me.role_label()),
         notify_digest: me.staff.notify_digest,
     })?)
