@@ -7,6 +7,7 @@ mod m20261123_000002_staff_side;
 mod m20261123_000003_search_trigram;
 mod m20261123_000004_inbox_queue_index;
 mod m20261123_000005_digest_items;
+mod m20261127_000006_one_account_per_record;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_search_trigram::Migration),
             Box::new(m20261123_000004_inbox_queue_index::Migration),
             Box::new(m20261123_000005_digest_items::Migration),
+            Box::new(m20261127_000006_one_account_per_record::Migration),
         ]
     }
 }

@@ -48,7 +48,7 @@ pub struct Comment(Option<String>);
 pub enum TextError {
     #[error("Текст длиннее {0} символов.")]
     TooLong(usize),
-    #[error("Текст содержит недопустимые управляющие символы.")]
+    #[error("Текст содержит недопустимые управляющие или невидимые символы.")]
     ControlCharacters,
 }
 
@@ -60,7 +60,7 @@ pub fn parse_text(raw: &str, max: usize) -> Result<Option<String>, TextError> {
     let text = text.trim();
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || super::names::is_invisible(c))
     {
         return Err(TextError::ControlCharacters);
     }
@@ -114,6 +114,16 @@ mod tests {
             Comment::parse(&"ж".repeat(2001)),
             Err(TextError::TooLong(2000))
         );
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused() {
+        for c in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}'] {
+            assert_eq!(
+                Comment::parse(&format!("отец{c}ьнёбер")),
+                Err(TextError::ControlCharacters)
+            );
+        }
     }
 
     #[test]

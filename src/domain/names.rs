@@ -11,11 +11,20 @@ pub struct PersonName {
 }
 
 impl PersonName {
+    /// Control, bidi-override and zero-width characters are dropped: a name from ESIA or a
+    /// roster file shows on staff pages and goes into SQL parameters (PostgreSQL refuses NUL).
     pub fn new(last: &str, first: &str, middle: &str) -> Self {
+        let clean = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_control() && !is_invisible(*c))
+                .collect::<String>()
+                .trim()
+                .to_string()
+        };
         Self {
-            last: last.trim().to_string(),
-            first: first.trim().to_string(),
-            middle: middle.trim().to_string(),
+            last: clean(last),
+            first: clean(first),
+            middle: clean(middle),
         }
     }
 
@@ -38,6 +47,12 @@ impl PersonName {
 /// Lower case, «ё» as «е», any run of white space as one space, hyphens without spaces
 /// around them. Registrars write «Ё» inconsistently and people type «Иванова -Петрова»;
 /// neither should make a match fail.
+/// Characters that change how text reads without showing: bidi overrides and isolates,
+/// zero-width spaces and joiners, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 pub fn normalize(s: &str) -> String {
     let lowered: String = s
         .chars()
@@ -60,6 +75,12 @@ pub fn normalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_lose_control_and_invisible_characters() {
+        let n = PersonName::new("Ива\u{0}нова", "\u{202E}Мария", " Петровна\u{200B} ");
+        assert_eq!(n.full(), "Иванова Мария Петровна");
+    }
 
     #[test]
     fn yo_case_spaces_and_hyphens_fold() {

@@ -282,7 +282,9 @@ impl EsiaClient {
             .iter()
             .filter(|c| c.kind == "EML")
             .max_by_key(|c| c.vrf_stu == "VERIFIED")
-            .map(|c| c.value.clone());
+            // An address with control characters is no address to write to.
+            .map(|c| c.value.trim().to_string())
+            .filter(|e| !e.is_empty() && !e.chars().any(char::is_control));
         let kids = kids
             .into_iter()
             .filter_map(|k| {

@@ -102,7 +102,9 @@ pub fn error_message(code: &str) -> &'static str {
 /// Extracts `ESIA-0070xx` from an `error_description`.
 pub fn error_code(description: &str) -> Option<&str> {
     let code = description.split(':').next()?.trim();
-    (code.starts_with("ESIA-") && code.len() == 11).then_some(code)
+    // Only «ESIA-» and six digits: anything else (newlines included) never reaches a log.
+    let digits = code.strip_prefix("ESIA-")?;
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,6 +217,13 @@ mod tests {
         let s = format_timestamp(at);
         assert_eq!(s, "2026.11.23 14:36:11 +0300");
         assert_eq!(parse_timestamp(&s).unwrap(), at.with_timezone(&Utc));
+    }
+
+    #[test]
+    fn forged_codes_are_not_codes() {
+        assert_eq!(error_code("ESIA-00\n\nxx: x"), None);
+        assert_eq!(error_code("ESIA-0070O4: x"), None);
+        assert_eq!(error_code("ESIA-007004: отказ"), Some("ESIA-007004"));
     }
 
     #[test]

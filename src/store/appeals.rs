@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::entities::{appeal, appeal_access, appeal_event, submission_token};
 use super::outbox::{self, NewMessage};
-use super::roster::NewPerson;
+use super::roster::{Linked, NewPerson};
 use super::{corrupt, is_postgres, is_unique_violation};
 use crate::domain::appeal::Appeal;
 use crate::domain::applicant::Snapshot;
@@ -478,6 +478,8 @@ pub enum Applied {
     Done,
     /// Somebody changed the appeal first (optimistic lock on `version`).
     Conflict,
+    /// The roster record got another ESIA account first: nothing was changed.
+    Taken,
 }
 
 /// Applies a staff action: the appeal row (only if nobody changed it since `a` was read),
@@ -556,7 +558,12 @@ pub async fn apply(
             if let Some(student_id) = tie_student {
                 super::roster::tie_guardian(&txn, person_id, student_id).await?;
             }
-            super::roster::link(&txn, &oid, person_id, "staff", now).await?;
+            if super::roster::link(&txn, &oid, person_id, "staff", now).await?
+                == Linked::TakenByAnother
+            {
+                txn.rollback().await?;
+                return Ok(Applied::Taken);
+            }
             record_event(&txn, a.id, None, audit, now).await?;
         }
         RosterChange::Create {
@@ -573,6 +580,7 @@ pub async fn apply(
             if let Some(student_id) = student_id {
                 super::roster::tie_guardian(&txn, parent_id, student_id).await?;
             }
+            // A record just created has no other account.
             super::roster::link(&txn, &oid, parent_id, "staff", now).await?;
         }
     }

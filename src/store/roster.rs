@@ -2,15 +2,14 @@
 //! ESIA identities and roster persons.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
-use super::corrupt;
 use super::entities::{binding_code, esia_link, organization, roster_guardian, roster_person};
+use super::{Sql, corrupt};
 use crate::domain::matching::RosterCandidate;
 use crate::domain::names::PersonName;
 use crate::domain::roster::{Person, RosterRole};
@@ -88,34 +87,59 @@ pub async fn match_candidates(
         .collect())
 }
 
-/// Links an ESIA identity to a roster person; linking twice (or two logins racing) is not
-/// an error. Returns whether this call made the link.
+/// What linking an ESIA account to a roster record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linked {
+    New,
+    /// The account was linked to this record already (two logins racing, a repeat).
+    AlreadyYours,
+    /// Another account signs in with this record: one account per record.
+    TakenByAnother,
+}
+
+/// Links an ESIA identity to a roster person, unless another account has it (the unique
+/// index `ux_esia_links_person` decides races). A new link ends the record's outstanding
+/// binding codes: a code issued before is no way for a second account onto it.
 pub async fn link(
     db: &impl ConnectionTrait,
     oid: &str,
     roster_person_id: i32,
     method: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let row = esia_link::ActiveModel {
-        esia_oid: Set(oid.to_string()),
-        roster_person_id: Set(roster_person_id),
-        method: Set(method.to_string()),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    let inserted = esia_link::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                esia_link::Column::EsiaOid,
-                esia_link::Column::RosterPersonId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted == 1)
+) -> Result<Linked, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    // No conflict target: the pair and the one-account-per-record index both end in
+    // «nothing inserted», without aborting the caller's transaction.
+    sql.push("INSERT INTO esia_links (esia_oid, roster_person_id, method, created_at) VALUES (")
+        .bind(oid)
+        .push(", ")
+        .bind(roster_person_id)
+        .push(", ")
+        .bind(method)
+        .push(", ")
+        .bind(now)
+        .push(") ON CONFLICT DO NOTHING");
+    if db.execute_raw(sql.build()).await?.rows_affected() == 1 {
+        binding_code::Entity::update_many()
+            .col_expr(
+                binding_code::Column::UsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(binding_code::Column::RosterPersonId.eq(roster_person_id))
+            .filter(binding_code::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+        return Ok(Linked::New);
+    }
+    let mine = linked_oids(db, roster_person_id)
+        .await?
+        .iter()
+        .any(|o| o == oid);
+    Ok(if mine {
+        Linked::AlreadyYours
+    } else {
+        Linked::TakenByAnother
+    })
 }
 
 /// ESIA identities already linked to a roster person.
@@ -260,13 +284,23 @@ pub async fn issue_binding_code(
     Ok(format!("{}-{}", &raw[..5], &raw[5..]))
 }
 
-/// Spends a binding code and links the identity, atomically: a code works once.
+/// What entering a binding code did.
+pub enum Redeemed {
+    Linked(Person),
+    /// The record signs in with another account now: the code is spent, nothing linked.
+    Taken,
+    /// No such code, used, or expired.
+    Unknown,
+}
+
+/// Spends a binding code and links the identity in one transaction: a code works once, and
+/// never for a record that another account got meanwhile.
 pub async fn redeem_binding_code(
     db: &DatabaseConnection,
     code: &str,
     oid: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Person>, DbErr> {
+) -> Result<Redeemed, DbErr> {
     let txn = db.begin().await?;
     let found = binding_code::Entity::find()
         .filter(binding_code::Column::CodeHash.eq(code_hash(code)))
@@ -275,7 +309,7 @@ pub async fn redeem_binding_code(
         .one(&txn)
         .await?;
     let Some(found) = found else {
-        return Ok(None);
+        return Ok(Redeemed::Unknown);
     };
     // Conditional update: of two concurrent redemptions only one sees a row change.
     let spent = binding_code::Entity::update_many()
@@ -288,12 +322,17 @@ pub async fn redeem_binding_code(
         .exec(&txn)
         .await?;
     if spent.rows_affected != 1 {
-        return Ok(None);
+        return Ok(Redeemed::Unknown);
     }
-    link(&txn, oid, found.roster_person_id, "code", now).await?;
-    let person = person(&txn, found.roster_person_id).await?;
+    let outcome = match link(&txn, oid, found.roster_person_id, "code", now).await? {
+        Linked::TakenByAnother => Redeemed::Taken,
+        Linked::New | Linked::AlreadyYours => match person(&txn, found.roster_person_id).await? {
+            Some(p) => Redeemed::Linked(p),
+            None => Redeemed::Unknown,
+        },
+    };
     txn.commit().await?;
-    Ok(person)
+    Ok(outcome)
 }
 
 /// A roster person to create from an appeal's ESIA snapshot.

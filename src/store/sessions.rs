@@ -67,21 +67,21 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates a session that exists. A row that is gone stays gone: a request still
+    /// running when the person logged out (or the session expired) must not bring the
+    /// session back by saving it on its way out.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let row = session::ActiveModel {
             id: Set(record.id.to_string()),
             data: Set(encode(record)?),
             expiry_date: Set(expiry(record)),
         };
-        let updated = session::Entity::update_many()
-            .set(row.clone())
+        session::Entity::update_many()
+            .set(row)
             .filter(session::Column::Id.eq(record.id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend)?;
-        if updated.rows_affected == 0 {
-            row.insert(&self.db).await.map_err(backend)?;
-        }
         Ok(())
     }
 
@@ -111,5 +111,32 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn saving_a_deleted_session_does_not_bring_it_back() {
+        let db = crate::store::connect("sqlite::memory:", 1).await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let store = DbSessionStore::new(db);
+        let mut record = Record {
+            id: Id::default(),
+            data: HashMap::from([("user".to_string(), serde_json::json!({"oid": "1"}))]),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        store.create(&mut record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_some());
+        // Logout deletes the row while another request of the same person still runs…
+        store.delete(&record.id).await.unwrap();
+        // …and that request saves the session it loaded earlier.
+        store.save(&record).await.unwrap();
+        assert!(
+            store.load(&record.id).await.unwrap().is_none(),
+            "the logged-out session stays gone"
+        );
     }
 }

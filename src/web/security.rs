@@ -255,6 +255,21 @@ async fn form_script() -> impl IntoResponse {
     )
 }
 
+/// A client's `X-Request-Id` is kept only when it looks like one (it goes into the log and
+/// onto error pages); otherwise a new one is made.
+async fn drop_bad_request_id(mut req: Request, next: Next) -> Response {
+    let well_formed = req.headers().get(&X_REQUEST_ID).is_none_or(|v| {
+        let v = v.as_bytes();
+        (1..=64).contains(&v.len())
+            && v.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !well_formed {
+        req.headers_mut().remove(&X_REQUEST_ID);
+    }
+    next.run(req).await
+}
+
 pub fn wrap(
     app: Router,
     sessions: DbSessionStore,
@@ -304,6 +319,7 @@ pub fn wrap(
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_bad_request_id))
 }
 
 pub fn html(page: impl Template) -> Result<Html<String>, askama::Error> {

@@ -189,6 +189,10 @@ pub enum Submission {
 pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> Result<Submission> {
     check_eligible(wf, applicant)?;
     let db = wf.db();
+    // A form token is a UUID; anything else is no token of ours (and never reaches SQL).
+    if uuid::Uuid::parse_str(&form.submission_id).is_err() {
+        return Ok(Submission::StaleForm);
+    }
     // A repeat of a submission that already went through is answered with its appeal.
     if let Some(existing) = appeal_store::by_submission(db, &form.submission_id).await? {
         return Ok(if existing.applicant_oid == applicant.oid {

@@ -10,7 +10,7 @@ use crate::domain::history::{Actor, EventKind};
 use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
 use crate::store::appeals::{self as appeal_store, Event};
-use crate::store::roster;
+use crate::store::roster::{self, Redeemed};
 
 /// How long an issued code works.
 const CODE_TTL_HOURS: i64 = 72;
@@ -88,9 +88,13 @@ pub async fn redeem(wf: &Workflow, oid: &str, code: &str) -> Result<()> {
     if code.trim().is_empty() {
         return Err(Refusal::CodeEmpty.into());
     }
-    let person = roster::redeem_binding_code(wf.db(), code, oid, Utc::now())
-        .await?
-        .ok_or(Refusal::CodeUnknown)?;
-    resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT, Via::Code).await;
-    Ok(())
+    match roster::redeem_binding_code(wf.db(), code, oid, Utc::now()).await? {
+        Redeemed::Linked(person) => {
+            resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT, Via::Code)
+                .await;
+            Ok(())
+        }
+        Redeemed::Taken => Err(Refusal::LinkedElsewhere.into()),
+        Redeemed::Unknown => Err(Refusal::CodeUnknown.into()),
+    }
 }

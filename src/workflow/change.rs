@@ -105,5 +105,6 @@ pub(super) async fn perform(wf: &Workflow, a: &Appeal, action: Action) -> Result
     match appeal_store::apply(db, a, action.change, action.roster, effects, Utc::now()).await? {
         Applied::Done => Ok(()),
         Applied::Conflict => Err(Refusal::ChangedMeanwhile.into()),
+        Applied::Taken => Err(Refusal::LinkedElsewhere.into()),
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::status::Status;
 use crate::store::appeals::{self as appeal_store, Event, RosterChange, StudentRecord};
 use crate::store::directory;
 use crate::store::entities::class;
-use crate::store::roster::{self, NewPerson};
+use crate::store::roster::{self, Linked, NewPerson};
 
 /// Standard resolution when staff fix the roster and link the account (seed 003).
 pub const LINKED_TEXT: &str = "Данные в системе исправлены, учётная запись Госуслуг связана с вашей учётной записью в системе. Войдите снова через Госуслуги.";
@@ -117,7 +117,7 @@ pub async fn link_at_login(wf: &Workflow, applicant: &Applicant) -> Result<bool>
     let candidates =
         roster::match_candidates(db, &applicant.name.norm(), applicant.birth_date).await?;
     for person in matching::match_applicant(applicant, None, &candidates) {
-        if !roster::link(db, &applicant.oid, person, "auto", Utc::now()).await? {
+        if roster::link(db, &applicant.oid, person, "auto", Utc::now()).await? != Linked::New {
             continue;
         }
         tracing::info!(

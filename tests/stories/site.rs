@@ -190,3 +190,52 @@ story!(
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 );
+
+story!(
+    nul_bytes_invisible_characters_and_forged_request_ids_are_refused_at_the_edge,
+    |app: TestApp| async move {
+        let staff = app.staff("staff-school-1").await;
+        let (status, page) = app.get_html(&staff, "/staff/inbox?q=%D0%B0%00%D0%B1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("недопустимые символы"));
+
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (csrf, _) = app.open_form(&mum, &s.organization_id).await;
+        let resp = app
+            .post_form(&mum, "/appeals", &s.fields(&csrf, "abc\u{0}def"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("Форма устарела"));
+
+        let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        let mut fields = s.fields(&csrf, &submission_id);
+        let spoofed = "Всё хорошо \u{202E}тсет";
+        fields.iter_mut().find(|(k, _)| *k == "comment").unwrap().1 = spoofed;
+        let resp = app.post_form(&mum, "/appeals", &fields).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("невидимые символы"));
+        assert_eq!(app.count("appeals").await, 0);
+
+        let resp = browser()
+            .get(app.path("/healthz"))
+            .header("x-request-id", "abc\tforged")
+            .send()
+            .await
+            .unwrap();
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(id.len() == 36 && !id.contains("forged"), "a new id: {id}");
+        let resp = browser()
+            .get(app.path("/healthz"))
+            .header("x-request-id", "req-42.a_b")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.headers()["x-request-id"],
+            "req-42.a_b",
+            "a sane id is kept"
+        );
+    }
+);

@@ -139,10 +139,29 @@ story!(
     next_login_that_auto_links_resolves_open_appeals,
     |app: TestApp| async move {
         let number = file_as(&app, "parent-typo", "38421002").await;
-        // The school corrects the record in its own system; no link is made by staff.
         let person = app
             .roster_id("смирнова алена викторовна", (1989, 1, 19))
             .await;
+        // Staff had handed out a binding code for the record before.
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        let csrf = support::hidden_value(&inbox, "csrf_token").unwrap();
+        let issued = app
+            .post_form(
+                &staff,
+                &format!("/staff/roster/{person}/binding-code"),
+                &[("csrf_token", &csrf)],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        let code = regex_lite::Regex::new(r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>")
+            .unwrap()
+            .captures(&issued)
+            .expect("a code")[1]
+            .to_string();
+        // The school corrects the record in its own system; no link is made by staff.
         appeals::store::roster::fix_person(
             &app.db,
             person,
@@ -162,6 +181,22 @@ story!(
                 .await
                 .iter()
                 .any(|m| m.text.contains("закрыто автоматически"))
+        );
+        // The record has its account now: the old code links nobody else.
+        let stranger = browser();
+        app.login_as(&stranger, "parent", "parent-confirmed").await;
+        let resp = app.redeem_code(&stranger, &code).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Код не найден, уже использован")
+        );
+        assert_eq!(
+            app.count("esia_links").await,
+            1,
+            "one account on the record"
         );
     }
 );

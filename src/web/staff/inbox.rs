@@ -126,6 +126,9 @@ impl InboxParams {
             None => None,
         };
         let search = self.q.clone().unwrap_or_default();
+        if search.chars().any(|c| c.is_control()) {
+            return Err(bad("Строка поиска содержит недопустимые символы."));
+        }
         if search.chars().count() > 200 {
             return Err(bad("Строка поиска длиннее 200 символов."));
         }

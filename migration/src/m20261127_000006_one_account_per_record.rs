@@ -1,0 +1,28 @@
+//! One ESIA account per roster record: the database itself refuses a second account on a
+//! record, whatever path (login, staff link, binding code) races to make it.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(
+            Index::create()
+                .name("ux_esia_links_person")
+                .table("esia_links")
+                .col("roster_person_id")
+                .unique()
+                .take(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let mut drop = Index::drop();
+        drop.name("ux_esia_links_person").table("esia_links");
+        m.drop_index(drop).await
+    }
+}
