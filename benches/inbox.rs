@@ -85,9 +85,8 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let db = appeals::store::connect(&url, 16).await?;
-    appeals::store::migrate(&db).await?;
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-directory.toml");
-    appeals::store::demo::seed(&db, &demo).await?;
+    appeals::store::prepare(&db, Some(&demo)).await?;
     let org = appeals::store::directory::organizations(&db, &Default::default())
         .await?
         .into_iter()

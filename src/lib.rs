@@ -48,10 +48,14 @@ impl Application {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        store::migrate(&db)
+        let demo = settings
+            .demo
+            .seed
+            .then_some(settings.demo.directory_file.as_path());
+        if store::prepare(&db, demo)
             .await
-            .context("database migration failed")?;
-        if settings.demo.seed && store::demo::seed(&db, &settings.demo.directory_file).await? {
+            .context("database migration failed")?
+        {
             tracing::info!("demo directory seeded");
         }
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, Set};
 use serde::Deserialize;
 
 use super::entities::{
@@ -87,14 +85,15 @@ fn bad(msg: String) -> DbErr {
 }
 
 /// Seeds the demo data unless the directory already has regions. Returns whether it did.
-pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
+/// Seeds an empty directory; run inside the setup transaction (`store::prepare`), so all
+/// of it or none of it lands.
+pub async fn seed(db: &impl ConnectionTrait, path: &Path) -> Result<bool, DbErr> {
     if region::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
     let text =
         std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     let file: DemoFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let txn = db.begin().await?;
     let mut orgs: HashMap<String, i32> = HashMap::new();
     let mut munis: HashMap<String, i32> = HashMap::new();
     let mut classes: HashMap<(String, String), i32> = HashMap::new();
@@ -103,7 +102,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
             name: Set(r.name.clone()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
         for m in &r.municipality {
             let muni = municipality::ActiveModel {
@@ -111,7 +110,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
                 name: Set(m.name.clone()),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(db)
             .await?;
             munis.insert(m.key.clone(), muni.id);
             for o in &m.organization {
@@ -122,7 +121,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
                     name: Set(o.name.clone()),
                     ..Default::default()
                 }
-                .insert(&txn)
+                .insert(db)
                 .await?;
                 orgs.insert(o.key.clone(), org.id);
                 for c in &o.classes {
@@ -131,7 +130,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
                         name: Set(c.clone()),
                         ..Default::default()
                     }
-                    .insert(&txn)
+                    .insert(db)
                     .await?;
                     classes.insert((o.key.clone(), c.clone()), cls.id);
                 }
@@ -161,7 +160,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
             active: Set(true),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
     let mut people: HashMap<String, i32> = HashMap::new();
@@ -196,7 +195,7 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
             name_norm: Set(name.norm()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
         people.insert(p.key.clone(), person.id);
     }
@@ -209,10 +208,9 @@ pub async fn seed(db: &DatabaseConnection, path: &Path) -> Result<bool, DbErr> {
                 parent_id: Set(people[&p.key]),
                 student_id: Set(student),
             }
-            .insert(&txn)
+            .insert(db)
             .await?;
         }
     }
-    txn.commit().await?;
     Ok(true)
 }

@@ -10,13 +10,14 @@ pub mod roster;
 pub mod sessions;
 pub mod staff;
 
+use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
-    Statement, Value,
+    Statement, TransactionTrait, Value,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -45,9 +46,37 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(opts).await
 }
 
+/// Applies pending migrations (see [`prepare`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    prepare(db, None).await.map(|_| ())
 }
+
+/// Applies pending migrations and, when asked, seeds the demo directory (true when it did),
+/// one instance at a time: instances starting together on an empty database take turns
+/// and the later ones find nothing to do.
+pub async fn prepare(db: &DatabaseConnection, demo: Option<&Path>) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    if is_postgres(&txn) {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK})"))
+            .await?;
+    } else {
+        // SQLite grants one writer at a time: the first write takes the lock until commit.
+        txn.execute_unprepared("CREATE TABLE IF NOT EXISTS appeals_setup_lock (taken INTEGER)")
+            .await?;
+        txn.execute_unprepared("DELETE FROM appeals_setup_lock")
+            .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    let seeded = match demo {
+        Some(path) => demo::seed(&txn, path).await?,
+        None => false,
+    };
+    txn.commit().await?;
+    Ok(seeded)
+}
+
+/// The advisory lock key setup takes on PostgreSQL («appeal» in ASCII).
+const SETUP_LOCK: i64 = 0x6170_7065_616c;
 
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -165,7 +165,10 @@ story!(
             ),
             (vec![("organization_id", "abc")], "Выберите организацию"),
             (vec![("comment", &long_comment)], "длиннее 2000 символов"),
-            (vec![("comment", "a\u{7}b")], "управляющие или невидимые символы"),
+            (
+                vec![("comment", "a\u{7}b")],
+                "управляющие или невидимые символы",
+            ),
         ];
         for (changes, expected) in cases {
             let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;

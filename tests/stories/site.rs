@@ -239,3 +239,34 @@ story!(
         );
     }
 );
+
+story!(
+    two_instances_starting_together_on_an_empty_database_both_come_up,
+    |app: TestApp| async move {
+        let settings = app.settings_on_an_empty_database().await;
+        let (a, b) = tokio::join!(
+            appeals::Application::build(settings.clone()),
+            appeals::Application::build(settings)
+        );
+        let (a, b) = (
+            a.expect("the first instance"),
+            b.expect("the second instance"),
+        );
+        let seeded_once = app.count("organizations").await;
+        for instance in [&a, &b] {
+            let n = sea_orm::ConnectionTrait::query_one_raw(
+                instance.db(),
+                sea_orm::Statement::from_string(
+                    instance.db().get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM organizations",
+                ),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+            assert_eq!(n, seeded_once, "migrated and seeded once");
+        }
+    }
+);

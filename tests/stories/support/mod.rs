@@ -66,6 +66,11 @@ pub struct TestApp {
     pub backend: Backend,
     app_worker: appeals::mail::Worker,
     mailbox: PathBuf,
+    /// The settings the app was built with.
+    pub settings: Settings,
+    /// This test's PostgreSQL database and admin URL, or its SQLite directory.
+    pg: Option<(String, String)>,
+    dir: PathBuf,
 }
 
 /// The URL of the PostgreSQL server the tests' databases are created on (`CREATE
@@ -133,7 +138,7 @@ where
     let config_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
     let settings = Settings::load_for(&config_dir, Environment::Test, &all).expect("test settings");
     let mailbox = settings.mail.mailbox_dir.clone();
-    let app = Application::build(settings)
+    let app = Application::build(settings.clone())
         .await
         .expect("application builds");
     let test_app = TestApp {
@@ -143,6 +148,9 @@ where
         backend,
         app_worker: app.mail_worker().expect("worker"),
         mailbox,
+        settings,
+        pg: pg.clone(),
+        dir: dir.clone(),
     };
     let server = tokio::spawn(app.run_until_stopped(false));
     let outcome = tokio::spawn(body(test_app)).await;
@@ -151,9 +159,11 @@ where
     if let Some((name, admin_url)) = pg
         && let Ok(admin) = Database::connect(&admin_url).await
     {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
+        for db in [name.clone(), format!("{name}_second")] {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .await;
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     if let Err(e) = outcome {
@@ -548,6 +558,28 @@ impl TestApp {
             .first()
             .unwrap_or_else(|| panic!("{name_norm} is on a roster"))
             .id
+    }
+
+    /// Settings for another instance on an empty database of this test's backend (removed
+    /// with the test).
+    pub async fn settings_on_an_empty_database(&self) -> Settings {
+        let url = match &self.pg {
+            Some((name, admin_url)) => {
+                let admin = Database::connect(admin_url).await.expect("admin");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}_second"))
+                    .await
+                    .expect("second database");
+                let server = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(s, _)| s);
+                format!("{server}/{name}_second")
+            }
+            None => format!("sqlite://{}?mode=rwc", self.dir.join("second.db").display()),
+        };
+        let mut s = self.settings.clone();
+        s.database.url = serde_json::from_value(serde_json::json!(url)).expect("url");
+        s
     }
 
     pub fn is_postgres(&self) -> bool {
