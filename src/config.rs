@@ -92,6 +92,10 @@ pub struct ServerSettings {
     pub public_url: String,
     pub request_timeout_secs: u64,
     pub utc_offset_hours: i32,
+    /// Serve the ESIA emulator and /dev/mailbox on a non-loopback address.
+    pub dev_tools_on_network: bool,
+    /// Bearer token /metrics asks for; empty: open.
+    pub metrics_token: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,7 +240,26 @@ impl Settings {
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return invalid("mail.from is not an e-mail address");
         }
+        let dev_tools = self.esia.emulator || self.mail.transport == MailTransportKind::File;
+        if dev_tools && !self.server.dev_tools_on_network && !self.is_loopback_host() {
+            return invalid(&format!(
+                "the ESIA emulator and the development mailbox serve only on a loopback address, \
+                 not on {}: set APPEALS_ENV=production for a real deployment, or \
+                 server.dev_tools_on_network = true to show them on the network anyway",
+                self.server.host
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the listen address is this machine only.
+    pub fn is_loopback_host(&self) -> bool {
+        self.server.host == "localhost"
+            || self
+                .server
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     pub fn is_development(&self) -> bool {
@@ -299,6 +322,25 @@ mod tests {
             .map(ToString::to_string)
             .unwrap_or_default();
         assert!(cause.contains("prot"), "{cause}");
+    }
+
+    #[test]
+    fn dev_tools_serve_only_on_loopback_unless_asked() {
+        let on = |host: &str, allow: &str| {
+            Settings::load_for(
+                &dir(),
+                Environment::Development,
+                &[
+                    ("server.host", host.into()),
+                    ("server.dev_tools_on_network", allow.into()),
+                ],
+            )
+        };
+        assert!(on("127.0.0.1", "false").is_ok());
+        assert!(on("::1", "false").is_ok());
+        let err = on("0.0.0.0", "false").unwrap_err();
+        assert!(err.to_string().contains("loopback"), "{err}");
+        assert!(on("0.0.0.0", "true").is_ok());
     }
 
     #[test]

@@ -91,6 +91,17 @@ impl Application {
             timeout: Duration::from_secs(settings.esia.timeout_secs),
             offset,
         })?;
+        if settings.esia.emulator {
+            tracing::warn!(
+                "the built-in ESIA EMULATOR is on: anyone can sign in as anyone, staff included; \
+                 never run it for real users (APPEALS_ENV=production turns it off)"
+            );
+        }
+        if settings.mail.transport == config::MailTransportKind::File {
+            tracing::warn!(
+                "e-mail goes to the development mailbox, readable by anyone at /dev/mailbox"
+            );
+        }
         let emulator = if settings.esia.emulator {
             Some(emulator_for(&settings, redirect_uri)?.router())
         } else {

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::AppState;
-use super::error::AppResult;
+use super::error::{AppError, AppResult};
 use crate::store::{self, outbox};
 
 async fn healthz() -> &'static str {
@@ -27,7 +27,26 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let token = state.settings.server.metrics_token.expose();
+    if !token.is_empty() {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            sent.as_bytes(),
+            token.as_bytes(),
+        )) {
+            return Err(AppError::Forbidden(
+                "Метрики доступны только с токеном мониторинга.".into(),
+            ));
+        }
+    }
     let m = &state.metrics;
     let pending = outbox::count_by_status(state.db(), outbox::PENDING).await?;
     let dead = outbox::count_by_status(state.db(), outbox::DEAD).await?;

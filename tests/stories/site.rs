@@ -270,3 +270,27 @@ story!(
         }
     }
 );
+
+story!(
+    metrics_can_ask_for_a_token,
+    overrides = vec![("server.metrics_token", "mon-1t0ken".to_string())],
+    |app: TestApp| async move {
+        let (status, _) = app.get_html(&browser(), "/metrics").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let resp = browser()
+            .get(app.path("/metrics"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let resp = browser()
+            .get(app.path("/metrics"))
+            .bearer_auth("mon-1t0ken")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.text().await.unwrap().contains("db_queries_total"));
+    }
+);
