@@ -22,6 +22,10 @@ use sea_orm::{
 
 pub use sea_orm::DatabaseConnection as Db;
 
+/// How long a request waits for a database connection: an outage answers «Сервис временно
+/// недоступен» in seconds instead of holding every request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
@@ -34,7 +38,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     }
     let mut opts = ConnectOptions::new(url);
     opts.max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false)
         // SQLite: WAL lets readers run beside the writer; the busy timeout queues writers
         // instead of failing them; foreign keys are off unless asked for.

@@ -69,19 +69,23 @@ impl SessionStore for DbSessionStore {
 
     /// Updates a session that exists. A row that is gone stays gone: a request still
     /// running when the person logged out (or the session expired) must not bring the
-    /// session back by saving it on its way out.
+    /// session back by saving it on its way out. A failed update is logged, not answered
+    /// with a 500: the request's own work is done (an appeal committed must be answered
+    /// with its number), and at worst the person signs in again.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let row = session::ActiveModel {
             id: Set(record.id.to_string()),
             data: Set(encode(record)?),
             expiry_date: Set(expiry(record)),
         };
-        session::Entity::update_many()
+        if let Err(e) = session::Entity::update_many()
             .set(row)
             .filter(session::Column::Id.eq(record.id.to_string()))
             .exec(&self.db)
             .await
-            .map_err(backend)?;
+        {
+            tracing::error!(error = %e, "session not saved");
+        }
         Ok(())
     }
 
@@ -138,5 +142,19 @@ mod tests {
             store.load(&record.id).await.unwrap().is_none(),
             "the logged-out session stays gone"
         );
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_saved_does_not_fail_the_request() {
+        let db = crate::store::connect("sqlite::memory:", 1).await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let store = DbSessionStore::new(db.clone());
+        let record = Record {
+            id: Id::default(),
+            data: HashMap::new(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        db.close().await.unwrap();
+        assert!(store.save(&record).await.is_ok());
     }
 }

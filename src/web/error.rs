@@ -37,6 +37,10 @@ pub enum AppError {
     /// Not an error for the user: the next step is elsewhere (e.g. choosing a role).
     #[error("redirect to {0}")]
     Redirect(&'static str),
+    /// The database cannot be reached now: the person is told to come back, not that
+    /// something broke.
+    #[error("database unavailable: {0}")]
+    Unavailable(sea_orm::DbErr),
     #[error(transparent)]
     Esia(#[from] EsiaError),
     #[error(transparent)]
@@ -65,7 +69,10 @@ pub struct ErrorView {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Unexpected(e.into())
+        match e {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => Self::Unavailable(e),
+            e => Self::Unexpected(e.into()),
+        }
     }
 }
 
@@ -80,7 +87,7 @@ impl From<workflow::Error> for AppError {
         match e {
             workflow::Error::Refused(r) => r.into(),
             workflow::Error::NotFound => Self::NotFound,
-            workflow::Error::Store(e) => Self::Unexpected(e.into()),
+            workflow::Error::Store(e) => e.into(),
             workflow::Error::Render(e) => Self::Unexpected(e.into()),
         }
     }
@@ -189,6 +196,14 @@ impl AppError {
                     view("Не удалось войти через Госуслуги", e.user_message(), true),
                 )
             }
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                view(
+                    "Сервис временно недоступен",
+                    "Сервис временно недоступен. Ваши данные не потеряны; попробуйте ещё раз через минуту.",
+                    false,
+                ),
+            ),
             Self::Unexpected(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 view(
@@ -210,13 +225,41 @@ impl IntoResponse for AppError {
         match &self {
             // The full cause chain is logged once, here; it never reaches the user.
             Self::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
+            Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
             Self::Esia(e) => tracing::warn!(error = %e, "ESIA error"),
             _ => tracing::debug!(error = %self, "request refused"),
         }
         let mut resp = status.into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("30"),
+            );
+        }
         resp.extensions_mut().insert(view);
         resp
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after() {
+        let err: AppError =
+            sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout).into();
+        let resp = err.into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()["retry-after"], "30");
+        let view = resp.extensions().get::<ErrorView>().expect("a page");
+        assert_eq!(view.title, "Сервис временно недоступен");
+        let other: AppError = sea_orm::DbErr::Custom("bug".into()).into();
+        assert_eq!(
+            other.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
