@@ -72,6 +72,7 @@ pub struct Settings {
     #[serde(skip, default = "default_environment")]
     pub environment: Environment,
     pub server: ServerSettings,
+    pub limits: LimitSettings,
     pub database: DatabaseSettings,
     pub session: SessionSettings,
     pub esia: EsiaSettings,
@@ -96,6 +97,15 @@ pub struct ServerSettings {
     pub dev_tools_on_network: bool,
     /// Bearer token /metrics asks for; empty: open.
     pub metrics_token: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub sign_in_per_minute: u32,
+    pub forms_per_minute: u32,
+    pub link_attempts_per_hour: u32,
+    pub link_attempts_per_client_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +240,17 @@ impl Settings {
         if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.expose().is_empty()
         {
             return invalid("mail.smtp_url is required with the smtp transport");
+        }
+        let l = &self.limits;
+        if [
+            l.sign_in_per_minute,
+            l.forms_per_minute,
+            l.link_attempts_per_hour,
+        ]
+        .contains(&0)
+            || l.link_attempts_per_client_per_hour == 0
+        {
+            return invalid("limits must be at least 1");
         }
         if self.mail.max_attempts < 1 {
             return invalid("mail.max_attempts must be at least 1");

@@ -165,7 +165,11 @@ impl Application {
         } else {
             None
         };
-        axum::serve(self.listener, self.router)
+        // The peer address keys the per-client rate limits.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         let _ = stop_tx.send(true);

@@ -284,6 +284,47 @@ pub async fn issue_binding_code(
     Ok(format!("{}-{}", &raw[..5], &raw[5..]))
 }
 
+/// Counts an attempt at a binding code by `oid` from `client` and returns how many each has
+/// made since `since`, this one included. The row is written before anything is checked,
+/// so parallel attempts all count.
+pub async fn count_link_attempt(
+    db: &impl ConnectionTrait,
+    oid: &str,
+    client: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    let mut insert = Sql::new(db.get_database_backend());
+    insert
+        .push("INSERT INTO link_attempts (esia_oid, client, created_at) VALUES (")
+        .bind(oid)
+        .push(", ")
+        .bind(client)
+        .push(", ")
+        .bind(now)
+        .push(")");
+    db.execute_raw(insert.build()).await?;
+    let mut count = Sql::new(db.get_database_backend());
+    count
+        .push("SELECT (SELECT COUNT(*) FROM link_attempts WHERE esia_oid = ")
+        .bind(oid)
+        .push(" AND created_at >= ")
+        .bind(since)
+        .push(") AS by_person, (SELECT COUNT(*) FROM link_attempts WHERE client = ")
+        .bind(client)
+        .push(" AND created_at >= ")
+        .bind(since)
+        .push(") AS by_client");
+    let row = db
+        .query_one_raw(count.build())
+        .await?
+        .ok_or_else(|| DbErr::Custom("attempt count returned no row".into()))?;
+    Ok((
+        row.try_get::<i64>("", "by_person")?.max(0) as u64,
+        row.try_get::<i64>("", "by_client")?.max(0) as u64,
+    ))
+}
+
 /// What entering a binding code did.
 pub enum Redeemed {
     Linked(Person),

@@ -3,7 +3,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,10 +14,11 @@ use serde::Deserialize;
 use super::AppState;
 use super::appeals::{OpenAppealRow, RefusalView, open_appeals, refusal_of};
 use super::csrf::CsrfForm;
-use super::error::{AppError, AppResult};
+use super::error::AppResult;
 use super::security::html;
 use super::session::SignedIn;
 use super::templates::Layout;
+use crate::workflow::binding::AttemptLimits;
 use crate::workflow::{self, Refusal, applicant, binding};
 
 pub struct AccountRow {
@@ -91,39 +94,35 @@ struct LinkForm {
     code: Option<String>,
 }
 
-/// Wrong codes a session may try before it has to sign in again: a code has ~50 bits,
-/// and this keeps guessing pointless.
-const MAX_LINK_FAILURES: u32 = 5;
-const LINK_FAILURES: &str = "link_failures";
-
 async fn link_post(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     user: SignedIn,
     CsrfForm(form): CsrfForm<LinkForm>,
 ) -> AppResult<Response> {
-    let failures: u32 = user.session.get(LINK_FAILURES).await?.unwrap_or(0);
-    if failures >= MAX_LINK_FAILURES {
-        return Err(AppError::Forbidden(
-            "Слишком много неверных кодов. Выйдите, войдите через Госуслуги снова и проверьте код у сотрудника школы.".into(),
-        ));
-    }
     let code = form.code.unwrap_or_default();
-    let refusal = match binding::redeem(&state.workflow, &user.applicant.oid, &code).await {
-        Ok(()) => {
-            user.session.remove::<u32>(LINK_FAILURES).await?;
-            return Ok(Redirect::to("/home").into_response());
-        }
-        Err(workflow::Error::Refused(r)) => r,
-        Err(e) => return Err(e.into()),
+    let l = &state.settings.limits;
+    let limits = AttemptLimits {
+        per_account: l.link_attempts_per_hour,
+        per_client: l.link_attempts_per_client_per_hour,
     };
-    if refusal == Refusal::CodeUnknown {
-        user.session.insert(LINK_FAILURES, failures + 1).await?;
-    }
+    let client = peer.ip().to_string();
+    let refusal =
+        match binding::redeem(&state.workflow, &user.applicant.oid, &client, &code, limits).await {
+            Ok(()) => return Ok(Redirect::to("/home").into_response()),
+            Err(workflow::Error::Refused(r)) => r,
+            Err(e) => return Err(e.into()),
+        };
+    let status = if refusal == Refusal::TooManyCodes {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = LinkPage {
         layout: Layout::new(&user.session).await?,
         error: Some(refusal.message()),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, html(page)?).into_response())
+    Ok((status, html(page)?).into_response())
 }
 
 pub fn router() -> Router<AppState> {

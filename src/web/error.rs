@@ -37,6 +37,9 @@ pub enum AppError {
     /// Not an error for the user: the next step is elsewhere (e.g. choosing a role).
     #[error("redirect to {0}")]
     Redirect(&'static str),
+    /// The client sent too many requests; it may try again after `retry_after` seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     /// The database cannot be reached now: the person is told to come back, not that
     /// something broke.
     #[error("database unavailable: {0}")]
@@ -196,6 +199,16 @@ impl AppError {
                     view("Не удалось войти через Госуслуги", e.user_message(), true),
                 )
             }
+            Self::TooManyRequests { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                view(
+                    "Слишком много запросов",
+                    &format!(
+                        "С вашего адреса пришло слишком много запросов. Подождите {retry_after} с и повторите."
+                    ),
+                    false,
+                ),
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 view(
@@ -229,11 +242,16 @@ impl IntoResponse for AppError {
             Self::Esia(e) => tracing::warn!(error = %e, "ESIA error"),
             _ => tracing::debug!(error = %self, "request refused"),
         }
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after } => Some(*retry_after),
+            Self::Unavailable(_) => Some(30),
+            _ => None,
+        };
         let mut resp = status.into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = retry_after {
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("30"),
+                axum::http::HeaderValue::from(seconds),
             );
         }
         resp.extensions_mut().insert(view);

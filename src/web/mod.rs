@@ -9,6 +9,7 @@ mod dev;
 mod entry;
 pub mod error;
 mod health;
+mod limits;
 mod security;
 mod session;
 mod staff;
@@ -31,14 +32,17 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     let idle = state.settings.session.idle_timeout_minutes;
     let timeout = std::time::Duration::from_secs(state.settings.server.request_timeout_secs);
     let sessions = crate::store::sessions::DbSessionStore::new(state.db().clone());
+    let l = &state.settings.limits;
+    let sign_in = limits::per_minute(l.sign_in_per_minute, None);
+    let forms = limits::per_minute(l.forms_per_minute, Some(vec![axum::http::Method::POST]));
     let mut app = Router::new()
         .merge(entry::router())
-        .merge(auth::router())
-        .merge(account::router())
-        .merge(appeals::router())
+        .merge(auth::router().route_layer(sign_in))
+        .merge(account::router().route_layer(forms.clone()))
+        .merge(appeals::router().route_layer(forms.clone()))
         .merge(api::router())
         .merge(health::router())
-        .merge(staff::router());
+        .merge(staff::router().route_layer(forms));
     if state.transport.mailbox_dir().is_some() {
         app = app.merge(dev::router());
     }

@@ -82,13 +82,35 @@ pub async fn issue(
     })
 }
 
-/// Spends a code for the signed-in `oid`: links the account and answers the appeals it
-/// filed about that school.
-pub async fn redeem(wf: &Workflow, oid: &str, code: &str) -> Result<()> {
+/// How many codes an account and a client address may try per hour.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptLimits {
+    pub per_account: u32,
+    pub per_client: u32,
+}
+
+/// Spends a code for the signed-in `oid` from `client`: links the account and answers the
+/// appeals it filed about that school. A code has about 50 bits; the attempts per account
+/// and per address make guessing pointless.
+pub async fn redeem(
+    wf: &Workflow,
+    oid: &str,
+    client: &str,
+    code: &str,
+    limits: AttemptLimits,
+) -> Result<()> {
     if code.trim().is_empty() {
         return Err(Refusal::CodeEmpty.into());
     }
-    match roster::redeem_binding_code(wf.db(), code, oid, Utc::now()).await? {
+    let now = Utc::now();
+    let (by_account, by_client) =
+        roster::count_link_attempt(wf.db(), oid, client, now, now - chrono::Duration::hours(1))
+            .await?;
+    if by_account > u64::from(limits.per_account) || by_client > u64::from(limits.per_client) {
+        tracing::warn!("binding code attempts over the limit");
+        return Err(Refusal::TooManyCodes.into());
+    }
+    match roster::redeem_binding_code(wf.db(), code, oid, now).await? {
         Redeemed::Linked(person) => {
             resolve_after_link_logged(wf, oid, person.organization_id, CODE_LINKED_TEXT, Via::Code)
                 .await;

@@ -130,6 +130,8 @@ pub enum Refusal {
     ReplyOvertaken,
     CodeEmpty,
     CodeUnknown,
+    /// Too many codes tried by this account or from this address within an hour.
+    TooManyCodes,
     Ineligible(eligibility::Refusal),
     StaffUnconfirmed,
     NotStaff,
@@ -160,6 +162,7 @@ impl Refusal {
             | Self::ResolveUnlinked
             | Self::CodeEmpty
             | Self::CodeUnknown => RefusalKind::Invalid,
+            Self::TooManyCodes => RefusalKind::Forbidden,
             Self::Ineligible(_)
             | Self::StaffUnconfirmed
             | Self::NotStaff
@@ -230,6 +233,7 @@ impl Refusal {
             Self::CodeUnknown => {
                 "Код не найден, уже использован или срок его действия истёк.".to_string()
             }
+            Self::TooManyCodes => "Слишком много попыток ввести код. Попробуйте через час и проверьте код у сотрудника школы.".to_string(),
             Self::Ineligible(r) => r.message().to_string(),
             Self::StaffUnconfirmed => {
                 "Сотрудники входят только с подтверждённой учётной записью Госуслуг.".to_string()

@@ -185,3 +185,53 @@ story!(binding_code_links_the_account, |app: TestApp| async move {
     let reused = app.redeem_code(&other, &code).await;
     assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+story!(
+    guessing_binding_codes_stops_after_five_tries_whatever_the_session,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-typo").await;
+        let (_, page) = app.get_html(&mum, "/link").await;
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        // Fifty guesses at once: the database counts every one of them.
+        let mut guesses = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let (mum, csrf, url) = (mum.clone(), csrf.clone(), app.path("/link"));
+            guesses.spawn(async move {
+                let code = format!("AAAAA-{i:05}");
+                mum.post(url)
+                    .form(&[("csrf_token", csrf.as_str()), ("code", code.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            });
+        }
+        let statuses = guesses.join_all().await;
+        let wrong = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+            .count();
+        // Every attempt is counted before it is checked: racing ones can only use up the
+        // five, never go beyond them.
+        assert!(wrong <= 5, "at most five guesses checked: {statuses:?}");
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+                .count(),
+            50 - wrong
+        );
+        // A new sign-in does not start the count again.
+        let again = browser();
+        app.login_as(&again, "parent", "parent-typo").await;
+        let resp = app.redeem_code(&again, "AAAAA-BBBBB").await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Слишком много попыток ввести код")
+        );
+    }
+);

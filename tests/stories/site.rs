@@ -294,3 +294,45 @@ story!(
         assert!(resp.text().await.unwrap().contains("db_queries_total"));
     }
 );
+
+story!(
+    too_many_requests_from_one_address_get_a_russian_429,
+    overrides = vec![
+        ("limits.sign_in_per_minute", "3".to_string()),
+        ("limits.forms_per_minute", "2".to_string()),
+    ],
+    |app: TestApp| async move {
+        let client = browser();
+        for _ in 0..3 {
+            let resp = app.get(&client, "/login/esia?role=parent").await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        }
+        let resp = app.get(&client, "/login/esia?role=parent").await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "Retry-After: {retry}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Слишком много запросов") && page.contains("Подождите"));
+
+        // Pages are read freely; form posts are limited.
+        let (status, _) = app.get_html(&client, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        let posts: Vec<StatusCode> = {
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                out.push(
+                    app.post_form(&client, "/appeals", &[("x", "1")])
+                        .await
+                        .status(),
+                );
+            }
+            out
+        };
+        assert_ne!(posts[0], StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(posts[2], StatusCode::TOO_MANY_REQUESTS);
+    }
+);
