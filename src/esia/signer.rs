@@ -101,7 +101,13 @@ pub struct CommandCrypto {
     program: String,
     args: Vec<String>,
     timeout: Duration,
+    /// At most this many signer processes at once: a burst of sign-ins waits its turn
+    /// instead of starting hundreds of processes.
+    running: tokio::sync::Semaphore,
 }
+
+/// Signer or verifier processes running at once, per command.
+const MAX_PROCESSES: usize = 4;
 
 impl CommandCrypto {
     fn parse(spec: &str) -> Result<Self, SignError> {
@@ -113,11 +119,16 @@ impl CommandCrypto {
             program,
             args: parts.collect(),
             timeout: Duration::from_secs(10),
+            running: tokio::sync::Semaphore::new(MAX_PROCESSES),
         })
     }
 
     async fn run(&self, input: &[u8]) -> Result<std::process::Output, SignError> {
         let fail = |e: std::io::Error| SignError::Command(e.to_string());
+        let _turn = tokio::time::timeout(self.timeout, self.running.acquire())
+            .await
+            .map_err(|_| SignError::Command("too many signatures in progress".into()))?
+            .map_err(|e| SignError::Command(e.to_string()))?;
         let mut child = tokio::process::Command::new(&self.program)
             .args(&self.args)
             .stdin(Stdio::piped())
@@ -226,6 +237,40 @@ mod tests {
                 .verify(b"m", b"s")
                 .await
                 .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn at_most_a_few_signer_processes_run_at_once() {
+        // Each process notes how many are running while it runs.
+        let dir = std::env::temp_dir().join(format!("signers-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("running")).unwrap();
+        let script = format!(
+            "cd {d}; touch running/$$; sleep 0.2; ls running | wc -l >> seen; rm running/$$; cat",
+            d = dir.display()
+        );
+        let signer = std::sync::Arc::new(CommandCrypto {
+            program: "sh".into(),
+            args: vec!["-c".into(), script],
+            timeout: Duration::from_secs(30),
+            running: tokio::sync::Semaphore::new(MAX_PROCESSES),
+        });
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let s = signer.clone();
+            all.spawn(async move { s.sign(b"x").await.unwrap() });
+        }
+        all.join_all().await;
+        let seen = std::fs::read_to_string(dir.join("seen")).unwrap();
+        let most = seen
+            .lines()
+            .filter_map(|l| l.trim().parse::<usize>().ok())
+            .max();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(seen.lines().count(), 12, "every signature made");
+        assert!(
+            most.is_some_and(|m| m <= MAX_PROCESSES),
+            "at most {MAX_PROCESSES}: {seen}"
         );
     }
 
