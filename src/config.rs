@@ -163,6 +163,8 @@ pub struct MailSettings {
     pub from: String,
     pub mailbox_dir: PathBuf,
     pub send_timeout_secs: u64,
+    /// On shutdown, how long the sends in flight may take before their rows are handed back.
+    pub shutdown_grace_secs: u64,
     pub max_attempts: i32,
     pub poll_interval_ms: u64,
 }

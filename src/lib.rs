@@ -9,6 +9,7 @@ pub mod store;
 pub mod web;
 pub mod workflow;
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -155,13 +156,17 @@ impl Application {
         )
     }
 
-    /// Serves until SIGINT/SIGTERM, with the mail worker beside it; in-flight requests
-    /// finish before the process exits.
+    /// Serves until SIGINT/SIGTERM, with the mail worker beside it. On the signal it takes
+    /// no new work; requests in flight and the e-mails being sent get
+    /// `mail.shutdown_grace_secs`, unsent e-mails go back to the queue, and it exits.
     pub async fn run_until_stopped(self, with_worker: bool) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.settings.mail.shutdown_grace_secs);
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if with_worker {
             let sessions = store::sessions::DbSessionStore::new(self.state.db().clone());
-            Some(tokio::spawn(self.mail_worker()?.run(sessions, stop_rx)))
+            Some(tokio::spawn(
+                self.mail_worker()?.run(sessions, stop_rx.clone()),
+            ))
         } else {
             None
         };
@@ -169,13 +174,32 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        let _ = stop_tx.send(true);
-        if let Some(w) = worker {
-            let _ = w.await;
+        let mut server_stop = stop_rx;
+        let mut server = tokio::spawn(
+            axum::serve(self.listener, service)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.wait_for(|stop| *stop).await;
+                })
+                .into_future(),
+        );
+        tokio::select! {
+            ended = &mut server => return ended?.map_err(Into::into),
+            _ = shutdown_signal() => {}
         }
+        let _ = stop_tx.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        if tokio::time::timeout_at(deadline, &mut server)
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still running at the end of the shutdown grace");
+            server.abort();
+        }
+        if let Some(w) = worker {
+            // The worker keeps to the same grace; a little more for handing rows back.
+            let _ = tokio::time::timeout_at(deadline + Duration::from_secs(5), w).await;
+        }
+        tracing::info!("stopped");
         Ok(())
     }
 }

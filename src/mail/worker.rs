@@ -1,6 +1,9 @@
-//! Delivers outbox rows: lease a batch, send each with a timeout, then mark it sent, retry
-//! it later (exponential backoff with jitter) or mark it dead after `max_attempts`. A
-//! dead message stays in the table for operators; nothing is dropped silently.
+//! Delivers outbox rows: lease a few, send them side by side (one silent SMTP server holds
+//! one slot, not the queue), then mark each sent, retry it later (exponential backoff with
+//! jitter) or mark it dead after `max_attempts`. A dead message stays in the table for
+//! operators; nothing is dropped silently. A lease lasts about one send, so rows of a
+//! crashed worker come back in seconds; on shutdown the worker stops claiming, lets the
+//! sends in flight finish for a bounded time and hands back the rest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,13 +12,19 @@ use chrono::Utc;
 use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::store::entities::outbox::Model as OutboxRow;
 
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::store::{outbox, sessions::DbSessionStore};
 use crate::workflow::{self, Workflow};
 
-const BATCH: u64 = 20;
+/// Messages sent at once.
+const CONCURRENCY: usize = 4;
+/// What a lease covers beyond one send's timeout: the bookkeeping around it.
+const LEASE_MARGIN_SECS: i64 = 15;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DrainStats {
@@ -32,6 +41,7 @@ pub struct Worker {
     send_timeout: Duration,
     max_attempts: i32,
     poll: Duration,
+    shutdown_grace: Duration,
 }
 
 /// Delay before attempt `attempt + 1`: 30 s doubling to at most 1 h, plus up to 25 %
@@ -61,58 +71,115 @@ impl Worker {
             send_timeout: Duration::from_secs(s.send_timeout_secs),
             max_attempts: s.max_attempts,
             poll: Duration::from_millis(s.poll_interval_ms),
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         })
     }
 
     /// One pass over the due messages; tests call it instead of waiting for the loop.
     pub async fn drain_once(&self) -> Result<DrainStats, sea_orm::DbErr> {
+        let (_keep, never) = watch::channel(false);
+        self.drain(never).await
+    }
+
+    /// Sends due messages until none is left, or until `stop` flips: then it takes no
+    /// more, waits for the sends in flight up to the shutdown grace and hands back the
+    /// rows still unsent.
+    async fn drain(&self, mut stop: watch::Receiver<bool>) -> Result<DrainStats, sea_orm::DbErr> {
         let mut stats = DrainStats::default();
+        let mut sending: JoinSet<(OutboxRow, Result<(), SendError>)> = JoinSet::new();
+        let mut in_flight: Vec<i64> = Vec::new();
+        let lease =
+            chrono::Duration::seconds(self.send_timeout.as_secs() as i64 + LEASE_MARGIN_SECS);
         loop {
-            let now = Utc::now();
-            // The lease covers every send of the batch timing out, so no other instance
-            // can claim a row this one is still working through.
-            let lease =
-                chrono::Duration::seconds(BATCH as i64 * self.send_timeout.as_secs() as i64 + 60);
-            let batch = outbox::claim_due(&self.db, now, now + lease, BATCH).await?;
-            if batch.is_empty() {
+            if *stop.borrow() {
+                return self.finish(sending, in_flight, stats).await;
+            }
+            let free = CONCURRENCY - sending.len();
+            if free > 0 {
+                let now = Utc::now();
+                for row in outbox::claim_due(&self.db, now, now + lease, free as u64).await? {
+                    in_flight.push(row.id);
+                    let (transport, from, timeout) =
+                        (self.transport.clone(), self.from.clone(), self.send_timeout);
+                    sending.spawn(async move {
+                        let result = transport.send(&row, &from, timeout).await;
+                        (row, result)
+                    });
+                }
+            }
+            if sending.is_empty() {
                 return Ok(stats);
             }
-            for row in batch {
-                match self
-                    .transport
-                    .send(&row, &self.from, self.send_timeout)
-                    .await
-                {
-                    Ok(()) => {
-                        outbox::mark_sent(&self.db, row.id, Utc::now()).await?;
-                        tracing::info!(outbox_id = row.id, kind = %row.kind, "mail sent");
-                        stats.sent += 1;
+            tokio::select! {
+                done = sending.join_next() => {
+                    if let Some(Ok((row, result))) = done {
+                        in_flight.retain(|id| *id != row.id);
+                        self.record(&row, result, &mut stats).await?;
                     }
-                    Err(err) => {
-                        let permanent = matches!(err, SendError::Permanent(_));
-                        let retry_at = (!permanent && row.attempts < self.max_attempts)
-                            .then(|| Utc::now() + backoff(row.attempts, rand::random::<f64>()));
-                        outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
-                        // The error text can name the recipient: only the id goes to the log.
-                        if retry_at.is_some() {
-                            tracing::warn!(
-                                outbox_id = row.id,
-                                attempts = row.attempts,
-                                "mail send failed, will retry"
-                            );
-                            stats.retried += 1;
-                        } else {
-                            tracing::error!(
-                                outbox_id = row.id,
-                                attempts = row.attempts,
-                                "mail is dead"
-                            );
-                            stats.dead += 1;
-                        }
-                    }
+                }
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Shutdown: the sends in flight get `shutdown_grace`; the rows of those still running
+    /// then go back to the queue for the next start (or another instance).
+    async fn finish(
+        &self,
+        mut sending: JoinSet<(OutboxRow, Result<(), SendError>)>,
+        mut in_flight: Vec<i64>,
+        mut stats: DrainStats,
+    ) -> Result<DrainStats, sea_orm::DbErr> {
+        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
+        while let Ok(Some(done)) = tokio::time::timeout_at(deadline, sending.join_next()).await {
+            if let Ok((row, result)) = done {
+                in_flight.retain(|id| *id != row.id);
+                self.record(&row, result, &mut stats).await?;
+            }
+        }
+        sending.abort_all();
+        if !in_flight.is_empty() {
+            outbox::release(&self.db, &in_flight).await?;
+            tracing::warn!(
+                released = in_flight.len(),
+                "unsent mail handed back at shutdown"
+            );
+        }
+        Ok(stats)
+    }
+
+    async fn record(
+        &self,
+        row: &OutboxRow,
+        result: Result<(), SendError>,
+        stats: &mut DrainStats,
+    ) -> Result<(), sea_orm::DbErr> {
+        match result {
+            Ok(()) => {
+                outbox::mark_sent(&self.db, row.id, Utc::now()).await?;
+                tracing::info!(outbox_id = row.id, kind = %row.kind, "mail sent");
+                stats.sent += 1;
+            }
+            Err(err) => {
+                let permanent = matches!(err, SendError::Permanent(_));
+                let retry_at = (!permanent && row.attempts < self.max_attempts)
+                    .then(|| Utc::now() + backoff(row.attempts, rand::random::<f64>()));
+                outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
+                // The error text can name the recipient: only the id goes to the log.
+                if retry_at.is_some() {
+                    tracing::warn!(
+                        outbox_id = row.id,
+                        attempts = row.attempts,
+                        "mail send failed, will retry"
+                    );
+                    stats.retried += 1;
+                } else {
+                    tracing::error!(outbox_id = row.id, attempts = row.attempts, "mail is dead");
+                    stats.dead += 1;
                 }
             }
         }
+        Ok(())
     }
 
     /// The staff digests that are due (see `workflow::notices::queue_digests`).
@@ -124,8 +191,11 @@ impl Worker {
     pub async fn run(self, sessions: DbSessionStore, mut shutdown: watch::Receiver<bool>) {
         let mut sweeps = 0u32;
         loop {
-            if let Err(e) = self.drain_once().await {
+            if let Err(e) = self.drain(shutdown.clone()).await {
                 tracing::error!(error = %e, "outbox pass failed");
+            }
+            if *shutdown.borrow() {
+                return;
             }
             sweeps = sweeps.wrapping_add(1);
             if sweeps % 60 == 1 {

@@ -118,6 +118,28 @@ pub async fn mark_failed(
     row.update(db).await.map(|_| ())
 }
 
+/// Hands leased rows back unsent (a worker shutting down): due at once, the attempt that
+/// never happened not counted.
+pub async fn release(db: &impl ConnectionTrait, ids: &[i64]) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::LockedUntil,
+            sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::Attempts,
+            sea_orm::sea_query::ExprTrait::sub(
+                sea_orm::sea_query::Expr::col(outbox::Column::Attempts),
+                1,
+            ),
+        )
+        .filter(outbox::Column::Id.is_in(ids.to_vec()))
+        .filter(outbox::Column::Status.eq(PENDING))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn count_by_status(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::Status.eq(status))
