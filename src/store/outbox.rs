@@ -140,6 +140,60 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[i64]) -> Result<(), DbErr
         .map(|_| ())
 }
 
+/// Mail that needs a person: dead, or still pending after `stuck_before`, oldest first.
+pub async fn troubled(
+    db: &impl ConnectionTrait,
+    stuck_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    use sea_orm::sea_query::Condition;
+    outbox::Entity::find()
+        .filter(
+            Condition::any().add(outbox::Column::Status.eq(DEAD)).add(
+                Condition::all()
+                    .add(outbox::Column::Status.eq(PENDING))
+                    .add(outbox::Column::CreatedAt.lt(stuck_before)),
+            ),
+        )
+        .order_by_asc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Puts dead messages back in the queue, due now with a fresh count of attempts (the last
+/// error is kept until the next attempt). `None` re-queues every dead message. Returns the
+/// rows re-queued.
+pub async fn requeue(
+    db: &impl ConnectionTrait,
+    ids: Option<&[i64]>,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut find = outbox::Entity::find().filter(outbox::Column::Status.eq(DEAD));
+    if let Some(ids) = ids {
+        find = find.filter(outbox::Column::Id.is_in(ids.to_vec()));
+    }
+    let rows = find.all(db).await?;
+    let chosen: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    if !chosen.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Status,
+                sea_orm::sea_query::Expr::value(PENDING),
+            )
+            .col_expr(outbox::Column::Attempts, sea_orm::sea_query::Expr::value(0))
+            .col_expr(
+                outbox::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(outbox::Column::Id.is_in(chosen))
+            .filter(outbox::Column::Status.eq(DEAD))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows)
+}
+
 pub async fn count_by_status(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::Status.eq(status))

@@ -8,6 +8,7 @@ pub mod binding;
 mod change;
 pub mod inbox;
 pub mod linking;
+pub mod mail;
 pub mod notices;
 pub mod review;
 pub mod staff;

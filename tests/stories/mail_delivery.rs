@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::support::{self, TestApp, browser};
 use base64::Engine;
+use reqwest::StatusCode;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -226,3 +227,74 @@ async fn a_rejected_recipient_is_dead_at_once() {
     )
     .await;
 }
+
+story!(
+    an_administrator_puts_dead_mail_back_in_the_queue,
+    overrides = vec![
+        ("mail.transport", "smtp".to_string()),
+        ("mail.smtp_url", "smtp://127.0.0.1:9".to_string()),
+        ("mail.max_attempts", "1".to_string()),
+    ],
+    |app: TestApp| async move {
+        use sea_orm::{ActiveModelTrait, Set};
+        let number = file_one(&app).await;
+        assert_eq!(app.drain_mail().await.dead, 2);
+        // The municipal operator is also the region's administrator.
+        let admin = appeals::store::entities::staff::ActiveModel {
+            snils: Set("47104974689".into()),
+            last_name: Set("Белова".into()),
+            first_name: Set("Наталья".into()),
+            middle_name: Set("Андреевна".into()),
+            email: Set("belova@edu.example.com".into()),
+            role: Set("admin".into()),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        let client = browser();
+        assert_eq!(
+            app.login_as(&client, "staff", "operator-municipal").await,
+            "/staff/choose"
+        );
+        let (_, page) = app.get_html(&client, "/staff/choose").await;
+        let csrf = support::hidden_value(&page, "csrf_token").unwrap();
+        let admin_id = admin.id.to_string();
+        app.post_form(
+            &client,
+            "/staff/choose",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("staff_id", admin_id.as_str()),
+            ],
+        )
+        .await;
+        let (status, page) = app.get_html(&client, "/staff/mail").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("не отправлено") && page.contains("m.ivanova@example.com"));
+        let resp = app
+            .post_form(
+                &client,
+                "/staff/mail/requeue",
+                &[("csrf_token", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(support::location(&resp), "/staff/mail");
+        let (_, page) = app.get_html(&client, "/staff/mail").await;
+        assert!(page.contains("Поставлено в очередь повторно: 2."));
+        assert_eq!(outbox_state(&app).await, ("pending".to_string(), 0));
+        let (_, appeal) = app
+            .get_html(&client, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(
+            appeal.contains("поставлено в очередь повторно"),
+            "recorded in the history"
+        );
+
+        // A school's staff do not see the queue.
+        let school = app.staff("staff-school-1").await;
+        let (status, _) = app.get_html(&school, "/staff/mail").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);

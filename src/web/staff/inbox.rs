@@ -67,6 +67,8 @@ struct InboxPage {
     other_order_url: String,
     /// One school in scope: the organization column says nothing.
     single_org: bool,
+    /// An administrator: the mail queue is theirs.
+    admin: bool,
     statuses: Vec<Opt>,
     /// Choices of the «С отмеченными» form.
     bulk_staff: Vec<Opt>,
@@ -306,6 +308,7 @@ pub(super) async fn get(
             .iter()
             .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
         single_org: view.single_organization,
+        admin: me.scope == crate::domain::staff::Scope::All,
         statuses,
         classes,
         assignees,

@@ -10,6 +10,7 @@ mod bulk;
 mod choose;
 mod inbox;
 mod link;
+mod mail;
 mod settings;
 
 use axum::Router;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/inbox", get(inbox::get))
         .route("/staff/inbox/bulk", post(bulk::post))
         .route("/staff/settings", get(settings::get).post(settings::post))
+        .route("/staff/mail", get(mail::get))
+        .route("/staff/mail/requeue", post(mail::requeue))
         .route("/staff/appeals/{number}", get(appeal::get))
         .route("/staff/appeals/{number}/status", post(actions::status))
         .route("/staff/appeals/{number}/assign", post(actions::assign))
