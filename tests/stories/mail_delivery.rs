@@ -236,23 +236,18 @@ story!(
         ("mail.max_attempts", "1".to_string()),
     ],
     |app: TestApp| async move {
-        use sea_orm::{ActiveModelTrait, Set};
         let number = file_one(&app).await;
         assert_eq!(app.drain_mail().await.dead, 2);
         // The municipal operator is also the region's administrator.
-        let admin = appeals::store::entities::staff::ActiveModel {
-            snils: Set("47104974689".into()),
-            last_name: Set("Белова".into()),
-            first_name: Set("Наталья".into()),
-            middle_name: Set("Андреевна".into()),
-            email: Set("belova@edu.example.com".into()),
-            role: Set("admin".into()),
-            active: Set(true),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        let admin = app
+            .add_staff_record(
+                "47104974689",
+                ("Белова", "Наталья", "Андреевна"),
+                "belova@edu.example.com",
+                "admin",
+                None,
+            )
+            .await;
         let client = browser();
         assert_eq!(
             app.login_as(&client, "staff", "operator-municipal").await,
@@ -260,7 +255,7 @@ story!(
         );
         let (_, page) = app.get_html(&client, "/staff/choose").await;
         let csrf = support::hidden_value(&page, "csrf_token").unwrap();
-        let admin_id = admin.id.to_string();
+        let admin_id = admin.to_string();
         app.post_form(
             &client,
             "/staff/choose",

@@ -224,26 +224,19 @@ story!(
 story!(
     a_person_with_two_staff_records_chooses_one,
     |app: TestApp| async move {
-        use sea_orm::{ActiveModelTrait, Set};
         let school2 = app
             .organization_id("«Средняя школа № 2»")
             .await
             .parse::<i32>()
             .unwrap();
-        appeals::store::entities::staff::ActiveModel {
-            snils: Set("25276018971".into()),
-            last_name: Set("Орлова".into()),
-            first_name: Set("Татьяна".into()),
-            middle_name: Set("Сергеевна".into()),
-            email: Set("orlova@school2.example.com".into()),
-            role: Set("responsible".into()),
-            organization_id: Set(Some(school2)),
-            active: Set(true),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        app.add_staff_record(
+            "25276018971",
+            ("Орлова", "Татьяна", "Сергеевна"),
+            "orlova@school2.example.com",
+            "responsible",
+            Some(school2),
+        )
+        .await;
         let client = browser();
         assert_eq!(
             app.login_as(&client, "staff", "staff-school-1").await,

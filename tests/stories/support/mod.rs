@@ -548,6 +548,35 @@ impl TestApp {
             .collect()
     }
 
+    /// A further staff record for a person of the demo (by СНИЛС digits), as a region's
+    /// staff import would add it: `role` at `organization`, or region-wide without one.
+    /// Returns its id.
+    pub async fn add_staff_record(
+        &self,
+        snils: &str,
+        name: (&str, &str, &str),
+        email: &str,
+        role: &str,
+        organization: Option<i32>,
+    ) -> i32 {
+        use sea_orm::{ActiveModelTrait, Set};
+        appeals::store::entities::staff::ActiveModel {
+            snils: Set(snils.into()),
+            last_name: Set(name.0.into()),
+            first_name: Set(name.1.into()),
+            middle_name: Set(name.2.into()),
+            email: Set(email.into()),
+            role: Set(role.into()),
+            organization_id: Set(organization),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .expect("staff record")
+        .id
+    }
+
     /// The id of the demo roster record with this normalized name and birth date (the
     /// fixture a school's import would have made).
     pub async fn roster_id(&self, name_norm: &str, birth: (i32, u32, u32)) -> i32 {
