@@ -40,6 +40,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     opts.max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_timeout(ACQUIRE_TIMEOUT)
+        // Connections are renewed now and then: one that went bad (a SQLite file that was
+        // read-only for a while, a server that failed over) does not stay in the pool.
+        .max_lifetime(Duration::from_secs(300))
+        .idle_timeout(Duration::from_secs(60))
         .sqlx_logging(false)
         // SQLite: WAL lets readers run beside the writer; the busy timeout queues writers
         // instead of failing them; foreign keys are off unless asked for.
@@ -83,8 +87,12 @@ pub async fn prepare(db: &DatabaseConnection, demo: Option<&Path>) -> Result<boo
 /// The advisory lock key setup takes on PostgreSQL («appeal» in ASCII).
 const SETUP_LOCK: i64 = 0x6170_7065_616c;
 
-pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_unprepared("SELECT 1").await.map(|_| ())
+/// Readiness: the database takes a write (a statement that changes nothing still needs
+/// write access: a read-only SQLite file or a read-only PostgreSQL standby fails it).
+pub async fn ready(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("UPDATE appeal_counters SET last_value = last_value WHERE year = -1")
+        .await
+        .map(|_| ())
 }
 
 pub fn is_unique_violation(err: &DbErr) -> bool {

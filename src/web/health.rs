@@ -18,7 +18,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match store::ping(state.db()).await {
+    match store::ready(state.db()).await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::error!(error = %e, "database not reachable");

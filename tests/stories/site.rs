@@ -336,3 +336,47 @@ story!(
         assert_eq!(posts[2], StatusCode::TOO_MANY_REQUESTS);
     }
 );
+
+story!(
+    readiness_fails_while_the_database_takes_no_writes_and_recovers,
+    |app: TestApp| async move {
+        let ready = || async { app.get(&browser(), "/readyz").await.status() };
+        assert_eq!(ready().await, StatusCode::OK);
+        if !app.is_postgres() {
+            // A read-only SQLite file cannot be made here: the tests run as root.
+            return;
+        }
+        let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                   WHERE datname = '{db}' AND pid <> pg_backend_pid()";
+        // A failover to a read-only standby: new connections cannot write.
+        app.as_postgres_admin("ALTER DATABASE {db} SET default_transaction_read_only = on")
+            .await;
+        app.as_postgres_admin(cut).await;
+        let mut status = ready().await;
+        for _ in 0..20 {
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                break;
+            }
+            status = ready().await;
+        }
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready without writes"
+        );
+        // The primary is back: the app recovers without a restart.
+        app.as_postgres_admin("ALTER DATABASE {db} SET default_transaction_read_only = off")
+            .await;
+        app.as_postgres_admin(cut).await;
+        let mut status = ready().await;
+        for _ in 0..20 {
+            if status == StatusCode::OK {
+                break;
+            }
+            status = ready().await;
+        }
+        assert_eq!(status, StatusCode::OK, "ready again");
+        let (status, _) = app.get_html(&browser(), "/").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+);

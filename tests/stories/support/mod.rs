@@ -611,6 +611,17 @@ impl TestApp {
         s
     }
 
+    /// Runs `sql` on the PostgreSQL server as its administrator (never on SQLite): for
+    /// stories that break the database on purpose. `{db}` is this test's database.
+    pub async fn as_postgres_admin(&self, sql: &str) {
+        let (name, admin_url) = self.pg.as_ref().expect("a PostgreSQL story");
+        let admin = Database::connect(admin_url).await.expect("admin");
+        admin
+            .execute_unprepared(&sql.replace("{db}", name))
+            .await
+            .expect("admin statement");
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
     }
