@@ -15,6 +15,15 @@ async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
     app.file_appeal(&parent, &s).await
 }
 
+/// Staff of school № 1 signed in, and the appeal's page as they see it.
+async fn staff_on(app: &TestApp, number: &str) -> (reqwest::Client, String) {
+    let staff = app.staff("staff-school-1").await;
+    let (_, page) = app
+        .get_html(&staff, &format!("/staff/appeals/{number}"))
+        .await;
+    (staff, page)
+}
+
 story!(
     parent_absent_from_the_roster_is_added_from_the_snapshot,
     |app: TestApp| async move {
@@ -87,10 +96,7 @@ story!(
     a_typo_in_the_roster_is_fixed_and_linked,
     |app: TestApp| async move {
         let number = file_as(&app, "parent-typo", "38421002").await;
-        let staff = app.staff("staff-school-1").await;
-        let (_, page) = app
-            .get_html(&staff, &format!("/staff/appeals/{number}"))
-            .await;
+        let (staff, page) = staff_on(&app, &number).await;
         let top = page
             .find("Алена")
             .expect("the roster record with the typo is a candidate");
@@ -445,10 +451,7 @@ story!(
     binding_code_from_the_appeal_page_links_the_parent,
     |app: TestApp| async move {
         let number = file_as(&app, "parent-typo", "38421002").await;
-        let staff = app.staff("staff-school-1").await;
-        let (_, page) = app
-            .get_html(&staff, &format!("/staff/appeals/{number}"))
-            .await;
+        let (staff, page) = staff_on(&app, &number).await;
         let person = support::hidden_value(&page, "roster_person_id").unwrap();
         let csrf = support::hidden_value(&page, "csrf_token").unwrap();
         let (status, code_page) = {
@@ -701,10 +704,7 @@ story!(
     a_corrupt_stored_status_is_an_error_never_another_status,
     |app: TestApp| async move {
         let number = file_as(&app, "parent-confirmed", "38420917").await;
-        let staff = app.staff("staff-school-1").await;
-        let (_, page) = app
-            .get_html(&staff, &format!("/staff/appeals/{number}"))
-            .await;
+        let (staff, page) = staff_on(&app, &number).await;
         let csrf = support::hidden_value(&page, "csrf_token").expect("csrf");
         // A value no version of the application writes, as a broken import or a manual
         // edit could leave it.
@@ -837,10 +837,7 @@ story!(
     |app: TestApp| async move {
         // Петров's login links him by himself; he files an appeal anyway.
         let number = file_as(&app, "parent-linked", "38421001").await;
-        let staff = app.staff("staff-school-1").await;
-        let (_, page) = app
-            .get_html(&staff, &format!("/staff/appeals/{number}"))
-            .await;
+        let (staff, page) = staff_on(&app, &number).await;
         assert!(page.contains("запись уже связана с учётной записью этого заявителя"));
         assert!(
             support::hidden_value(&page, "roster_person_id").is_none(),
@@ -875,10 +872,7 @@ story!(
     adding_beside_a_similar_record_asks_why,
     |app: TestApp| async move {
         let number = file_as(&app, "parent-typo", "38421002").await;
-        let staff = app.staff("staff-school-1").await;
-        let (_, page) = app
-            .get_html(&staff, &format!("/staff/appeals/{number}"))
-            .await;
+        let (staff, page) = staff_on(&app, &number).await;
         assert!(
             page.contains("class=\"button\">Добавить в список и связать"),
             "with candidates, adding is the second choice"
