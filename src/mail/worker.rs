@@ -97,7 +97,18 @@ impl Worker {
             let free = CONCURRENCY - sending.len();
             if free > 0 {
                 let now = Utc::now();
-                for row in outbox::claim_due(&self.db, now, now + lease, free as u64).await? {
+                // A database hiccup must not drop the sends in flight: they finish and are
+                // recorded; only with none running does the pass end with the error.
+                let claimed = match outbox::claim_due(&self.db, now, now + lease, free as u64).await
+                {
+                    Ok(rows) => rows,
+                    Err(e) if sending.is_empty() => return Err(e),
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming mail failed");
+                        Vec::new()
+                    }
+                };
+                for row in claimed {
                     in_flight.push(row.id);
                     let (transport, from, timeout) =
                         (self.transport.clone(), self.from.clone(), self.send_timeout);
@@ -114,7 +125,7 @@ impl Worker {
                 done = sending.join_next() => {
                     if let Some(Ok((row, result))) = done {
                         in_flight.retain(|id| *id != row.id);
-                        self.record(&row, result, &mut stats).await?;
+                        self.record(&row, result, &mut stats).await;
                     }
                 }
                 _ = stop.changed() => {}
@@ -134,7 +145,7 @@ impl Worker {
         while let Ok(Some(done)) = tokio::time::timeout_at(deadline, sending.join_next()).await {
             if let Ok((row, result)) = done {
                 in_flight.retain(|id| *id != row.id);
-                self.record(&row, result, &mut stats).await?;
+                self.record(&row, result, &mut stats).await;
             }
         }
         sending.abort_all();
@@ -148,7 +159,15 @@ impl Worker {
         Ok(stats)
     }
 
-    async fn record(
+    /// Writes down how a send went. If the database refuses, the row keeps its lease and
+    /// comes back when it runs out (a rare second delivery rather than a lost message).
+    async fn record(&self, row: &OutboxRow, result: Result<(), SendError>, stats: &mut DrainStats) {
+        if let Err(e) = self.try_record(row, result, stats).await {
+            tracing::error!(outbox_id = row.id, error = %e, "mail result not recorded");
+        }
+    }
+
+    async fn try_record(
         &self,
         row: &OutboxRow,
         result: Result<(), SendError>,

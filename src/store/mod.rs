@@ -17,7 +17,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
-    Statement, TransactionTrait, Value,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -64,15 +64,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// one instance at a time: instances starting together on an empty database take turns
 /// and the later ones find nothing to do.
 pub async fn prepare(db: &DatabaseConnection, demo: Option<&Path>) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    // SQLite: an IMMEDIATE transaction takes the single write lock at BEGIN (waiting for
+    // it under the busy timeout); PostgreSQL: an advisory lock held until commit.
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
     if is_postgres(&txn) {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK})"))
-            .await?;
-    } else {
-        // SQLite grants one writer at a time: the first write takes the lock until commit.
-        txn.execute_unprepared("CREATE TABLE IF NOT EXISTS appeals_setup_lock (taken INTEGER)")
-            .await?;
-        txn.execute_unprepared("DELETE FROM appeals_setup_lock")
             .await?;
     }
     Migrator::up(&txn, None).await?;

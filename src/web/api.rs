@@ -32,6 +32,16 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
+/// Query texts go into SQL parameters: control characters (NUL included) are refused.
+fn plain(s: Option<String>) -> AppResult<Option<String>> {
+    match non_empty(s) {
+        Some(v) if v.chars().any(char::is_control) => Err(AppError::BadRequest(
+            "Запрос содержит недопустимые символы.".into(),
+        )),
+        v => Ok(v),
+    }
+}
+
 async fn organizations_get(
     State(state): State<AppState>,
     Query(q): Query<OrganizationsQuery>,
@@ -50,7 +60,7 @@ async fn organizations_get(
         ),
         None => None,
     };
-    let name = non_empty(q.q);
+    let name = plain(q.q)?;
     if name.as_deref().is_some_and(|n| n.chars().count() > 200) {
         return Err(AppError::BadRequest(
             "Строка поиска длиннее 200 символов.".into(),
@@ -58,7 +68,7 @@ async fn organizations_get(
     }
     let filter = OrganizationFilter {
         municipality_id,
-        locality: non_empty(q.locality),
+        locality: plain(q.locality)?,
         org_type,
         name_contains: name,
     };

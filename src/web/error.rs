@@ -43,7 +43,7 @@ pub enum AppError {
     /// The database cannot be reached now: the person is told to come back, not that
     /// something broke.
     #[error("database unavailable: {0}")]
-    Unavailable(sea_orm::DbErr),
+    Unavailable(anyhow::Error),
     #[error(transparent)]
     Esia(#[from] EsiaError),
     #[error(transparent)]
@@ -73,7 +73,9 @@ pub struct ErrorView {
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         match e {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => Self::Unavailable(e),
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                Self::Unavailable(e.into())
+            }
             e => Self::Unexpected(e.into()),
         }
     }
@@ -97,8 +99,12 @@ impl From<workflow::Error> for AppError {
 }
 
 impl From<tower_sessions::session::Error> for AppError {
+    /// The session store is the database: when it fails, the service is unavailable.
     fn from(e: tower_sessions::session::Error) -> Self {
-        Self::Unexpected(e.into())
+        match e {
+            tower_sessions::session::Error::Store(_) => Self::Unavailable(e.into()),
+            e => Self::Unexpected(e.into()),
+        }
     }
 }
 

@@ -194,6 +194,13 @@ story!(
 story!(
     nul_bytes_invisible_characters_and_forged_request_ids_are_refused_at_the_edge,
     |app: TestApp| async move {
+        for api in [
+            "/api/v1/organizations?q=%00",
+            "/api/v1/organizations?locality=a%00b",
+        ] {
+            let (status, _) = app.get_html(&browser(), api).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{api}");
+        }
         let staff = app.staff("staff-school-1").await;
         let (status, page) = app.get_html(&staff, "/staff/inbox?q=%D0%B0%00%D0%B1").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
-use crate::web::error::AppResult;
+use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
 use crate::web::templates::{Layout, flash, ru_datetime};
@@ -70,7 +70,14 @@ pub(super) async fn requeue(
     user: StaffUser,
     CsrfForm(form): CsrfForm<RequeueForm>,
 ) -> AppResult<Redirect> {
-    let id = form.id.as_deref().and_then(|v| v.parse().ok());
+    // No id: every dead message; an id that is no number is a mistake, not «all».
+    let id = match form.id.as_deref() {
+        None => None,
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| AppError::BadRequest("Неизвестное письмо.".into()))?,
+        ),
+    };
     let n = mail::requeue(&state.workflow, &user.actor, id).await?;
     flash(
         &user.session,
