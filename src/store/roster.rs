@@ -185,9 +185,21 @@ async fn persons_at(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    roster_person::Entity::find()
-        .filter(roster_person::Column::Id.is_in(ids))
-        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+    persons(
+        db,
+        roster_person::Entity::find()
+            .filter(roster_person::Column::Id.is_in(ids))
+            .filter(roster_person::Column::OrganizationId.eq(organization_id)),
+    )
+    .await
+}
+
+/// The records a query selects, in id order, typed.
+async fn persons(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<roster_person::Entity>,
+) -> Result<Vec<Person>, DbErr> {
+    query
         .order_by_asc(roster_person::Column::Id)
         .all(db)
         .await?
@@ -457,15 +469,13 @@ pub async fn of_organization(
     organization_id: i32,
     role: RosterRole,
 ) -> Result<Vec<Person>, DbErr> {
-    roster_person::Entity::find()
-        .filter(roster_person::Column::OrganizationId.eq(organization_id))
-        .filter(roster_person::Column::Role.eq(role.as_str()))
-        .order_by_asc(roster_person::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(typed)
-        .collect()
+    persons(
+        db,
+        roster_person::Entity::find()
+            .filter(roster_person::Column::OrganizationId.eq(organization_id))
+            .filter(roster_person::Column::Role.eq(role.as_str())),
+    )
+    .await
 }
 
 /// The student record of `name_norm`/`birth_date` at an organization, if there is one.

@@ -27,8 +27,8 @@ impl Layout {
     /// Anonymous visitors see no form, so they get no token — and no session row. A staff
     /// member gets the staff menu on any page (error pages included).
     pub async fn new(session: &Session) -> AppResult<Self> {
-        let signed_in = super::session::anybody_signed_in(session).await?;
         let staff = super::session::StaffSession::load(session).await?.is_some();
+        let signed_in = staff || super::session::SessionUser::load(session).await?.is_some();
         let (csrf_token, flash) = if signed_in {
             (
                 csrf::token(session).await?,
