@@ -166,6 +166,8 @@ pub struct MailSettings {
     /// On shutdown, how long the sends in flight may take before their rows are handed back.
     pub shutdown_grace_secs: u64,
     pub max_attempts: i32,
+    /// Seconds before the first retry of a failed send; each later retry waits twice as long.
+    pub retry_first_secs: u64,
     pub poll_interval_ms: u64,
 }
 
@@ -253,6 +255,9 @@ impl Settings {
             || l.link_attempts_per_client_per_hour == 0
         {
             return invalid("limits must be at least 1");
+        }
+        if self.mail.retry_first_secs < 1 {
+            return invalid("mail.retry_first_secs must be at least 1");
         }
         if self.mail.max_attempts < 1 {
             return invalid("mail.max_attempts must be at least 1");

@@ -40,14 +40,17 @@ pub struct Worker {
     from: Mailbox,
     send_timeout: Duration,
     max_attempts: i32,
+    retry_first: u64,
     poll: Duration,
     shutdown_grace: Duration,
 }
 
-/// Delay before attempt `attempt + 1`: 30 s doubling to at most 1 h, plus up to 25 %
-/// jitter so a recovering SMTP server is not hit by every instance at once.
-pub fn backoff(attempt: i32, jitter_fraction: f64) -> chrono::Duration {
-    let base = 30i64
+/// Delay before attempt `attempt + 1`: `first` seconds (30 by default) doubling to at most
+/// 1 h, plus up to 25 % jitter so a recovering SMTP server is not hit by every instance at
+/// once.
+pub fn backoff(first: u64, attempt: i32, jitter_fraction: f64) -> chrono::Duration {
+    let base = i64::try_from(first)
+        .unwrap_or(3600)
         .saturating_mul(1i64 << (attempt.clamp(1, 20) - 1))
         .min(3600);
     let jitter = (base as f64 * 0.25 * jitter_fraction.clamp(0.0, 1.0)) as i64;
@@ -70,6 +73,7 @@ impl Worker {
                 .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
             send_timeout: Duration::from_secs(s.send_timeout_secs),
             max_attempts: s.max_attempts,
+            retry_first: s.retry_first_secs,
             poll: Duration::from_millis(s.poll_interval_ms),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         })
@@ -159,18 +163,34 @@ impl Worker {
         Ok(stats)
     }
 
-    /// Writes down how a send went. If the database refuses, the row keeps its lease and
-    /// comes back when it runs out (a rare second delivery rather than a lost message).
+    /// Writes down how a send went, trying again for a few seconds when the database
+    /// connection was lost (the pool gives a fresh one). If the database still refuses,
+    /// the row keeps its lease and comes back when it runs out (a second delivery rather
+    /// than a lost message).
     async fn record(&self, row: &OutboxRow, result: Result<(), SendError>, stats: &mut DrainStats) {
-        if let Err(e) = self.try_record(row, result, stats).await {
-            tracing::error!(outbox_id = row.id, error = %e, "mail result not recorded");
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.try_record(row, &result, stats).await {
+                Ok(()) => return,
+                Err(e)
+                    if crate::store::is_connection_lost(&e) && pause < Duration::from_secs(4) =>
+                {
+                    tracing::warn!(outbox_id = row.id, "mail result not recorded yet, retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) => {
+                    tracing::error!(outbox_id = row.id, error = %e, "mail result not recorded");
+                    return;
+                }
+            }
         }
     }
 
     async fn try_record(
         &self,
         row: &OutboxRow,
-        result: Result<(), SendError>,
+        result: &Result<(), SendError>,
         stats: &mut DrainStats,
     ) -> Result<(), sea_orm::DbErr> {
         match result {
@@ -181,8 +201,9 @@ impl Worker {
             }
             Err(err) => {
                 let permanent = matches!(err, SendError::Permanent(_));
-                let retry_at = (!permanent && row.attempts < self.max_attempts)
-                    .then(|| Utc::now() + backoff(row.attempts, rand::random::<f64>()));
+                let retry_at = (!permanent && row.attempts < self.max_attempts).then(|| {
+                    Utc::now() + backoff(self.retry_first, row.attempts, rand::random::<f64>())
+                });
                 outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
                 // The error text can name the recipient: only the id goes to the log.
                 if retry_at.is_some() {
@@ -246,15 +267,15 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(1, 0.0).num_seconds(), 30);
-        assert_eq!(backoff(2, 0.0).num_seconds(), 60);
-        assert_eq!(backoff(5, 0.0).num_seconds(), 480);
-        assert_eq!(backoff(12, 0.0).num_seconds(), 3600);
+        assert_eq!(backoff(30, 1, 0.0).num_seconds(), 30);
+        assert_eq!(backoff(30, 2, 0.0).num_seconds(), 60);
+        assert_eq!(backoff(30, 5, 0.0).num_seconds(), 480);
+        assert_eq!(backoff(30, 12, 0.0).num_seconds(), 3600);
     }
 
     #[test]
     fn jitter_adds_at_most_a_quarter() {
-        assert_eq!(backoff(1, 1.0).num_seconds(), 37);
-        assert!(backoff(3, 0.5).num_seconds() > 120);
+        assert_eq!(backoff(30, 1, 1.0).num_seconds(), 37);
+        assert!(backoff(30, 3, 0.5).num_seconds() > 120);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 
 use super::entities::{appeal, appeal_access, appeal_event, submission_token};
@@ -186,7 +186,7 @@ where
     numbering.ensure(db, new.year).await?;
     let snapshot_json =
         serde_json::to_string(&new.snapshot).map_err(|e| DbErr::Json(e.to_string()))?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let seq = numbering.next(&txn, new.year).await?;
     let s = &new.snapshot;
     let inserted = appeal::ActiveModel {
@@ -497,7 +497,7 @@ pub async fn apply(
         mail,
         digest_staff,
     } = effects;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut update = appeal::Entity::update_many()
         .col_expr(
             appeal::Column::Version,

@@ -16,8 +16,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqlErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -64,14 +64,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// one instance at a time: instances starting together on an empty database take turns
 /// and the later ones find nothing to do.
 pub async fn prepare(db: &DatabaseConnection, demo: Option<&Path>) -> Result<bool, DbErr> {
-    // SQLite: an IMMEDIATE transaction takes the single write lock at BEGIN (waiting for
-    // it under the busy timeout); PostgreSQL: an advisory lock held until commit.
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
+    // SQLite: the write transaction holds the single write lock; PostgreSQL: an advisory
+    // lock held until commit.
+    let txn = begin_write(db).await?;
     if is_postgres(&txn) {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SETUP_LOCK})"))
             .await?;
@@ -85,6 +80,19 @@ pub async fn prepare(db: &DatabaseConnection, demo: Option<&Path>) -> Result<boo
     Ok(seeded)
 }
 
+/// Begins a transaction that will write. On SQLite it takes the single write lock at
+/// BEGIN (IMMEDIATE, waiting under the busy timeout): a deferred transaction that reads
+/// first fails its later write at once with SQLITE_BUSY when another connection wrote in
+/// between, which the busy timeout does not cover (two people redeeming one binding code
+/// got a 500). PostgreSQL ignores the mode.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// The advisory lock key setup takes on PostgreSQL («appeal» in ASCII).
 const SETUP_LOCK: i64 = 0x6170_7065_616c;
 
@@ -94,6 +102,34 @@ pub async fn ready(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("UPDATE appeal_counters SET last_value = last_value WHERE year = -1")
         .await
         .map(|_| ())
+}
+
+/// The database went away under the request rather than refusing it: the pool had no
+/// connection, the server cut ours (SQLSTATE class 08 connection exception, 57P operator
+/// intervention: a restart, a failover, `pg_terminate_backend`), the socket failed, or
+/// SQLite stayed locked or read-only past the busy timeout. A retry later can succeed,
+/// so callers answer «temporarily unavailable», not an internal error.
+pub fn is_connection_lost(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(e) | DbErr::Exec(e) => e,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(e) = runtime else {
+        return false;
+    };
+    match e.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("57P")
+                // SQLITE_BUSY and its extended codes, SQLITE_READONLY.
+                || ["5", "261", "517", "8"].contains(&code.as_ref())
+        }),
+        _ => false,
+    }
 }
 
 pub fn is_unique_violation(err: &DbErr) -> bool {

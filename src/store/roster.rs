@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -354,7 +354,7 @@ pub async fn redeem_binding_code(
     oid: &str,
     now: DateTime<Utc>,
 ) -> Result<Redeemed, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let found = binding_code::Entity::find()
         .filter(binding_code::Column::CodeHash.eq(code_hash(code)))
         .filter(binding_code::Column::UsedAt.is_null())

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::entities::{staff, staff_digest_item};
@@ -151,7 +151,7 @@ where
     E: From<DbErr>,
     F: FnOnce(&[String]) -> Result<NewMessage, E>,
 {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // Of several instances only one moves the timestamp.
     if !claim_digest(&txn, subscriber.id, subscriber.digest_sent_at, now).await? {
         txn.rollback().await?;

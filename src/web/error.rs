@@ -72,11 +72,10 @@ pub struct ErrorView {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        match e {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                Self::Unavailable(e.into())
-            }
-            e => Self::Unexpected(e.into()),
+        if crate::store::is_connection_lost(&e) {
+            Self::Unavailable(e.into())
+        } else {
+            Self::Unexpected(e.into())
         }
     }
 }
