@@ -107,7 +107,8 @@ pub async fn ready(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// The database went away under the request rather than refusing it: the pool had no
 /// connection, the server cut ours (SQLSTATE class 08 connection exception, 57P operator
 /// intervention: a restart, a failover, `pg_terminate_backend`), the socket failed, or
-/// SQLite stayed locked or read-only past the busy timeout. A retry later can succeed,
+/// the SQLite file stayed locked past the busy timeout, became read-only or unwritable,
+/// or the disk is full. A retry later can succeed,
 /// so callers answer «temporarily unavailable», not an internal error.
 pub fn is_connection_lost(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
@@ -122,12 +123,20 @@ pub fn is_connection_lost(err: &DbErr) -> bool {
     };
     match e.as_ref() {
         Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-        Sqlx::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08")
-                || code.starts_with("57P")
-                // SQLITE_BUSY and its extended codes, SQLITE_READONLY.
-                || ["5", "261", "517", "8"].contains(&code.as_ref())
-        }),
+        Sqlx::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // The primary result code is the low byte of the extended one: BUSY,
+                // READONLY, IOERR, FULL, CANTOPEN.
+                code.parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 8 | 10 | 13 | 14))
+            } else {
+                code.starts_with("08") || code.starts_with("57P")
+            }
+        }
         _ => false,
     }
 }

@@ -385,6 +385,19 @@ pub async fn rate_limits(backend: Backend, _size: Size) -> Result<Row, String> {
     });
     let ledger = Ledger::open(&rig.db).await?;
     let sessions_before = ledger.count("SELECT COUNT(*) AS n FROM sessions").await;
+    let browsing = fire(&rig.site, 50, |site| async move {
+        let path =
+            ["/", "/api/v1/organizations", "/staff/inbox", "/my/appeals"][rand::random_range(0..4)];
+        crate::web::browser().get(site.at(path)).send().await
+    })
+    .await;
+    let sessions_browsed = ledger.count("SELECT COUNT(*) AS n FROM sessions").await;
+    row.check(sessions_browsed == sessions_before, || {
+        format!(
+            "50 anonymous page views made {} session rows",
+            sessions_browsed - sessions_before
+        )
+    });
     let logins = fire(&rig.site, 200, |site| async move {
         site.client
             .get(site.at("/login/esia?role=parent"))
@@ -414,10 +427,15 @@ pub async fn rate_limits(backend: Backend, _size: Size) -> Result<Row, String> {
         format!("{new_sessions} session rows for {started} started logins")
     });
     row.note(format!(
-        "codes: {checked} of 40 checked, then 429 after a new login; logins: {started} of 200 started, {} × 429, {new_sessions} session rows",
+        "codes: {checked} of 40 checked, then 429 after a new login; logins: {started} of 200 started, {} × 429, {new_sessions} session rows; 50 anonymous page views, no session row",
         limited.len()
     ));
-    let statuses: Vec<_> = codes.iter().chain(&logins).map(|(s, _)| *s).collect();
+    let statuses: Vec<_> = codes
+        .iter()
+        .chain(&logins)
+        .chain(&browsing)
+        .map(|(s, _)| *s)
+        .collect();
     tally(&mut row, &statuses);
     ledger.close().await;
     rig.finish(&mut row).await;
