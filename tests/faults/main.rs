@@ -8,6 +8,8 @@
 //! `--sqlite` or `--postgres` for one database, any other word picks the scenarios whose
 //! name contains it.
 
+#[path = "../stories/support/html.rs"]
+mod html;
 #[path = "../stories/support/postgres.rs"]
 mod postgres;
 #[path = "../stories/support/process.rs"]

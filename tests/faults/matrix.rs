@@ -11,7 +11,7 @@ use crate::Size;
 use crate::instance::{Backend, Ledger};
 use crate::report::Row;
 use crate::scenarios::Rig;
-use crate::web::{Filing, Outcome, PARENT, Site, hidden};
+use crate::web::{Filing, Outcome, PARENT, Site, hidden_value};
 
 /// The visitors, in the order of the letters in [`MATRIX`].
 pub const PERSONAS: [&str; 7] = [
@@ -179,7 +179,7 @@ impl Visitors {
             };
             csrf.push(match page {
                 None => String::new(),
-                Some(p) => hidden(&site.page(who, p).await?.1, "csrf_token")
+                Some(p) => hidden_value(&site.page(who, p).await?.1, "csrf_token")
                     .ok_or(format!("no CSRF token for {}", PERSONAS[i]))?,
             });
         }

@@ -11,7 +11,7 @@ use crate::Size;
 use crate::instance::{Backend, Ledger};
 use crate::report::Row;
 use crate::scenarios::Rig;
-use crate::web::{Filing, Outcome, PARENT, Site, hidden, location};
+use crate::web::{Filing, Outcome, PARENT, Site, hidden_value, location};
 
 /// Counts 5xx among answers; `None` is a request that got no answer.
 fn tally(row: &mut Row, statuses: &[Option<StatusCode>]) {
@@ -107,8 +107,8 @@ pub async fn concurrent_resolution(backend: Backend, _size: Size) -> Result<Row,
             .site
             .page(&who, &format!("/staff/appeals/{number}"))
             .await?;
-        let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token")?;
-        let version = hidden(&page, "version").ok_or("no version")?;
+        let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token")?;
+        let version = hidden_value(&page, "version").ok_or("no version")?;
         pages.push((who, csrf, version, i));
     }
     let path = format!("/staff/appeals/{number}/status");
@@ -191,7 +191,7 @@ pub async fn logout_race(backend: Backend, size: Size) -> Result<Row, String> {
         rig.site.sign_in(&who, "parent", PARENT).await?;
         let cookie = jar.cookies(&url).ok_or("no session cookie after sign-in")?;
         let (_, page) = rig.site.page(&who, "/my/appeals").await?;
-        let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token")?;
+        let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token")?;
         let replay = crate::web::browser();
         let mut tab = tokio::task::JoinSet::new();
         for _ in 0..20 {
@@ -253,7 +253,7 @@ pub async fn binding_code_race(backend: Backend, _size: Size) -> Result<Row, Str
     }
     let staff = rig.site.person("staff", "staff-school-1").await?;
     let (_, inbox) = rig.site.page(&staff, "/staff/inbox").await?;
-    let csrf = hidden(&inbox, "csrf_token").ok_or("no CSRF token on the inbox")?;
+    let csrf = hidden_value(&inbox, "csrf_token").ok_or("no CSRF token on the inbox")?;
     let (_, page) = rig
         .site
         .post(
@@ -288,7 +288,7 @@ pub async fn binding_code_race(backend: Backend, _size: Size) -> Result<Row, Str
         };
         let who = rig.site.person(role, persona).await?;
         let (_, page) = rig.site.page(&who, "/link").await?;
-        let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token on /link")?;
+        let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token on /link")?;
         people.push((who, csrf));
     }
     let mut tries = tokio::task::JoinSet::new();
@@ -347,7 +347,7 @@ pub async fn rate_limits(backend: Backend, _size: Size) -> Result<Row, String> {
     // Codes first: signing in spends the sign-in budget too.
     let parent = rig.site.person("parent", PARENT).await?;
     let (_, page) = rig.site.page(&parent, "/link").await?;
-    let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token on /link")?;
+    let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token on /link")?;
     let codes = fire(&rig.site, 40, |site| {
         let (parent, csrf) = (parent.clone(), csrf.clone());
         async move {
@@ -369,7 +369,7 @@ pub async fn rate_limits(backend: Backend, _size: Size) -> Result<Row, String> {
     });
     let again = rig.site.person("parent", PARENT).await?;
     let (_, page) = rig.site.page(&again, "/link").await?;
-    let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token on /link")?;
+    let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token on /link")?;
     let after_login = rig
         .site
         .post(

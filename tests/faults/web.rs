@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 
 pub fn browser() -> Client {
@@ -16,21 +15,7 @@ pub fn browser() -> Client {
         .expect("an HTTP client")
 }
 
-pub fn location(resp: &Response) -> String {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// `name="…" value="…"` of a page.
-pub fn hidden(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let len = html[start..].find('"')?;
-    Some(html[start..start + len].to_string())
-}
+pub use crate::html::{hidden_value, location};
 
 /// A site and what the scenarios learned about it once (ids of the demo directory).
 #[derive(Clone)]
@@ -115,7 +100,7 @@ impl Site {
         let who = browser();
         self.sign_in(&who, "staff", persona).await?;
         let (_, page) = self.page(&who, "/staff/choose").await?;
-        let csrf = hidden(&page, "csrf_token").ok_or("no CSRF token on /staff/choose")?;
+        let csrf = hidden_value(&page, "csrf_token").ok_or("no CSRF token on /staff/choose")?;
         let id = staff_id.to_string();
         self.post(
             &who,
@@ -190,7 +175,10 @@ impl Filing {
         let resp = site.get(who, &path).await.map_err(|_| Outcome::NoAnswer)?;
         let status = resp.status();
         let page = resp.text().await.map_err(|_| Outcome::NoAnswer)?;
-        match (hidden(&page, "csrf_token"), hidden(&page, "submission_id")) {
+        match (
+            hidden_value(&page, "csrf_token"),
+            hidden_value(&page, "submission_id"),
+        ) {
             (Some(csrf), Some(id)) if status == StatusCode::OK => Ok((csrf, id)),
             _ => Err(Outcome::Answered(status)),
         }

@@ -5,17 +5,19 @@
 #![allow(dead_code)]
 
 pub mod browser;
+mod html;
 mod postgres;
 mod process;
 
 use std::future::Future;
 use std::path::PathBuf;
 
+pub use html::{hidden_value, location};
+
 use appeals::Application;
 use appeals::config::{Environment, Settings};
 use appeals::mail::transport::{MailboxEntry, read_mailbox};
 use appeals::mail::worker::DrainStats;
-use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
@@ -186,14 +188,6 @@ pub fn browser() -> Client {
         .expect("client")
 }
 
-pub fn location(resp: &Response) -> String {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// The number of the appeal a submission was redirected to.
 pub fn filed_number(resp: &Response) -> String {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER, "appeal accepted");
@@ -207,12 +201,6 @@ pub fn filed_number(resp: &Response) -> String {
 pub fn textarea(html: &str, id: &str) -> Option<String> {
     let re = regex_lite::Regex::new(&format!(r#"(?s)<textarea id="{id}"[^>]*>(.*?)</textarea>"#))
         .ok()?;
-    re.captures(html).map(|c| c[1].to_string())
-}
-
-/// Extracts `name="…" value="…"` from a page.
-pub fn hidden_value(html: &str, name: &str) -> Option<String> {
-    let re = regex_lite::Regex::new(&format!(r#"name="{name}" value="([^"]*)""#)).ok()?;
     re.captures(html).map(|c| c[1].to_string())
 }
 
