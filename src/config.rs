@@ -99,6 +99,14 @@ pub struct ServerSettings {
     pub metrics_token: Secret,
 }
 
+impl ServerSettings {
+    /// The region's offset from UTC (validated at load to be within ±14 h).
+    pub fn offset(&self) -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {

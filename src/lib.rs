@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domain;
 pub mod esia;
+pub mod import;
 pub mod mail;
 pub mod store;
 pub mod web;
@@ -16,7 +17,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use chrono::FixedOffset;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -72,8 +72,7 @@ impl Application {
             "" => format!("http://{}:{port}", settings.server.host),
             url => url.to_string(),
         };
-        let offset = FixedOffset::east_opt(settings.server.utc_offset_hours * 3600)
-            .context("server.utc_offset_hours out of range")?;
+        let offset = settings.server.offset();
         let esia_base = match settings.esia.base_url.as_str() {
             "" => format!("{public_url}{EMULATOR_PREFIX}"),
             url => url.to_string(),

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use appeals::config::Settings;
+use appeals::workflow::{Workflow, import::Mode};
 use appeals::{Application, store};
 
 #[derive(Parser)]
@@ -34,12 +35,31 @@ enum Command {
         #[arg(long)]
         redirect_uri: String,
     },
+    /// Load the region's data from the school system's export (.xls, .xlsx, .csv).
+    Import {
+        #[command(subcommand)]
+        what: ImportKind,
+    },
     /// Issue a one-time «Привязать учетную запись» code for a roster person.
     IssueBindingCode {
         #[arg(long)]
         roster_person_id: i32,
         #[arg(long, default_value_t = 72)]
         valid_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// Regions, municipalities, organizations (by their code) and classes.
+    Directory {
+        file: PathBuf,
+        /// Check and print the report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid rows even when others are rejected.
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -85,6 +105,30 @@ async fn run() -> anyhow::Result<()> {
             axum::serve(listener, emulator.router())
                 .await
                 .context("emulator server")
+        }
+        Command::Import {
+            what:
+                ImportKind::Directory {
+                    file,
+                    dry_run,
+                    skip_invalid,
+                },
+        } => {
+            let db = store::connect(settings.database.url.expose(), 1).await?;
+            store::migrate(&db).await?;
+            let wf = Workflow::new(db, String::new(), settings.server.offset());
+            let mode = Mode {
+                dry_run,
+                skip_invalid,
+            };
+            let report = appeals::import::directory_file(&wf, &cli.config_dir, &file, mode)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{report}");
+            if report.refused.is_some() {
+                anyhow::bail!("файл не загружен");
+            }
+            Ok(())
         }
         Command::IssueBindingCode {
             roster_person_id,

@@ -9,6 +9,7 @@ mod m20261123_000004_inbox_queue_index;
 mod m20261123_000005_digest_items;
 mod m20261127_000006_one_account_per_record;
 mod m20261127_000007_link_attempts;
+mod m20261127_000008_directory_codes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_digest_items::Migration),
             Box::new(m20261127_000006_one_account_per_record::Migration),
             Box::new(m20261127_000007_link_attempts::Migration),
+            Box::new(m20261127_000008_directory_codes::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod appeal;
 pub mod applicant;
 pub mod candidates;
+pub mod directory;
 pub mod eligibility;
 pub mod history;
 pub mod matching;

@@ -119,6 +119,7 @@ pub async fn seed(db: &impl ConnectionTrait, path: &Path) -> Result<bool, DbErr>
                     locality: Set(o.locality.clone()),
                     org_type: Set(o.org_type.clone()),
                     name: Set(o.name.clone()),
+                    code: Set(Some(o.key.clone())),
                     ..Default::default()
                 }
                 .insert(db)

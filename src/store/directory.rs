@@ -2,10 +2,12 @@
 //! screen (Регион → Муниципальный район → Город/село → Тип ОО → Организация).
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entities::{class, municipality, organization, region};
+use crate::domain::directory::OrganizationEntry;
 
 pub async fn regions(db: &impl ConnectionTrait) -> Result<Vec<region::Model>, DbErr> {
     region::Entity::find()
@@ -182,4 +184,120 @@ pub async fn organizations_in_scope(
         ),
     });
     Ok(all)
+}
+
+/// The region named `name`, added when missing.
+pub async fn region_named(db: &impl ConnectionTrait, name: &str) -> Result<i32, DbErr> {
+    if let Some(found) = region::Entity::find()
+        .filter(region::Column::Name.eq(name))
+        .one(db)
+        .await?
+    {
+        return Ok(found.id);
+    }
+    region::ActiveModel {
+        name: Set(name.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|r| r.id)
+}
+
+/// The municipality `name` of a region, added when missing.
+pub async fn municipality_named(
+    db: &impl ConnectionTrait,
+    region_id: i32,
+    name: &str,
+) -> Result<i32, DbErr> {
+    if let Some(found) = municipality::Entity::find()
+        .filter(municipality::Column::RegionId.eq(region_id))
+        .filter(municipality::Column::Name.eq(name))
+        .one(db)
+        .await?
+    {
+        return Ok(found.id);
+    }
+    municipality::ActiveModel {
+        region_id: Set(region_id),
+        name: Set(name.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|m| m.id)
+}
+
+pub async fn organization_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<organization::Model>, DbErr> {
+    organization::Entity::find()
+        .filter(organization::Column::Code.eq(code))
+        .one(db)
+        .await
+}
+
+/// Adds an organization of a directory file; returns its id.
+pub async fn add_organization(
+    db: &impl ConnectionTrait,
+    municipality_id: i32,
+    e: &OrganizationEntry,
+) -> Result<i32, DbErr> {
+    let new = organization::ActiveModel {
+        locality: Set(String::new()),
+        short_name: Set(None),
+        ..Default::default()
+    };
+    fields(new, municipality_id, e)
+        .insert(db)
+        .await
+        .map(|o| o.id)
+}
+
+/// Rewrites an organization with what its directory row says.
+pub async fn update_organization(
+    db: &impl ConnectionTrait,
+    id: i32,
+    municipality_id: i32,
+    e: &OrganizationEntry,
+) -> Result<(), DbErr> {
+    let row = organization::ActiveModel {
+        id: sea_orm::Unchanged(id),
+        ..Default::default()
+    };
+    fields(row, municipality_id, e).update(db).await.map(|_| ())
+}
+
+fn fields(
+    mut row: organization::ActiveModel,
+    municipality_id: i32,
+    e: &OrganizationEntry,
+) -> organization::ActiveModel {
+    row.municipality_id = Set(municipality_id);
+    row.org_type = Set(e.org_type.to_string());
+    row.name = Set(e.name.clone());
+    row.code = Set(Some(e.code.clone()));
+    if let Some(locality) = &e.locality {
+        row.locality = Set(locality.clone());
+    }
+    if let Some(short_name) = &e.short_name {
+        row.short_name = Set(short_name.clone());
+    }
+    row
+}
+
+pub async fn add_class(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    name: &str,
+) -> Result<(), DbErr> {
+    class::ActiveModel {
+        organization_id: Set(organization_id),
+        name: Set(name.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
 }

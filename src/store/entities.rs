@@ -47,6 +47,9 @@ pub mod organization {
         pub locality: String,
         pub org_type: String,
         pub name: String,
+        /// The school system's code: what a directory import matches the organization by.
+        pub code: Option<String>,
+        pub short_name: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod esia_login;
 mod mail_delivery;
 mod parent_appeal;
 mod real_browser;
+mod region_data;
 mod site;
 mod staff_inbox;
 mod staff_isolation;

@@ -610,6 +610,35 @@ impl TestApp {
             .expect("admin statement");
     }
 
+    /// Runs the `appeals` binary's command line on this test's database, as an operator
+    /// would: returns whether it succeeded and what it printed (stdout, then stderr).
+    pub async fn cli(&self, args: &[&str]) -> (bool, String) {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_appeals"));
+        cmd.arg("--config-dir")
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"))
+            .args(args)
+            .env("APPEALS_ENV", "test")
+            .env(
+                "APPEALS__DATABASE__URL",
+                self.settings.database.url.expose(),
+            )
+            .env("RUST_LOG", "warn");
+        let out = cmd.output().await.expect("the appeals binary runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// A file of this test's folder (removed with the test).
+    pub fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).expect("test file");
+        path.display().to_string()
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
     }

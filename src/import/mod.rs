@@ -1,0 +1,71 @@
+//! Loading a region's data from the school system's exports: reading the spreadsheet,
+//! finding the columns by their headers, checking each row. What the rows then change in
+//! the database is the import use case's job (`workflow::import`).
+
+pub mod columns;
+pub mod directory;
+pub mod report;
+pub mod sheet;
+
+use std::path::Path;
+
+use columns::{Aliases, Layout, MissingColumns};
+use report::Report;
+
+use crate::workflow::{Workflow, import::Mode};
+
+/// Why an import could not start (each message is shown to the person importing).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Sheet(#[from] sheet::SheetError),
+    #[error("настройка столбцов (config/import): {0}")]
+    Mapping(String),
+    #[error("{0}")]
+    Columns(String),
+    #[error("ошибка базы данных: {0}")]
+    Store(#[from] sea_orm::DbErr),
+}
+
+fn missing_columns(layout: &Layout, aliases: &Aliases, m: MissingColumns) -> ImportError {
+    let names: Vec<String> = m
+        .missing
+        .iter()
+        .map(|key| format!("«{}»", aliases.name(layout, key)))
+        .collect();
+    let found = if m.found.is_empty() {
+        "ни одного заголовка".to_string()
+    } else {
+        m.found
+            .iter()
+            .map(|h| format!("«{h}»"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    ImportError::Columns(format!(
+        "в файле нет обязательных столбцов: {}. Найдены заголовки: {found}.",
+        names.join(", ")
+    ))
+}
+
+/// `appeals import directory FILE`: reads the file, checks every row, applies the valid
+/// ones (or none, see [`Mode`]) and returns the report.
+pub async fn directory_file(
+    wf: &Workflow,
+    config_dir: &Path,
+    file: &Path,
+    mode: Mode,
+) -> Result<Report, ImportError> {
+    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
+    let sheet = sheet::read(file)?;
+    let located = columns::locate(&sheet, &directory::LAYOUT, &aliases)
+        .map_err(|m| missing_columns(&directory::LAYOUT, &aliases, m))?;
+    let mut report = Report {
+        title: "Справочник организаций",
+        file: file.display().to_string(),
+        ..Report::default()
+    };
+    let entries = directory::entries(&sheet, &located, &mut report);
+    crate::workflow::import::directory(wf, &entries, mode, &mut report).await?;
+    Ok(report)
+}

@@ -1,0 +1,244 @@
+//! A region loads its data from the school system's exports with `appeals import`: the
+//! directory of organizations and classes today. Each story runs the real binary on the
+//! story's database with a file the story writes, in the formats the school system and
+//! Excel produce.
+
+use crate::support::{TestApp, browser};
+
+/// The directory as the school system exports it: title rows above the header, `;`,
+/// Windows-1251 (what Excel saves «CSV» as on a Russian Windows).
+fn directory_csv(rows: &[[&str; 8]]) -> Vec<u8> {
+    let mut lines = vec![
+        "Выгрузка справочника ОО;;;;;;;".to_string(),
+        ";;;;;;;".to_string(),
+        "Регион;Муниципальный район;Населённый пункт;Организация;Краткое наименование;Тип;Код;Классы"
+            .to_string(),
+    ];
+    lines.extend(rows.iter().map(|r| r.join(";")));
+    let text = lines.join("\r\n");
+    encoding_rs::WINDOWS_1251.encode(&text).0.into_owned()
+}
+
+const ELIZOVO_3: [&str; 8] = [
+    "Камчатский край",
+    "Елизовский муниципальный район",
+    "г. Елизово",
+    "МБОУ «Елизовская средняя школа № 3»",
+    "ЕСШ № 3",
+    "общеобразовательная",
+    "41003",
+    "1а, 2а, 2б",
+];
+
+const SOLNYSHKO: [&str; 8] = [
+    "Камчатский край",
+    "Елизовский муниципальный район",
+    "п. Раздольный",
+    "МБДОУ «Детский сад № 5 «Солнышко»»",
+    "",
+    "Дошкольная",
+    "41005",
+    "",
+];
+
+/// The organizations the public API lists for a name.
+async fn listed(app: &TestApp, name: &str) -> Vec<serde_json::Value> {
+    browser()
+        .get(app.path("/api/v1/organizations"))
+        .query(&[("q", name)])
+        .send()
+        .await
+        .expect("organizations")
+        .json()
+        .await
+        .expect("json")
+}
+
+story!(
+    a_region_loads_its_directory_and_parents_find_the_new_school,
+    |app| async move {
+        let file = app.file("directory.csv", &directory_csv(&[ELIZOVO_3, SOLNYSHKO]));
+        let organizations = app.count("organizations").await;
+
+        let (ok, report) = app.cli(&["import", "directory", &file, "--dry-run"]).await;
+        assert!(ok, "{report}");
+        assert!(report.contains("Проверка без записи"), "{report}");
+        assert!(
+            report.contains("Добавлено: 2, изменено: 0, без изменений: 0, отклонено строк: 0"),
+            "{report}"
+        );
+        assert_eq!(
+            app.count("organizations").await,
+            organizations,
+            "a dry run writes nothing"
+        );
+
+        let (ok, report) = app.cli(&["import", "directory", &file]).await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Записано.") && report.contains("+ 41003"),
+            "{report}"
+        );
+        assert_eq!(app.count("organizations").await, organizations + 2);
+        let found = listed(&app, "Елизовская средняя школа № 3").await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        let id = found[0]["id"].to_string();
+        for class in ["1а", "2а", "2б"] {
+            app.class_id(&id, class).await;
+        }
+
+        let (ok, report) = app.cli(&["import", "directory", &file]).await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Добавлено: 0, изменено: 0, без изменений: 2"),
+            "{report}"
+        );
+        assert_eq!(
+            app.count("organizations").await,
+            organizations + 2,
+            "idempotent"
+        );
+    }
+);
+
+story!(
+    the_same_directory_as_xlsx_changes_only_what_differs,
+    |app| async move {
+        let csv = app.file("directory.csv", &directory_csv(&[ELIZOVO_3]));
+        assert!(app.cli(&["import", "directory", &csv]).await.0);
+        let organizations = app.count("organizations").await;
+
+        // The school got a new name and a class; the workbook has no «Краткое наименование»
+        // column, so the short name stays.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let rows = [
+            [
+                "Код ОО",
+                "Регион",
+                "Муниципальный район",
+                "Населенный пункт",
+                "Наименование организации",
+                "Тип ОО",
+                "Классы",
+            ],
+            [
+                "41003",
+                "Камчатский край",
+                "Елизовский муниципальный район",
+                "г. Елизово",
+                "МАОУ «Елизовская средняя школа № 3»",
+                "Общеобразовательная",
+                "1а, 2а, 2б, 3а",
+            ],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                sheet
+                    .write_string(r as u32, c as u16, *value)
+                    .expect("cell");
+            }
+        }
+        let xlsx = app.file("directory.xlsx", &book.save_to_buffer().expect("xlsx"));
+
+        let (ok, report) = app.cli(&["import", "directory", &xlsx]).await;
+        assert!(ok, "{report}");
+        assert!(report.contains("изменено: 1"), "{report}");
+        assert!(
+        report.contains("Наименование: «МБОУ «Елизовская средняя школа № 3»» → «МАОУ «Елизовская средняя школа № 3»»"),
+        "{report}"
+    );
+        assert!(
+            report.contains("Классы: «1а, 2а, 2б» → «1а, 2а, 2б + 3а»"),
+            "{report}"
+        );
+        assert!(!report.contains("Краткое наименование"), "{report}");
+        assert_eq!(
+            app.count("organizations").await,
+            organizations,
+            "updated in place"
+        );
+        let (ok, report) = app.cli(&["import", "directory", &xlsx]).await;
+        assert!(ok && report.contains("без изменений: 1"), "{report}");
+    }
+);
+
+story!(
+    one_bad_row_refuses_the_file_and_skip_invalid_loads_the_rest,
+    |app| async move {
+        let mut unknown_type = SOLNYSHKO;
+        unknown_type[5] = "вуз";
+        let mut twice = SOLNYSHKO;
+        twice[3] = "Другое имя";
+        let file = app.file(
+            "directory.csv",
+            &directory_csv(&[ELIZOVO_3, unknown_type, twice]),
+        );
+        let organizations = app.count("organizations").await;
+
+        let (ok, report) = app.cli(&["import", "directory", &file]).await;
+        assert!(!ok, "{report}");
+        assert!(
+            report.contains("строка 5, столбец «Тип», значение «вуз»: неизвестный тип"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "строка 6, столбец «Код», значение «41005»: этот код уже встречался в строке 5"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("Ничего не записано"), "{report}");
+        assert_eq!(
+            app.count("organizations").await,
+            organizations,
+            "all or nothing"
+        );
+
+        let (ok, report) = app
+            .cli(&["import", "directory", &file, "--skip-invalid"])
+            .await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Добавлено: 1") && report.contains("отклонено строк: 2"),
+            "{report}"
+        );
+        assert_eq!(app.count("organizations").await, organizations + 1);
+    }
+);
+
+story!(
+    files_that_cannot_be_read_are_refused_in_plain_words,
+    |app| async move {
+        let no_code = app.file(
+            "wrong.csv",
+            "Регион;Организация\nКрай;Гимназия-призрак\n".as_bytes(),
+        );
+        let (ok, said) = app.cli(&["import", "directory", &no_code]).await;
+        assert!(!ok);
+        assert!(
+            said.contains("в файле нет обязательных столбцов: «Муниципальный район», «Тип», «Код»"),
+            "{said}"
+        );
+        assert!(
+            said.contains("Найдены заголовки: «Регион», «Организация»"),
+            "{said}"
+        );
+
+        let fake = app.file("export.xlsx", b"this is not a workbook");
+        let (ok, said) = app.cli(&["import", "directory", &fake]).await;
+        assert!(
+            !ok && said.contains("файл не удалось прочитать как таблицу Excel"),
+            "{said}"
+        );
+
+        let pdf = app.file("export.pdf", b"%PDF-1.4");
+        let (ok, said) = app.cli(&["import", "directory", &pdf]).await;
+        assert!(!ok && said.contains("нужен .xls, .xlsx или .csv"), "{said}");
+        assert!(!said.contains("panicked"), "{said}");
+        assert!(
+            listed(&app, "Гимназия-призрак").await.is_empty(),
+            "nothing of a refused file is listed"
+        );
+    }
+);
