@@ -6,7 +6,7 @@ use tracing_subscriber::EnvFilter;
 
 use appeals::config::Settings;
 use appeals::workflow::{Workflow, import::Mode};
-use appeals::{Application, store};
+use appeals::{Application, import, store};
 
 #[derive(Parser)]
 #[command(
@@ -52,15 +52,20 @@ enum Command {
 #[derive(Subcommand)]
 enum ImportKind {
     /// Regions, municipalities, organizations (by their code) and classes.
-    Directory {
-        file: PathBuf,
-        /// Check and print the report, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Write the valid rows even when others are rejected.
-        #[arg(long)]
-        skip_invalid: bool,
-    },
+    Directory(ImportArgs),
+    /// Staff by СНИЛС, role and place of work.
+    Staff(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    file: PathBuf,
+    /// Check and print the report, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the valid rows even when others are rejected.
+    #[arg(long)]
+    skip_invalid: bool,
 }
 
 #[tokio::main]
@@ -106,24 +111,24 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .context("emulator server")
         }
-        Command::Import {
-            what:
-                ImportKind::Directory {
-                    file,
-                    dry_run,
-                    skip_invalid,
-                },
-        } => {
+        Command::Import { what } => {
             let db = store::connect(settings.database.url.expose(), 1).await?;
             store::migrate(&db).await?;
             let wf = Workflow::new(db, String::new(), settings.server.offset());
+            let (ImportKind::Directory(args) | ImportKind::Staff(args)) = &what;
             let mode = Mode {
-                dry_run,
-                skip_invalid,
+                dry_run: args.dry_run,
+                skip_invalid: args.skip_invalid,
             };
-            let report = appeals::import::directory_file(&wf, &cli.config_dir, &file, mode)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = match &what {
+                ImportKind::Directory(a) => {
+                    import::directory_file(&wf, &cli.config_dir, &a.file, mode).await
+                }
+                ImportKind::Staff(a) => {
+                    import::staff_file(&wf, &cli.config_dir, &a.file, mode).await
+                }
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{report}");
             if report.refused.is_some() {
                 anyhow::bail!("файл не загружен");

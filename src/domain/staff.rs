@@ -1,8 +1,10 @@
 //! Staff roles and the scope of appeals each role may see and act on.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StaffRole {
     Responsible,
+    /// «Администратор школы»: the school's data and appeals, like a responsible one.
+    SchoolAdmin,
     MunicipalOperator,
     RegionalOperator,
     Admin,
@@ -12,6 +14,7 @@ impl StaffRole {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "responsible" => Some(Self::Responsible),
+            "school_admin" => Some(Self::SchoolAdmin),
             "municipal_operator" => Some(Self::MunicipalOperator),
             "regional_operator" => Some(Self::RegionalOperator),
             "admin" => Some(Self::Admin),
@@ -19,9 +22,44 @@ impl StaffRole {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Responsible => "responsible",
+            Self::SchoolAdmin => "school_admin",
+            Self::MunicipalOperator => "municipal_operator",
+            Self::RegionalOperator => "regional_operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// A role as an import file names it: the code, or the Russian name in any case
+    /// («ответственный», «администратор школы», «муниципальный оператор», …).
+    pub fn from_import(text: &str) -> Option<Self> {
+        let t = super::names::normalize(text);
+        Self::parse(&t).or(match t.as_str() {
+            "ответственный" | "ответственный сотрудник" => {
+                Some(Self::Responsible)
+            }
+            "администратор школы" | "администратор оо" => {
+                Some(Self::SchoolAdmin)
+            }
+            "муниципальный оператор" | "оператор муниципалитета" => {
+                Some(Self::MunicipalOperator)
+            }
+            "региональный оператор" | "оператор региона" => {
+                Some(Self::RegionalOperator)
+            }
+            "администратор" | "администратор системы" => {
+                Some(Self::Admin)
+            }
+            _ => None,
+        })
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Responsible => "Ответственный сотрудник",
+            Self::SchoolAdmin => "Администратор школы",
             Self::MunicipalOperator => "Оператор муниципалитета",
             Self::RegionalOperator => "Оператор региона",
             Self::Admin => "Администратор",
@@ -48,7 +86,7 @@ impl Scope {
         region: Option<i32>,
     ) -> Option<Self> {
         match role {
-            StaffRole::Responsible => organization.map(Self::Organization),
+            StaffRole::Responsible | StaffRole::SchoolAdmin => organization.map(Self::Organization),
             StaffRole::MunicipalOperator => municipality.map(Self::Municipality),
             StaffRole::RegionalOperator => region.map(Self::Region),
             StaffRole::Admin => Some(Self::All),
@@ -66,9 +104,62 @@ impl Scope {
     }
 }
 
+/// A valid row of a staff file; its organization, municipality or region is still a
+/// name or code, found in the directory when the file is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffEntry {
+    pub line: usize,
+    pub snils: super::snils::Snils,
+    pub name: super::names::PersonName,
+    pub role: StaffRole,
+    pub unit: Unit,
+    pub email: String,
+}
+
+/// Where a staff record works, as an import file names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// The organization's code in the directory.
+    Organization(String),
+    Municipality(String),
+    /// The region's name; `None`: the directory's only region.
+    Region(Option<String>),
+    Everywhere,
+}
+
+impl Unit {
+    /// The place as the file names it, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Unit::Organization(code) => format!("организация {code}"),
+            Unit::Municipality(name) => name.clone(),
+            Unit::Region(Some(name)) => name.clone(),
+            Unit::Region(None) => "регион".into(),
+            Unit::Everywhere => "все организации".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_read_from_russian_names_and_codes() {
+        assert_eq!(
+            StaffRole::from_import("Администратор  школы"),
+            Some(StaffRole::SchoolAdmin)
+        );
+        assert_eq!(
+            StaffRole::from_import("ОТВЕТСТВЕННЫЙ"),
+            Some(StaffRole::Responsible)
+        );
+        assert_eq!(
+            StaffRole::from_import("municipal_operator"),
+            Some(StaffRole::MunicipalOperator)
+        );
+        assert_eq!(StaffRole::from_import("директор"), None);
+    }
 
     #[test]
     fn scopes_nest() {

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod directory;
 pub mod report;
 pub mod sheet;
+pub mod staff;
 
 use std::path::Path;
 
@@ -48,6 +49,34 @@ fn missing_columns(layout: &Layout, aliases: &Aliases, m: MissingColumns) -> Imp
     ))
 }
 
+/// A file read and its columns found, ready for a kind's row checks.
+struct Opened {
+    sheet: sheet::Sheet,
+    located: columns::Located,
+    report: Report,
+}
+
+fn open(
+    config_dir: &Path,
+    file: &Path,
+    layout: &Layout,
+    title: &'static str,
+) -> Result<Opened, ImportError> {
+    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
+    let sheet = sheet::read(file)?;
+    let located = columns::locate(&sheet, layout, &aliases)
+        .map_err(|m| missing_columns(layout, &aliases, m))?;
+    Ok(Opened {
+        sheet,
+        located,
+        report: Report {
+            title,
+            file: file.display().to_string(),
+            ..Report::default()
+        },
+    })
+}
+
 /// `appeals import directory FILE`: reads the file, checks every row, applies the valid
 /// ones (or none, see [`Mode`]) and returns the report.
 pub async fn directory_file(
@@ -56,16 +85,34 @@ pub async fn directory_file(
     file: &Path,
     mode: Mode,
 ) -> Result<Report, ImportError> {
-    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
-    let sheet = sheet::read(file)?;
-    let located = columns::locate(&sheet, &directory::LAYOUT, &aliases)
-        .map_err(|m| missing_columns(&directory::LAYOUT, &aliases, m))?;
-    let mut report = Report {
-        title: "Справочник организаций",
-        file: file.display().to_string(),
-        ..Report::default()
-    };
+    let Opened {
+        sheet,
+        located,
+        mut report,
+    } = open(
+        config_dir,
+        file,
+        &directory::LAYOUT,
+        "Справочник организаций",
+    )?;
     let entries = directory::entries(&sheet, &located, &mut report);
     crate::workflow::import::directory(wf, &entries, mode, &mut report).await?;
+    Ok(report)
+}
+
+/// `appeals import staff FILE`, as [`directory_file`].
+pub async fn staff_file(
+    wf: &Workflow,
+    config_dir: &Path,
+    file: &Path,
+    mode: Mode,
+) -> Result<Report, ImportError> {
+    let Opened {
+        sheet,
+        located,
+        mut report,
+    } = open(config_dir, file, &staff::LAYOUT, "Сотрудники")?;
+    let entries = staff::entries(&sheet, &located, &mut report);
+    crate::workflow::import::staff(wf, &entries, mode, &mut report).await?;
     Ok(report)
 }

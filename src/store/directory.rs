@@ -301,3 +301,13 @@ pub async fn add_class(
     .await
     .map(|_| ())
 }
+
+pub async fn municipalities_named(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Vec<municipality::Model>, DbErr> {
+    municipality::Entity::find()
+        .filter(municipality::Column::Name.eq(name))
+        .all(db)
+        .await
+}

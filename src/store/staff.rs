@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entities::{staff, staff_digest_item};
 use super::outbox::{self, NewMessage};
-use crate::domain::staff::{Scope, StaffRole};
+use crate::domain::staff::{Scope, StaffEntry, StaffRole};
 
 pub const RESPONSIBLE: &str = "responsible";
 pub const MUNICIPAL_OPERATOR: &str = "municipal_operator";
@@ -233,4 +233,71 @@ async fn take_digest_items(
             .await?;
     }
     Ok(items.into_iter().map(|i| i.appeal_id).collect())
+}
+
+/// Where a staff record works, resolved to the directory's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub organization_id: Option<i32>,
+    pub municipality_id: Option<i32>,
+    pub region_id: Option<i32>,
+}
+
+/// The staff record of a person in a role at a place, active or not.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    snils_digits: &str,
+    role: StaffRole,
+    at: Placement,
+) -> Result<Option<staff::Model>, DbErr> {
+    let eq_or_null = |col: staff::Column, v: Option<i32>| match v {
+        Some(v) => col.eq(v),
+        None => col.is_null(),
+    };
+    staff::Entity::find()
+        .filter(staff::Column::Snils.eq(snils_digits))
+        .filter(staff::Column::Role.eq(role.as_str()))
+        .filter(eq_or_null(
+            staff::Column::OrganizationId,
+            at.organization_id,
+        ))
+        .filter(eq_or_null(
+            staff::Column::MunicipalityId,
+            at.municipality_id,
+        ))
+        .filter(eq_or_null(staff::Column::RegionId, at.region_id))
+        .one(db)
+        .await
+}
+
+/// Adds an active staff record, or rewrites `id` with this name and e-mail (active).
+pub async fn save_record(
+    db: &impl ConnectionTrait,
+    id: Option<i32>,
+    e: &StaffEntry,
+    at: Placement,
+) -> Result<(), DbErr> {
+    let mut row = match id {
+        Some(id) => staff::ActiveModel {
+            id: sea_orm::Unchanged(id),
+            ..Default::default()
+        },
+        None => staff::ActiveModel {
+            snils: Set(e.snils.digits().to_string()),
+            role: Set(e.role.as_str().to_string()),
+            organization_id: Set(at.organization_id),
+            municipality_id: Set(at.municipality_id),
+            region_id: Set(at.region_id),
+            ..Default::default()
+        },
+    };
+    row.last_name = Set(e.name.last.clone());
+    row.first_name = Set(e.name.first.clone());
+    row.middle_name = Set(e.name.middle.clone());
+    row.email = Set(e.email.clone());
+    row.active = Set(true);
+    match id {
+        Some(_) => row.update(db).await.map(|_| ()),
+        None => row.insert(db).await.map(|_| ()),
+    }
 }

@@ -8,7 +8,9 @@ use sea_orm::DbErr;
 use super::Workflow;
 use crate::domain::appeal::ORG_TYPES;
 use crate::domain::directory::OrganizationEntry;
+use crate::domain::staff::{StaffEntry, Unit};
 use crate::import::report::{FieldChange, Report};
+use crate::store::staff::{self as staff_store, Placement};
 use crate::store::{self, directory as dir};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -136,11 +138,154 @@ pub async fn directory(
         }
         report.changed.push((label, changes));
     }
+    finish(txn, mode, report).await
+}
+
+/// Finds where a staff row works in the directory; a name or code the directory does not
+/// have rejects the row (column names as in the shipped headers).
+async fn placement(
+    wf: &Workflow,
+    e: &StaffEntry,
+    report: &mut Report,
+) -> Result<Option<Placement>, DbErr> {
+    let db = wf.db();
+    let none = Placement {
+        organization_id: None,
+        municipality_id: None,
+        region_id: None,
+    };
+    let found = match &e.unit {
+        Unit::Organization(code) => match dir::organization_by_code(db, code).await? {
+            Some(o) => Ok(Placement {
+                organization_id: Some(o.id),
+                ..none
+            }),
+            None => Err((
+                "Код организации",
+                code.clone(),
+                "организации с таким кодом нет в справочнике",
+            )),
+        },
+        Unit::Municipality(name) => {
+            let found = dir::municipalities_named(db, name).await?;
+            match found.as_slice() {
+                [one] => Ok(Placement {
+                    municipality_id: Some(one.id),
+                    ..none
+                }),
+                [] => Err((
+                    "Муниципальный район",
+                    name.clone(),
+                    "такого района нет в справочнике",
+                )),
+                _ => Err((
+                    "Муниципальный район",
+                    name.clone(),
+                    "районов с таким названием несколько (в разных регионах)",
+                )),
+            }
+        }
+        Unit::Region(name) => {
+            let regions = dir::regions(db).await?;
+            let matching: Vec<_> = regions
+                .iter()
+                .filter(|r| name.as_ref().is_none_or(|n| *n == r.name))
+                .collect();
+            match matching.as_slice() {
+                [one] => Ok(Placement {
+                    region_id: Some(one.id),
+                    ..none
+                }),
+                _ => Err((
+                    "Регион",
+                    name.clone().unwrap_or_default(),
+                    "укажите регион из справочника",
+                )),
+            }
+        }
+        Unit::Everywhere => Ok(none),
+    };
+    Ok(match found {
+        Ok(at) => Some(at),
+        Err((column, value, reason)) => {
+            report.reject(e.line, column, &value, reason);
+            None
+        }
+    })
+}
+
+/// Staff records of a staff file, by СНИЛС, role and place of work. A record the file
+/// leaves out is kept as it is.
+pub async fn staff(
+    wf: &Workflow,
+    entries: &[StaffEntry],
+    mode: Mode,
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    let mut placed = Vec::new();
+    for e in entries {
+        if let Some(at) = placement(wf, e, report).await? {
+            placed.push((e, at));
+        }
+    }
+    report.rejected.sort_by_key(|r| r.line);
+    if refuse_invalid(report, mode) {
+        return Ok(());
+    }
+    let txn = store::begin_write(wf.db()).await?;
+    for (e, at) in placed {
+        let label = format!(
+            "{}, {}, {}",
+            e.name.full(),
+            e.role.label().to_lowercase(),
+            e.unit.describe()
+        );
+        let existing = staff_store::record(&txn, e.snils.digits(), e.role, at).await?;
+        let Some(existing) = existing else {
+            staff_store::save_record(&txn, None, e, at).await?;
+            report.added.push(label);
+            continue;
+        };
+        let changes: Vec<FieldChange> = [
+            ("Фамилия", existing.last_name.clone(), e.name.last.clone()),
+            ("Имя", existing.first_name.clone(), e.name.first.clone()),
+            (
+                "Отчество",
+                existing.middle_name.clone(),
+                e.name.middle.clone(),
+            ),
+            ("E-mail", existing.email.clone(), e.email.clone()),
+            (
+                "Действует",
+                if existing.active { "да" } else { "нет" }.to_string(),
+                "да".to_string(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(field, old, new)| FieldChange { field, old, new })
+        .collect();
+        if changes.is_empty() {
+            report.unchanged += 1;
+            continue;
+        }
+        staff_store::save_record(&txn, Some(existing.id), e, at).await?;
+        report.changed.push((label, changes));
+    }
+    finish(txn, mode, report).await
+}
+
+/// Commits, or rolls back a dry run.
+async fn finish(
+    txn: sea_orm::DatabaseTransaction,
+    mode: Mode,
+    report: &mut Report,
+) -> Result<(), DbErr> {
     if mode.dry_run {
-        txn.rollback().await?;
+        txn.rollback().await
     } else {
         txn.commit().await?;
         report.written = true;
+        Ok(())
     }
-    Ok(())
 }

@@ -242,3 +242,69 @@ story!(
         );
     }
 );
+
+story!(
+    imported_staff_sign_in_and_work_the_new_school,
+    |app| async move {
+        let staff_file = |rows: &[&str]| {
+            let mut text = "СНИЛС;Фамилия;Имя;Отчество;Роль;Код организации;E-mail\n".to_string();
+            text.push_str(&rows.join("\n"));
+            text.into_bytes()
+        };
+        // Никитин (staff-school-2 in the emulator) also answers for school 1 now, and one row
+        // has a mistyped СНИЛС: the file is refused as a whole.
+        let nikitin = "555-979-711 67;Никитин;Игорь;Валерьевич;ответственный;school-1;nikitin@school1.example.com";
+        let typo = "555-979-711 68;Никитин;Игорь;Валерьевич;администратор школы;school-1;";
+        let records = app.count("staff").await;
+        let refused = app.file("staff-typo.csv", &staff_file(&[nikitin, typo]));
+        let (ok, report) = app.cli(&["import", "staff", &refused]).await;
+        assert!(!ok, "{report}");
+        assert!(report.contains("строка 3, столбец «СНИЛС», значение «555-979-711 68»: контрольное число СНИЛС не совпадает"), "{report}");
+        assert_eq!(app.count("staff").await, records, "all or nothing");
+
+        let file = app.file("staff.csv", &staff_file(&[nikitin]));
+        let (ok, report) = app.cli(&["import", "staff", &file]).await;
+        assert!(
+            ok && report.contains(
+                "+ Никитин Игорь Валерьевич, ответственный сотрудник, организация school-1"
+            ),
+            "{report}"
+        );
+        let (ok, report) = app.cli(&["import", "staff", &file]).await;
+        assert!(ok && report.contains("без изменений: 1"), "{report}");
+        assert_eq!(app.count("staff").await, records + 1);
+
+        // A parent files at school 1; Никитин signs in, chooses his new record and opens it.
+        let parent = browser();
+        app.login_as(&parent, "parent", "parent-confirmed").await;
+        let number = app
+            .file_appeal(&parent, &app.school1_submission().await)
+            .await;
+        let nikitin = browser();
+        assert_eq!(
+            app.login_as(&nikitin, "staff", "staff-school-2").await,
+            "/staff/choose"
+        );
+        let (_, page) = app.get_html(&nikitin, "/staff/choose").await;
+        assert!(page.contains("Ответственный сотрудник"), "{page}");
+        let csrf = crate::support::hidden_value(&page, "csrf_token").expect("csrf");
+        let record = appeals::store::staff::active_by_snils(&app.db, "55597971167")
+            .await
+            .expect("staff records")
+            .into_iter()
+            .map(|r| r.id)
+            .max()
+            .expect("the imported record");
+        let record = record.to_string();
+        app.post_form(
+            &nikitin,
+            "/staff/choose",
+            &[("csrf_token", csrf.as_str()), ("staff_id", record.as_str())],
+        )
+        .await;
+        let (status, page) = app
+            .get_html(&nikitin, &format!("/staff/appeals/{number}"))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+    }
+);
