@@ -3,6 +3,7 @@
 //! story's database with a file the story writes, in the formats the school system and
 //! Excel produce.
 
+use crate::support::xls::{XlsCell, workbook};
 use crate::support::{TestApp, browser};
 
 /// The directory as the school system exports it: title rows above the header, `;`,
@@ -306,5 +307,57 @@ story!(
             .get_html(&nikitin, &format!("/staff/appeals/{number}"))
             .await;
         assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+    }
+);
+
+story!(
+    the_school_systems_xls_export_loads_like_the_csv,
+    |app| async move {
+        // The «Пакетное обновление» format: Excel 97-2003, a title row, the code as a number.
+        let t = XlsCell::Text;
+        let rows = vec![
+            vec![t("Справочник образовательных организаций")],
+            vec![
+                t("Код"),
+                t("Регион"),
+                t("Муниципальный район"),
+                t("Населённый пункт"),
+                t("Организация"),
+                t("Тип"),
+                t("Классы"),
+            ],
+            vec![
+                XlsCell::Number(41007.0),
+                t("Камчатский край"),
+                t("Елизовский муниципальный район"),
+                t("с. Коряки"),
+                t("МБОУ «Коряковская средняя школа»"),
+                t("общеобразовательная"),
+                t("1а; 9а"),
+            ],
+        ];
+        let xls = app.file("export.xls", &workbook(&rows));
+        let (ok, report) = app.cli(&["import", "directory", &xls]).await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("+ 41007 «МБОУ «Коряковская средняя школа»», классов: 2"),
+            "{report}"
+        );
+        let found = listed(&app, "Коряковская").await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        app.class_id(&found[0]["id"].to_string(), "9а").await;
+
+        let mut csv = ELIZOVO_3;
+        csv[3] = "МБОУ «Коряковская средняя школа»";
+        csv[2] = "с. Коряки";
+        csv[4] = "";
+        csv[6] = "41007";
+        csv[7] = "9а";
+        let same = app.file("export.csv", &directory_csv(&[csv]));
+        let (ok, report) = app.cli(&["import", "directory", &same]).await;
+        assert!(
+            ok && report.contains("без изменений: 1"),
+            "the .csv of the same data changes nothing: {report}"
+        );
     }
 );

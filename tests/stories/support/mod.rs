@@ -8,6 +8,7 @@ pub mod browser;
 mod html;
 mod postgres;
 mod process;
+pub mod xls;
 
 use std::future::Future;
 use std::path::PathBuf;
