@@ -55,6 +55,17 @@ enum ImportKind {
     Directory(ImportArgs),
     /// Staff by СНИЛС, role and place of work.
     Staff(ImportArgs),
+    /// Students and their parents of one organization.
+    Roster {
+        /// The organization: its code in the directory, or its number.
+        #[arg(long)]
+        organization: String,
+        /// Take the file's value even where staff corrected a record through an appeal.
+        #[arg(long)]
+        prefer_file: bool,
+        #[command(flatten)]
+        args: ImportArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -115,18 +126,29 @@ async fn run() -> anyhow::Result<()> {
             let db = store::connect(settings.database.url.expose(), 1).await?;
             store::migrate(&db).await?;
             let wf = Workflow::new(db, String::new(), settings.server.offset());
-            let (ImportKind::Directory(args) | ImportKind::Staff(args)) = &what;
+            let (ImportKind::Directory(args)
+            | ImportKind::Staff(args)
+            | ImportKind::Roster { args, .. }) = &what;
             let mode = Mode {
                 dry_run: args.dry_run,
                 skip_invalid: args.skip_invalid,
+                prefer_file: matches!(
+                    what,
+                    ImportKind::Roster {
+                        prefer_file: true,
+                        ..
+                    }
+                ),
             };
+            let config = &cli.config_dir;
             let report = match &what {
                 ImportKind::Directory(a) => {
-                    import::directory_file(&wf, &cli.config_dir, &a.file, mode).await
+                    import::directory_file(&wf, config, &a.file, mode).await
                 }
-                ImportKind::Staff(a) => {
-                    import::staff_file(&wf, &cli.config_dir, &a.file, mode).await
-                }
+                ImportKind::Staff(a) => import::staff_file(&wf, config, &a.file, mode).await,
+                ImportKind::Roster {
+                    organization, args, ..
+                } => import::roster_file(&wf, config, &args.file, organization, mode).await,
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{report}");

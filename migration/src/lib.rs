@@ -10,6 +10,7 @@ mod m20261123_000005_digest_items;
 mod m20261127_000006_one_account_per_record;
 mod m20261127_000007_link_attempts;
 mod m20261127_000008_directory_codes;
+mod m20261127_000009_roster_import;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_one_account_per_record::Migration),
             Box::new(m20261127_000007_link_attempts::Migration),
             Box::new(m20261127_000008_directory_codes::Migration),
+            Box::new(m20261127_000009_roster_import::Migration),
         ]
     }
 }

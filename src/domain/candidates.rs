@@ -166,6 +166,7 @@ mod tests {
             birth_date: born,
             snils: snils.map(str::to_string),
             class_id: None,
+            contacts: Default::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! People on a school's roster, as the school information system lists them.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::applicant::{LoginRole, subject_key};
 use super::names::PersonName;
@@ -16,6 +16,55 @@ pub struct Person {
     pub birth_date: NaiveDate,
     pub snils: Option<String>,
     pub class_id: Option<i32>,
+    pub contacts: Contacts,
+}
+
+/// What a roster keeps besides the keys, from the school system's file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contacts {
+    /// `M` or `F`.
+    pub gender: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A person of a roster file: a student (birth date required) or a parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: PersonName,
+    pub birth_date: Option<NaiveDate>,
+    pub snils: Option<Snils>,
+    pub contacts: Contacts,
+}
+
+/// A row of a roster file: one student, the class, up to two parents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    pub line: usize,
+    pub student: Entry,
+    pub birth_date: NaiveDate,
+    pub class: String,
+    pub parents: Vec<Entry>,
+}
+
+/// A date as the school system's files write it: `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД`, between
+/// 1900 and today.
+pub fn parse_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let text = text.trim();
+    let date = NaiveDate::parse_from_str(text, "%d.%m.%Y")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d"))
+        .ok()?;
+    (date.year() >= 1900 && date <= today).then_some(date)
+}
+
+/// `M` or `F` from «М», «Ж», «мужской», «женский», «M», «F».
+pub fn gender(text: &str) -> Option<&'static str> {
+    let t = super::names::normalize(text);
+    match t.as_str() {
+        "м" | "муж" | "мужской" | "m" | "male" => Some("M"),
+        "ж" | "жен" | "женский" | "f" | "female" => Some("F"),
+        _ => None,
+    }
 }
 
 impl Person {
@@ -141,6 +190,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_come_in_two_spellings_and_not_from_the_future() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(
+            parse_date("12.05.2014", today),
+            NaiveDate::from_ymd_opt(2014, 5, 12)
+        );
+        assert_eq!(
+            parse_date("2014-05-12", today),
+            NaiveDate::from_ymd_opt(2014, 5, 12)
+        );
+        assert_eq!(parse_date("31.02.2014", today), None);
+        assert_eq!(parse_date("01.01.2030", today), None);
+        assert_eq!(gender("Ж"), Some("F"));
+        assert_eq!(gender("мужской"), Some("M"));
+    }
+
+    #[test]
     fn corrections_name_each_changed_field() {
         let before = Person {
             id: 1,
@@ -150,6 +216,7 @@ mod tests {
             birth_date: NaiveDate::from_ymd_opt(1989, 1, 19).unwrap(),
             snils: None,
             class_id: None,
+            contacts: Contacts::default(),
         };
         let esia = PersonName::new("Смирнова", "Елена", "Викторовна");
         let snils = Snils::parse("186-091-390 90").unwrap();

@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod directory;
 pub mod report;
+pub mod roster;
 pub mod sheet;
 pub mod staff;
 
@@ -23,7 +24,7 @@ pub enum ImportError {
     #[error("настройка столбцов (config/import): {0}")]
     Mapping(String),
     #[error("{0}")]
-    Columns(String),
+    Refused(String),
     #[error("ошибка базы данных: {0}")]
     Store(#[from] sea_orm::DbErr),
 }
@@ -43,7 +44,7 @@ fn missing_columns(layout: &Layout, aliases: &Aliases, m: MissingColumns) -> Imp
             .collect::<Vec<_>>()
             .join(", ")
     };
-    ImportError::Columns(format!(
+    ImportError::Refused(format!(
         "в файле нет обязательных столбцов: {}. Найдены заголовки: {found}.",
         names.join(", ")
     ))
@@ -114,5 +115,44 @@ pub async fn staff_file(
     } = open(config_dir, file, &staff::LAYOUT, "Сотрудники")?;
     let entries = staff::entries(&sheet, &located, &mut report);
     crate::workflow::import::staff(wf, &entries, mode, &mut report).await?;
+    Ok(report)
+}
+
+/// `appeals import roster --organization ORG FILE`, as [`directory_file`]; `organization`
+/// is the organization's code in the directory or its number.
+pub async fn roster_file(
+    wf: &Workflow,
+    config_dir: &Path,
+    file: &Path,
+    organization: &str,
+    mode: Mode,
+) -> Result<Report, ImportError> {
+    let db = wf.db();
+    let found = match crate::store::directory::organization_by_code(db, organization).await? {
+        Some(o) => Some(o),
+        None => match organization.parse::<i32>() {
+            Ok(id) => crate::store::directory::organization(db, id).await?,
+            Err(_) => None,
+        },
+    };
+    let org = found.ok_or_else(|| {
+        ImportError::Refused(format!(
+            "организации «{organization}» нет в справочнике (нужен её код или номер)"
+        ))
+    })?;
+    let Opened {
+        sheet,
+        located,
+        mut report,
+    } = open(
+        config_dir,
+        file,
+        &roster::LAYOUT,
+        "Список обучающихся и родителей",
+    )?;
+    let today = chrono::Utc::now().with_timezone(&wf.offset()).date_naive();
+    let rows = roster::rows(&sheet, &located, &mut report, today);
+    crate::workflow::import::roster(wf, org.id, &rows, mode, &mut report).await?;
+    report.file = format!("{} → {}", report.file, org.name);
     Ok(report)
 }

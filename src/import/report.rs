@@ -29,6 +29,11 @@ pub struct Report {
     pub added: Vec<String>,
     pub changed: Vec<(String, Vec<FieldChange>)>,
     pub unchanged: usize,
+    /// Fields staff corrected through an appeal that the file still has the old way:
+    /// kept as corrected unless the import was told to prefer the file.
+    pub conflicts: Vec<(String, FieldChange)>,
+    /// Records the file leaves out (kept as they are).
+    pub absent: Vec<String>,
     pub rejected: Vec<Rejected>,
     /// Whether the changes were written (not for a dry run or a refused file).
     pub written: bool,
@@ -70,6 +75,25 @@ impl fmt::Display for Report {
             writeln!(f, "  ~ {what}")?;
             for c in fields {
                 writeln!(f, "      {}: «{}» → «{}»", c.field, c.old, c.new)?;
+            }
+        }
+        if !self.conflicts.is_empty() {
+            writeln!(
+                f,
+                "Конфликты — исправлено сотрудником по обращению, в файле прежнее значение:"
+            )?;
+            for (what, c) in &self.conflicts {
+                writeln!(
+                    f,
+                    "  ! {what}: {}: здесь «{}», в файле «{}»",
+                    c.field, c.old, c.new
+                )?;
+            }
+        }
+        if !self.absent.is_empty() {
+            writeln!(f, "Нет в файле (оставлены как есть): {}", self.absent.len())?;
+            for who in &self.absent {
+                writeln!(f, "  - {who}")?;
             }
         }
         if !self.rejected.is_empty() {

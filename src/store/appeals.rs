@@ -554,6 +554,7 @@ pub async fn apply(
                     snils.as_deref().unwrap_or("—"),
                 )),
             };
+            super::roster::record_correction(&txn, &before, now).await?;
             super::roster::fix_person(&txn, person_id, &name, birth_date, snils).await?;
             if let Some(student_id) = tie_student {
                 super::roster::tie_guardian(&txn, person_id, student_id).await?;

@@ -122,6 +122,9 @@ pub mod roster_person {
         pub passport: Option<String>,
         pub class_id: Option<i32>,
         pub name_norm: String,
+        pub gender: Option<String>,
+        pub email: Option<String>,
+        pub phone: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -369,6 +372,28 @@ pub mod staff_digest_item {
         pub appeal_id: i64,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod roster_correction {
+    use sea_orm::entity::prelude::*;
+
+    /// A roster person's key before staff corrected it through an appeal.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "roster_corrections")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub roster_person_id: i32,
+        pub name_norm_before: String,
+        pub birth_date_before: Date,
+        pub snils_before: Option<String>,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

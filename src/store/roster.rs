@@ -8,11 +8,13 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::entities::{binding_code, esia_link, organization, roster_guardian, roster_person};
+use super::entities::{
+    binding_code, esia_link, organization, roster_correction, roster_guardian, roster_person,
+};
 use super::{Sql, corrupt};
 use crate::domain::matching::RosterCandidate;
 use crate::domain::names::PersonName;
-use crate::domain::roster::{Person, RosterRole};
+use crate::domain::roster::{Contacts, Entry, Person, RosterRole};
 
 fn typed(m: roster_person::Model) -> Result<Person, DbErr> {
     let role = RosterRole::parse(&m.role).ok_or_else(|| corrupt("roster_persons", m.id, "role"))?;
@@ -24,6 +26,11 @@ fn typed(m: roster_person::Model) -> Result<Person, DbErr> {
         birth_date: m.birth_date,
         snils: m.snils,
         class_id: m.class_id,
+        contacts: Contacts {
+            gender: m.gender,
+            email: m.email,
+            phone: m.phone,
+        },
     })
 }
 
@@ -418,6 +425,49 @@ pub async fn create_person(db: &impl ConnectionTrait, p: &NewPerson) -> Result<i
     Ok(row.id)
 }
 
+/// Remembers a person's key before staff correct it, so a later import that still has
+/// the old values is recognised (see `workflow::import::roster`).
+pub async fn record_correction(
+    db: &impl ConnectionTrait,
+    before: &Person,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    roster_correction::ActiveModel {
+        roster_person_id: Set(before.id),
+        name_norm_before: Set(before.name.norm()),
+        birth_date_before: Set(before.birth_date),
+        snils_before: Set(before.snils.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+/// The person at an organization whose key staff corrected away from `name_norm` and
+/// `birth_date`, if any.
+pub async fn corrected_from(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    name_norm: &str,
+    birth_date: NaiveDate,
+) -> Result<Option<Person>, DbErr> {
+    let corrections = roster_correction::Entity::find()
+        .filter(roster_correction::Column::NameNormBefore.eq(name_norm))
+        .filter(roster_correction::Column::BirthDateBefore.eq(birth_date))
+        .all(db)
+        .await?;
+    for c in corrections {
+        if let Some(p) = person(db, c.roster_person_id).await?
+            && p.organization_id == organization_id
+        {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
 /// Overwrites a roster person's identifying data with what ESIA says.
 pub async fn fix_person(
     db: &impl ConnectionTrait,
@@ -494,4 +544,100 @@ pub async fn find_student(
         .await?
         .map(typed)
         .transpose()
+}
+
+/// A parent at an organization: by СНИЛС when the file gives one, else by ФИО and birth
+/// date.
+pub async fn find_parent(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    e: &Entry,
+) -> Result<Option<Person>, DbErr> {
+    let mut q = roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .filter(roster_person::Column::Role.eq(RosterRole::Parent.as_str()));
+    q = match (&e.snils, e.birth_date) {
+        (Some(snils), _) => q.filter(roster_person::Column::Snils.eq(snils.digits())),
+        (None, Some(born)) => q
+            .filter(roster_person::Column::NameNorm.eq(e.name.norm()))
+            .filter(roster_person::Column::BirthDate.eq(born)),
+        (None, None) => return Ok(None),
+    };
+    q.one(db).await?.map(typed).transpose()
+}
+
+/// Whoever at an organization has this СНИЛС.
+pub async fn snils_holder(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    snils_digits: &str,
+) -> Result<Option<Person>, DbErr> {
+    roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .filter(roster_person::Column::Snils.eq(snils_digits))
+        .one(db)
+        .await?
+        .map(typed)
+        .transpose()
+}
+
+/// Whether staff fixed or added this person through an appeal (and linked an account).
+pub async fn fixed_by_staff(db: &impl ConnectionTrait, person_id: i32) -> Result<bool, DbErr> {
+    Ok(esia_link::Entity::find()
+        .filter(esia_link::Column::RosterPersonId.eq(person_id))
+        .filter(esia_link::Column::Method.eq("staff"))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Adds a person of a roster file; returns the id.
+pub async fn add_entry(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    role: RosterRole,
+    e: &Entry,
+    birth_date: NaiveDate,
+    class_id: Option<i32>,
+) -> Result<i32, DbErr> {
+    roster_person::ActiveModel {
+        organization_id: Set(organization_id),
+        role: Set(role.as_str().to_string()),
+        last_name: Set(e.name.last.clone()),
+        first_name: Set(e.name.first.clone()),
+        middle_name: Set(e.name.middle.clone()),
+        birth_date: Set(birth_date),
+        snils: Set(e.snils.as_ref().map(|s| s.digits().to_string())),
+        passport: Set(None),
+        class_id: Set(class_id),
+        name_norm: Set(e.name.norm()),
+        gender: Set(e.contacts.gender.clone()),
+        email: Set(e.contacts.email.clone()),
+        phone: Set(e.contacts.phone.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|p| p.id)
+}
+
+/// Rewrites a roster person with the values an import decided on.
+pub async fn update_person(db: &impl ConnectionTrait, p: &Person) -> Result<(), DbErr> {
+    roster_person::ActiveModel {
+        id: Set(p.id),
+        last_name: Set(p.name.last.clone()),
+        first_name: Set(p.name.first.clone()),
+        middle_name: Set(p.name.middle.clone()),
+        birth_date: Set(p.birth_date),
+        snils: Set(p.snils.clone()),
+        class_id: Set(p.class_id),
+        name_norm: Set(p.name.norm()),
+        gender: Set(p.contacts.gender.clone()),
+        email: Set(p.contacts.email.clone()),
+        phone: Set(p.contacts.phone.clone()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
 }

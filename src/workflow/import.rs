@@ -7,9 +7,13 @@ use sea_orm::DbErr;
 
 use super::Workflow;
 use crate::domain::appeal::ORG_TYPES;
+use std::collections::{HashMap, HashSet};
+
 use crate::domain::directory::OrganizationEntry;
+use crate::domain::roster::{Entry, Person, RosterRole, RosterRow};
 use crate::domain::staff::{StaffEntry, Unit};
 use crate::import::report::{FieldChange, Report};
+use crate::store::roster as roster_store;
 use crate::store::staff::{self as staff_store, Placement};
 use crate::store::{self, directory as dir};
 
@@ -19,6 +23,8 @@ pub struct Mode {
     pub dry_run: bool,
     /// Write the valid rows even though others were rejected.
     pub skip_invalid: bool,
+    /// Take the file's value where staff corrected a record through an appeal.
+    pub prefer_file: bool,
 }
 
 /// Refuses the whole file when it has rejected rows, unless told to skip them.
@@ -288,4 +294,325 @@ async fn finish(
         report.written = true;
         Ok(())
     }
+}
+
+/// Who a roster row names, as the report says it.
+fn who(role: RosterRole, p: &Entry) -> String {
+    let kind = match role {
+        RosterRole::Student => "Обучающийся",
+        _ => "Родитель",
+    };
+    match p.birth_date {
+        Some(born) => format!("{kind} {}, {}", p.name.full(), born.format("%d.%m.%Y")),
+        None => format!("{kind} {}", p.name.full()),
+    }
+}
+
+/// Checks that need the database, before anything is written: the class exists, and a
+/// СНИЛС is not another person's (in the organization or elsewhere in the file).
+async fn check_roster(
+    wf: &Workflow,
+    organization_id: i32,
+    rows: &[RosterRow],
+    classes: &HashMap<String, i32>,
+    report: &mut Report,
+) -> Result<Vec<usize>, DbErr> {
+    let db = wf.db();
+    let mut valid = Vec::new();
+    let mut owners: HashMap<String, String> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let before = report.rejected.len();
+        if !classes.contains_key(&row.class) {
+            report.reject(
+                row.line,
+                "Класс",
+                &row.class,
+                "такого класса нет у организации в справочнике (файл другой организации?)",
+            );
+        }
+        let people = std::iter::once((RosterRole::Student, &row.student))
+            .chain(row.parents.iter().map(|p| (RosterRole::Parent, p)));
+        for (role, person) in people {
+            let key = format!("{}|{:?}", person.name.norm(), person.birth_date);
+            if role == RosterRole::Parent
+                && person.birth_date.is_none()
+                && roster_store::find_parent(db, organization_id, person)
+                    .await?
+                    .is_none()
+            {
+                report.reject(
+                    row.line,
+                    "Родитель: Дата рождения",
+                    "",
+                    format!(
+                        "{} нет в списке: для новой записи нужна дата рождения",
+                        person.name.full()
+                    ),
+                );
+            }
+            let Some(snils) = &person.snils else { continue };
+            if let Some(other) = owners.insert(snils.digits().to_string(), key.clone())
+                && other != key
+            {
+                report.reject(
+                    row.line,
+                    "СНИЛС",
+                    &snils.to_string(),
+                    "этот СНИЛС в файле указан у другого человека",
+                );
+                continue;
+            }
+            if let Some(holder) =
+                roster_store::snils_holder(db, organization_id, snils.digits()).await?
+            {
+                let same = holder.name.norm() == person.name.norm()
+                    && person.birth_date.is_none_or(|b| b == holder.birth_date);
+                let corrected = match person.birth_date {
+                    Some(born) => {
+                        roster_store::corrected_from(db, organization_id, &person.name.norm(), born)
+                            .await?
+                            .is_some_and(|p| p.id == holder.id)
+                    }
+                    None => false,
+                };
+                let parent_by_snils =
+                    role == RosterRole::Parent && holder.role == RosterRole::Parent;
+                if !same && !corrected && !parent_by_snils {
+                    report.reject(
+                        row.line,
+                        "СНИЛС",
+                        &snils.to_string(),
+                        format!(
+                            "этот СНИЛС в списке у другого человека: {}",
+                            holder.name.full()
+                        ),
+                    );
+                }
+            }
+        }
+        if report.rejected.len() == before {
+            valid.push(i);
+        }
+    }
+    Ok(valid)
+}
+
+/// Compares a record with the file and applies what differs: a field staff corrected
+/// through an appeal is a conflict (kept, unless the file is preferred).
+struct Merge<'a> {
+    label: String,
+    class_names: &'a HashMap<i32, String>,
+    fixed_by_staff: bool,
+    prefer_file: bool,
+    changes: Vec<FieldChange>,
+    conflicts: &'a mut Vec<(String, FieldChange)>,
+}
+
+impl Merge<'_> {
+    /// Whether to take the file's value `new` over `old` for `field`.
+    fn take(&mut self, field: &'static str, old: String, new: String, corrected: bool) -> bool {
+        if old == new {
+            return false;
+        }
+        let change = FieldChange { field, old, new };
+        if corrected && self.fixed_by_staff && !self.prefer_file {
+            self.conflicts.push((self.label.clone(), change));
+            return false;
+        }
+        self.changes.push(change);
+        true
+    }
+}
+
+/// Merges a file's person into a roster record; returns the updated record and changes.
+fn merge(record: &Person, file: &Entry, class_id: Option<i32>, m: &mut Merge<'_>) -> Person {
+    let mut p = record.clone();
+    let names = |n: &crate::domain::names::PersonName| n.full();
+    if m.take("ФИО", names(&record.name), names(&file.name), true) {
+        p.name = file.name.clone();
+    }
+    if let Some(born) = file.birth_date
+        && m.take(
+            "Дата рождения",
+            record.birth_date.format("%d.%m.%Y").to_string(),
+            born.format("%d.%m.%Y").to_string(),
+            true,
+        )
+    {
+        p.birth_date = born;
+    }
+    if let Some(snils) = &file.snils
+        && m.take(
+            "СНИЛС",
+            record.snils.clone().unwrap_or_default(),
+            snils.digits().to_string(),
+            true,
+        )
+    {
+        p.snils = Some(snils.digits().to_string());
+    }
+    if let Some(class_id) = class_id
+        && record.class_id != Some(class_id)
+    {
+        let name = |id: Option<i32>| {
+            id.and_then(|id| m.class_names.get(&id).cloned())
+                .unwrap_or_default()
+        };
+        let change = FieldChange {
+            field: "Класс",
+            old: name(record.class_id),
+            new: name(Some(class_id)),
+        };
+        m.changes.push(change);
+        p.class_id = Some(class_id);
+    }
+    // Gender is kept as M/F and shown as the school writes it.
+    let shown = |field: &str, v: &str| match (field, v) {
+        ("Пол", "M") => "М".to_string(),
+        ("Пол", "F") => "Ж".to_string(),
+        _ => v.to_string(),
+    };
+    for (field, old, new) in [
+        ("Пол", &record.contacts.gender, &file.contacts.gender),
+        ("E-mail", &record.contacts.email, &file.contacts.email),
+        ("Телефон", &record.contacts.phone, &file.contacts.phone),
+    ] {
+        if let Some(new) = new
+            && m.take(
+                field,
+                shown(field, old.as_deref().unwrap_or_default()),
+                shown(field, new),
+                false,
+            )
+        {
+            match field {
+                "Пол" => p.contacts.gender = Some(new.clone()),
+                "E-mail" => p.contacts.email = Some(new.clone()),
+                _ => p.contacts.phone = Some(new.clone()),
+            }
+        }
+    }
+    p
+}
+
+/// Finds the record a file's person is, adds it when there is none, merges it; returns
+/// its id.
+async fn place_person(
+    txn: &sea_orm::DatabaseTransaction,
+    organization_id: i32,
+    role: RosterRole,
+    file: &Entry,
+    class: (Option<i32>, &HashMap<i32, String>),
+    mode: Mode,
+    report: &mut Report,
+) -> Result<i32, DbErr> {
+    let (class_id, class_names) = class;
+    let label = who(role, file);
+    let found = match role {
+        RosterRole::Student => match file.birth_date {
+            Some(born) => {
+                roster_store::find_student(txn, organization_id, &file.name.norm(), born).await?
+            }
+            None => None,
+        },
+        _ => roster_store::find_parent(txn, organization_id, file).await?,
+    };
+    // The school has not applied a fix yet: its file names the person as before.
+    let found = match (found, file.birth_date) {
+        (Some(p), _) => Some(p),
+        (None, Some(born)) => {
+            roster_store::corrected_from(txn, organization_id, &file.name.norm(), born).await?
+        }
+        (None, None) => None,
+    };
+    let Some(record) = found else {
+        let born = file
+            .birth_date
+            .ok_or_else(|| DbErr::Custom("a new person without a birth date".into()))?;
+        let id = roster_store::add_entry(txn, organization_id, role, file, born, class_id).await?;
+        report.added.push(label);
+        return Ok(id);
+    };
+    let mut m = Merge {
+        label: label.clone(),
+        class_names,
+        fixed_by_staff: roster_store::fixed_by_staff(txn, record.id).await?,
+        prefer_file: mode.prefer_file,
+        changes: Vec::new(),
+        conflicts: &mut report.conflicts,
+    };
+    let merged = merge(&record, file, class_id, &mut m);
+    let changes = m.changes;
+    if changes.is_empty() {
+        report.unchanged += 1;
+    } else {
+        roster_store::update_person(txn, &merged).await?;
+        report.changed.push((label, changes));
+    }
+    Ok(record.id)
+}
+
+/// Students and their parents of one organization from a roster file. Students are keyed
+/// by ФИО and birth date, parents by СНИЛС (else ФИО and birth date); parents are tied to
+/// their children. Nobody is removed: students the file leaves out are listed.
+pub async fn roster(
+    wf: &Workflow,
+    organization_id: i32,
+    rows: &[RosterRow],
+    mode: Mode,
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    let classes: HashMap<String, i32> = dir::classes(wf.db(), organization_id)
+        .await?
+        .into_iter()
+        .map(|c| (c.name, c.id))
+        .collect();
+    let valid = check_roster(wf, organization_id, rows, &classes, report).await?;
+    report.rejected.sort_by_key(|r| r.line);
+    if refuse_invalid(report, mode) {
+        return Ok(());
+    }
+    let class_names: HashMap<i32, String> = classes
+        .iter()
+        .map(|(name, id)| (*id, name.clone()))
+        .collect();
+    let txn = store::begin_write(wf.db()).await?;
+    let mut present = HashSet::new();
+    for row in valid.iter().map(|i| &rows[*i]) {
+        let class_id = classes.get(&row.class).copied();
+        let student = place_person(
+            &txn,
+            organization_id,
+            RosterRole::Student,
+            &row.student,
+            (class_id, &class_names),
+            mode,
+            report,
+        )
+        .await?;
+        present.insert(student);
+        for parent in &row.parents {
+            let parent = place_person(
+                &txn,
+                organization_id,
+                RosterRole::Parent,
+                parent,
+                (None, &class_names),
+                mode,
+                report,
+            )
+            .await?;
+            roster_store::tie_guardian(&txn, parent, student).await?;
+        }
+    }
+    for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
+        if !present.contains(&p.id) {
+            report.absent.push(format!(
+                "{}, {}",
+                p.name.full(),
+                p.birth_date.format("%d.%m.%Y")
+            ));
+        }
+    }
+    finish(txn, mode, report).await
 }

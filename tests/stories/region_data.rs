@@ -16,8 +16,7 @@ fn directory_csv(rows: &[[&str; 8]]) -> Vec<u8> {
             .to_string(),
     ];
     lines.extend(rows.iter().map(|r| r.join(";")));
-    let text = lines.join("\r\n");
-    encoding_rs::WINDOWS_1251.encode(&text).0.into_owned()
+    cp1251_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 const ELIZOVO_3: [&str; 8] = [
@@ -358,6 +357,290 @@ story!(
         assert!(
             ok && report.contains("без изменений: 1"),
             "the .csv of the same data changes nothing: {report}"
+        );
+    }
+);
+
+/// School 1's roster as the school system exports it, with the mother of Артём added in
+/// the «Родитель 1» columns (dates as Excel dates, a title row above the header).
+fn school1_roster(with_mother: bool) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy");
+    let header = [
+        "Фамилия",
+        "Имя",
+        "Отчество",
+        "Дата рождения",
+        "Пол",
+        "СНИЛС",
+        "Класс",
+        "Родитель 1: Фамилия",
+        "Родитель 1: Имя",
+        "Родитель 1: Отчество",
+        "Родитель 1: Дата рождения",
+        "Родитель 1: СНИЛС",
+        "Родитель 1: E-mail",
+        "Родитель 1: Телефон",
+    ];
+    sheet
+        .write_string(0, 0, "Пакетное обновление: 7а, 7б")
+        .expect("title");
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(1, c as u16, *h).expect("header");
+    }
+    let date = |d: &str| rust_xlsxwriter::ExcelDateTime::parse_from_str(d).expect("date");
+    let mother: [&str; 6] = if with_mother {
+        [
+            "Иванова",
+            "Мария",
+            "Петровна",
+            "1986-03-14",
+            "134-587-260 76",
+            "m.ivanova@example.com",
+        ]
+    } else {
+        ["", "", "", "", "", ""]
+    };
+    let rows: [([&str; 7], [&str; 6]); 2] = [
+        (
+            [
+                "Иванов",
+                "Артём",
+                "Сергеевич",
+                "2014-05-12",
+                "М",
+                "152-908-374 75",
+                "7а",
+            ],
+            mother,
+        ),
+        (
+            [
+                "Петрова",
+                "Дарья",
+                "Алексеевна",
+                "2013-09-21",
+                "",
+                "083-016-613 36",
+                "7б",
+            ],
+            [
+                "Петров",
+                "Алексей",
+                "Николаевич",
+                "1982-07-02",
+                "526-018-159 61",
+                "",
+            ],
+        ),
+    ];
+    for (r, (student, parent)) in rows.iter().enumerate() {
+        let r = r as u32 + 2;
+        for (c, v) in student.iter().enumerate() {
+            if c == 3 {
+                sheet
+                    .write_datetime_with_format(r, 3, date(v), &date_format)
+                    .expect("date");
+            } else {
+                sheet.write_string(r, c as u16, *v).expect("cell");
+            }
+        }
+        for (c, v) in parent.iter().enumerate() {
+            let c = c as u16 + 7;
+            if c == 10 && !v.is_empty() {
+                sheet
+                    .write_datetime_with_format(r, c, date(v), &date_format)
+                    .expect("date");
+            } else if !v.is_empty() {
+                sheet.write_string(r, c, *v).expect("cell");
+            }
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+story!(
+    a_roster_import_adds_the_missing_parent_who_then_gets_in,
+    |app| async move {
+        // Иванова is not on school 1's roster: she lands on «Запись не найдена» and files.
+        let mother = browser();
+        assert_eq!(
+            app.login_as(&mother, "parent", "parent-confirmed").await,
+            "/no-account"
+        );
+        let number = app
+            .file_appeal(&mother, &app.school1_submission().await)
+            .await;
+
+        let people = app.count("roster_persons").await;
+        let file = app.file("school1.xlsx", &school1_roster(true));
+        let (ok, report) = app
+            .cli(&[
+                "import",
+                "roster",
+                "--organization",
+                "school-1",
+                &file,
+                "--dry-run",
+            ])
+            .await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Добавлено: 1, изменено: 1, без изменений: 2"),
+            "{report}"
+        );
+        assert!(
+            report.contains("Пол: «» → «М»"),
+            "the school system's gender is new here: {report}"
+        );
+        assert!(
+            report.contains("+ Родитель Иванова Мария Петровна, 14.03.1986"),
+            "{report}"
+        );
+        assert!(
+            report.contains("Нет в файле (оставлены как есть): 1")
+                && report.contains("Смирнов Кирилл Андреевич"),
+            "{report}"
+        );
+        assert_eq!(
+            app.count("roster_persons").await,
+            people,
+            "a dry run writes nothing"
+        );
+
+        let (ok, report) = app
+            .cli(&["import", "roster", "--organization", "school-1", &file])
+            .await;
+        assert!(ok && report.contains("Записано."), "{report}");
+        assert_eq!(app.count("roster_persons").await, people + 1);
+        let (ok, report) = app
+            .cli(&["import", "roster", "--organization", "school-1", &file])
+            .await;
+        assert!(
+            ok && report.contains("Добавлено: 0, изменено: 0, без изменений: 4"),
+            "{report}"
+        );
+
+        // Her next sign-in finds her on the roster, tied to Артём: home, and the appeal is
+        // answered.
+        let again = browser();
+        assert_eq!(
+            app.login_as(&again, "parent", "parent-confirmed").await,
+            "/home"
+        );
+        let (_, page) = app.get_html(&again, &format!("/appeals/{number}")).await;
+        assert!(page.contains("Решено"), "{page}");
+    }
+);
+
+story!(
+    a_roster_file_of_another_school_is_refused_whole,
+    |app| async move {
+        let people = app.count("roster_persons").await;
+        let file = app.file("school1.xlsx", &school1_roster(false));
+        let (ok, report) = app
+            .cli(&["import", "roster", "--organization", "school-2", &file])
+            .await;
+        assert!(!ok, "{report}");
+        assert!(
+            report.contains(
+                "строка 4, столбец «Класс», значение «7б»: такого класса нет у организации"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("Ничего не записано"), "{report}");
+        assert_eq!(app.count("roster_persons").await, people);
+        let (ok, said) = app
+            .cli(&["import", "roster", "--organization", "school-99", &file])
+            .await;
+        assert!(
+            !ok && said.contains("организации «school-99» нет в справочнике"),
+            "{said}"
+        );
+    }
+);
+
+/// School 1's roster with Кирилл and his mother as the school system still has her:
+/// «Алена», born 19.01.1989 (staff corrected both through an appeal).
+fn school1_roster_before_the_fix() -> Vec<u8> {
+    cp1251_csv(&[
+        "Фамилия;Имя;Отчество;Дата рождения;Класс;Родитель 1: Фамилия;Родитель 1: Имя;Родитель 1: Отчество;Родитель 1: Дата рождения",
+        "Смирнов;Кирилл;Андреевич;08.02.2015;5а;Смирнова;Алена;Викторовна;19.01.1989",
+    ])
+}
+
+/// A CSV file as Excel saves it on a Russian Windows: Windows-1251, CRLF.
+fn cp1251_csv(lines: &[&str]) -> Vec<u8> {
+    encoding_rs::WINDOWS_1251
+        .encode(&lines.join("\r\n"))
+        .0
+        .into_owned()
+}
+
+story!(
+    an_import_never_silently_undoes_a_fix_that_let_a_parent_in,
+    |app| async move {
+        // Staff fix «Алена» → «Елена» (and the birth date) through her appeal and link her.
+        let number = crate::staff_workplace::file_as(&app, "parent-typo", "38421002").await;
+        let (staff, page) = crate::staff_workplace::staff_on(&app, &number).await;
+        let person = crate::support::hidden_value(&page, "roster_person_id").expect("candidate");
+        let fixed = app
+            .link_confirmed(
+                &staff,
+                &number,
+                &[("mode", "fix"), ("roster_person_id", &person)],
+                &[],
+            )
+            .await
+            .1;
+        assert_eq!(fixed.status(), reqwest::StatusCode::SEE_OTHER);
+
+        // The school re-imports before applying the fix in its own system.
+        let file = app.file("school1.csv", &school1_roster_before_the_fix());
+        let people = app.count("roster_persons").await;
+        let (ok, report) = app
+            .cli(&["import", "roster", "--organization", "school-1", &file])
+            .await;
+        assert!(ok, "{report}");
+        assert!(report.contains("Конфликты"), "{report}");
+        assert!(
+            report.contains(
+                "ФИО: здесь «Смирнова Елена Викторовна», в файле «Смирнова Алена Викторовна»"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.contains("Дата рождения: здесь «19.01.1988», в файле «19.01.1989»"),
+            "{report}"
+        );
+        assert_eq!(
+            app.count("roster_persons").await,
+            people,
+            "no second mother is added"
+        );
+        // She still gets in as herself.
+        let mother = browser();
+        assert_eq!(
+            app.login_as(&mother, "parent", "parent-typo").await,
+            "/home"
+        );
+
+        // Told to, the import takes the file's values.
+        let (ok, report) = app
+            .cli(&[
+                "import",
+                "roster",
+                "--organization",
+                "school-1",
+                &file,
+                "--prefer-file",
+            ])
+            .await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("ФИО: «Смирнова Елена Викторовна» → «Смирнова Алена Викторовна»"),
+            "{report}"
         );
     }
 );

@@ -5,7 +5,7 @@
 use crate::support::{self, TestApp, browser, location};
 use reqwest::StatusCode;
 
-async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
+pub(crate) async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
     let parent = browser();
     app.login_as(&parent, "parent", persona).await;
     let s = support::Submission {
@@ -16,7 +16,7 @@ async fn file_as(app: &TestApp, persona: &str, child_id: &str) -> String {
 }
 
 /// Staff of school № 1 signed in, and the appeal's page as they see it.
-async fn staff_on(app: &TestApp, number: &str) -> (reqwest::Client, String) {
+pub(crate) async fn staff_on(app: &TestApp, number: &str) -> (reqwest::Client, String) {
     let staff = app.staff("staff-school-1").await;
     let (_, page) = app
         .get_html(&staff, &format!("/staff/appeals/{number}"))
