@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         what: ImportKind,
     },
+    /// Write what staff changed through appeals, for the school system.
+    Export {
+        #[command(subcommand)]
+        what: ExportKind,
+    },
     /// Issue a one-time «Привязать учетную запись» code for a roster person.
     IssueBindingCode {
         #[arg(long)]
@@ -68,6 +73,22 @@ enum ImportKind {
     },
 }
 
+#[derive(Subcommand)]
+enum ExportKind {
+    /// Roster people staff corrected or added through appeals, in the roster layout
+    /// (.xlsx or .csv) for the school system's «Пакетное обновление».
+    RosterChanges {
+        /// The organization: its code in the directory, or its number.
+        #[arg(long)]
+        organization: String,
+        /// Only changes made on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 #[derive(clap::Args)]
 struct ImportArgs {
     file: PathBuf,
@@ -77,6 +98,13 @@ struct ImportArgs {
     /// Write the valid rows even when others are rejected.
     #[arg(long)]
     skip_invalid: bool,
+}
+
+/// The use cases on the configured database, migrated, for the commands.
+async fn workflow(settings: &Settings) -> anyhow::Result<Workflow> {
+    let db = store::connect(settings.database.url.expose(), 1).await?;
+    store::migrate(&db).await?;
+    Ok(Workflow::new(db, String::new(), settings.server.offset()))
 }
 
 #[tokio::main]
@@ -123,9 +151,7 @@ async fn run() -> anyhow::Result<()> {
                 .context("emulator server")
         }
         Command::Import { what } => {
-            let db = store::connect(settings.database.url.expose(), 1).await?;
-            store::migrate(&db).await?;
-            let wf = Workflow::new(db, String::new(), settings.server.offset());
+            let wf = workflow(&settings).await?;
             let (ImportKind::Directory(args)
             | ImportKind::Staff(args)
             | ImportKind::Roster { args, .. }) = &what;
@@ -155,6 +181,22 @@ async fn run() -> anyhow::Result<()> {
             if report.refused.is_some() {
                 anyhow::bail!("файл не загружен");
             }
+            Ok(())
+        }
+        Command::Export {
+            what:
+                ExportKind::RosterChanges {
+                    organization,
+                    since,
+                    out,
+                },
+        } => {
+            let wf = workflow(&settings).await?;
+            let written =
+                import::roster_changes_file(&wf, &cli.config_dir, &organization, since, &out)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Записано строк: {written} → {}", out.display());
             Ok(())
         }
         Command::IssueBindingCode {

@@ -4,6 +4,7 @@
 
 pub mod columns;
 pub mod directory;
+pub mod export;
 pub mod report;
 pub mod roster;
 pub mod sheet;
@@ -127,19 +128,7 @@ pub async fn roster_file(
     organization: &str,
     mode: Mode,
 ) -> Result<Report, ImportError> {
-    let db = wf.db();
-    let found = match crate::store::directory::organization_by_code(db, organization).await? {
-        Some(o) => Some(o),
-        None => match organization.parse::<i32>() {
-            Ok(id) => crate::store::directory::organization(db, id).await?,
-            Err(_) => None,
-        },
-    };
-    let org = found.ok_or_else(|| {
-        ImportError::Refused(format!(
-            "организации «{organization}» нет в справочнике (нужен её код или номер)"
-        ))
-    })?;
+    let org = self::organization(wf, organization).await?;
     let Opened {
         sheet,
         located,
@@ -155,4 +144,44 @@ pub async fn roster_file(
     crate::workflow::import::roster(wf, org.id, &rows, mode, &mut report).await?;
     report.file = format!("{} → {}", report.file, org.name);
     Ok(report)
+}
+
+/// An organization by its code in the directory or its number.
+async fn organization(
+    wf: &Workflow,
+    text: &str,
+) -> Result<crate::store::entities::organization::Model, ImportError> {
+    let db = wf.db();
+    let found = match crate::store::directory::organization_by_code(db, text).await? {
+        Some(o) => Some(o),
+        None => match text.parse::<i32>() {
+            Ok(id) => crate::store::directory::organization(db, id).await?,
+            Err(_) => None,
+        },
+    };
+    found.ok_or_else(|| {
+        ImportError::Refused(format!(
+            "организации «{text}» нет в справочнике (нужен её код или номер)"
+        ))
+    })
+}
+
+/// `appeals export roster-changes`: writes what staff corrected or added through appeals
+/// since `since` (local date; everything when `None`) to `out`; returns the rows written.
+pub async fn roster_changes_file(
+    wf: &Workflow,
+    config_dir: &Path,
+    organization: &str,
+    since: Option<chrono::NaiveDate>,
+    out: &Path,
+) -> Result<usize, ImportError> {
+    let org = self::organization(wf, organization).await?;
+    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
+    let since = since
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_local_timezone(wf.offset()).single())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let rows = crate::workflow::handback::roster_changes(wf, org.id, since).await?;
+    export::write(&rows, &aliases, out).map_err(ImportError::Refused)?;
+    Ok(rows.len())
 }

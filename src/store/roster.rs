@@ -227,6 +227,17 @@ pub async fn children_of(db: &impl ConnectionTrait, parent: &Person) -> Result<V
     persons_at(db, ids, parent.organization_id).await
 }
 
+pub async fn parents_of(db: &impl ConnectionTrait, student: &Person) -> Result<Vec<Person>, DbErr> {
+    let ids = roster_guardian::Entity::find()
+        .filter(roster_guardian::Column::StudentId.eq(student.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.parent_id)
+        .collect();
+    persons_at(db, ids, student.organization_id).await
+}
+
 /// The roster records `oid` signs in with at an organization.
 pub async fn records_of(
     db: &impl ConnectionTrait,
@@ -640,4 +651,29 @@ pub async fn update_person(db: &impl ConnectionTrait, p: &Person) -> Result<(), 
     .update(db)
     .await
     .map(|_| ())
+}
+
+/// People of an organization whom staff corrected or added through appeals (since
+/// `since`, or ever): a correction is recorded, an addition is a record linked by staff.
+pub async fn changed_by_staff(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Person>, DbErr> {
+    let mut corrections = roster_correction::Entity::find();
+    let mut links = esia_link::Entity::find().filter(esia_link::Column::Method.eq("staff"));
+    if let Some(since) = since {
+        corrections = corrections.filter(roster_correction::Column::CreatedAt.gte(since));
+        links = links.filter(esia_link::Column::CreatedAt.gte(since));
+    }
+    let mut ids: Vec<i32> = corrections
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.roster_person_id)
+        .collect();
+    ids.extend(links.all(db).await?.into_iter().map(|l| l.roster_person_id));
+    ids.sort_unstable();
+    ids.dedup();
+    persons_at(db, ids, organization_id).await
 }

@@ -6,6 +6,7 @@
 pub mod applicant;
 pub mod binding;
 mod change;
+pub mod handback;
 pub mod import;
 pub mod inbox;
 pub mod linking;

@@ -596,6 +596,61 @@ story!(
             .1;
         assert_eq!(fixed.status(), reqwest::StatusCode::SEE_OTHER);
 
+        // The fix goes back to the school as a file in the roster layout, which reads back
+        // as it is.
+        let handback = app.dir_path("handback.csv");
+        let (ok, said) = app
+            .cli(&[
+                "export",
+                "roster-changes",
+                "--organization",
+                "school-1",
+                "--out",
+                &handback,
+            ])
+            .await;
+        assert!(ok && said.contains("Записано строк: 1"), "{said}");
+        let later = app.dir_path("later.xlsx");
+        let (ok, said) = app
+            .cli(&[
+                "export",
+                "roster-changes",
+                "--organization",
+                "school-1",
+                "--since",
+                "2099-01-01",
+                "--out",
+                &later,
+            ])
+            .await;
+        assert!(
+            ok && said.contains("Записано строк: 0"),
+            "nothing since then: {said}"
+        );
+        let written = std::fs::read_to_string(&handback).expect("the hand-back file");
+        assert!(
+            written.contains("Смирнов;Кирилл;Андреевич;08.02.2015"),
+            "{written}"
+        );
+        assert!(
+            written.contains("Смирнова;Елена;Викторовна;19.01.1988"),
+            "{written}"
+        );
+        let (ok, report) = app
+            .cli(&[
+                "import",
+                "roster",
+                "--organization",
+                "school-1",
+                &handback,
+                "--dry-run",
+            ])
+            .await;
+        assert!(
+            ok && report.contains("Добавлено: 0, изменено: 0"),
+            "{report}"
+        );
+
         // The school re-imports before applying the fix in its own system.
         let file = app.file("school1.csv", &school1_roster_before_the_fix());
         let people = app.count("roster_persons").await;

@@ -633,6 +633,11 @@ impl TestApp {
         (out.status.success(), text)
     }
 
+    /// A path in this test's folder (removed with the test).
+    pub fn dir_path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
     /// A file of this test's folder (removed with the test).
     pub fn file(&self, name: &str, bytes: &[u8]) -> String {
         let path = self.dir.join(name);
