@@ -11,6 +11,7 @@ mod m20261127_000006_one_account_per_record;
 mod m20261127_000007_link_attempts;
 mod m20261127_000008_directory_codes;
 mod m20261127_000009_roster_import;
+mod m20261127_000010_roster_match;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_link_attempts::Migration),
             Box::new(m20261127_000008_directory_codes::Migration),
             Box::new(m20261127_000009_roster_import::Migration),
+            Box::new(m20261127_000010_roster_match::Migration),
         ]
     }
 }

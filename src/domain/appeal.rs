@@ -25,6 +25,8 @@ pub struct Appeal {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
+    /// A roster import made the applicant match this roster record exactly.
+    pub roster_match: Option<i32>,
 }
 
 impl Appeal {

@@ -34,6 +34,8 @@ pub struct Report {
     pub conflicts: Vec<(String, FieldChange)>,
     /// Records the file leaves out (kept as they are).
     pub absent: Vec<String>,
+    /// Open appeals whose applicant now matches a record exactly.
+    pub matched: Vec<String>,
     pub rejected: Vec<Rejected>,
     /// Whether the changes were written (not for a dry run or a refused file).
     pub written: bool,
@@ -95,6 +97,13 @@ impl fmt::Display for Report {
             for who in &self.absent {
                 writeln!(f, "  - {who}")?;
             }
+        }
+        if !self.matched.is_empty() {
+            writeln!(
+                f,
+                "Обращения, заявитель которых теперь совпадает с записью в списке: {}",
+                self.matched.join(", ")
+            )?;
         }
         if !self.rejected.is_empty() {
             writeln!(f, "Отклонённые строки:")?;

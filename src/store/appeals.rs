@@ -54,6 +54,7 @@ pub(crate) fn typed(m: appeal::Model) -> Result<Appeal, DbErr> {
         version: m.version,
         created_at: m.created_at,
         due_at: m.due_at,
+        roster_match: m.roster_match_id,
     })
 }
 
@@ -405,6 +406,34 @@ pub async fn open_about(
         .all(db)
         .await?;
     typed_all(rows)
+}
+
+/// Open appeals at an organization.
+pub async fn open_at(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Vec<Appeal>, DbErr> {
+    let rows = appeal::Entity::find()
+        .filter(appeal::Column::OrganizationId.eq(organization_id))
+        .filter(appeal::Column::Status.is_in(Status::open_values()))
+        .order_by_asc(appeal::Column::Id)
+        .all(db)
+        .await?;
+    typed_all(rows)
+}
+
+/// Marks (or unmarks) an appeal whose applicant matches a roster record exactly.
+pub async fn mark_roster_match(
+    db: &impl ConnectionTrait,
+    appeal_id: i64,
+    person: Option<i32>,
+) -> Result<(), DbErr> {
+    appeal::Entity::update_many()
+        .col_expr(appeal::Column::RosterMatchId, Expr::value(person))
+        .filter(appeal::Column::Id.eq(appeal_id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Open appeals `oid` filed about an organization (they resolve when the account links).

@@ -221,6 +221,8 @@ pub mod appeal {
         pub updated_at: DateTimeUtc,
         pub due_at: DateTimeUtc,
         pub subject_key: String,
+        /// The roster record a roster import found the applicant to match exactly.
+        pub roster_match_id: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

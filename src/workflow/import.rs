@@ -605,6 +605,7 @@ pub async fn roster(
             roster_store::tie_guardian(&txn, parent, student).await?;
         }
     }
+    mark_matches(&txn, organization_id, report).await?;
     for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
         if !present.contains(&p.id) {
             report.absent.push(format!(
@@ -615,4 +616,40 @@ pub async fn roster(
         }
     }
     finish(txn, mode, report).await
+}
+
+/// Open appeals at the organization whose applicant the roster now has exactly (what the
+/// applicant's next login would link): marked for staff, «Связать и закрыть» in the inbox.
+async fn mark_matches(
+    txn: &sea_orm::DatabaseTransaction,
+    organization_id: i32,
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    use crate::domain::applicant::Applicant;
+    for appeal in crate::store::appeals::open_at(txn, organization_id).await? {
+        let applicant = Applicant {
+            identity: appeal.snapshot.identity.clone(),
+            kids: Vec::new(),
+        };
+        let candidates: Vec<_> =
+            roster_store::match_candidates(txn, &applicant.name.norm(), applicant.birth_date)
+                .await?
+                .into_iter()
+                .filter(|c| c.organization_id == organization_id)
+                .collect();
+        let mut found = None;
+        for id in crate::domain::matching::match_applicant(&applicant, None, &candidates) {
+            let others = roster_store::linked_oids(txn, id).await?;
+            if others.iter().all(|oid| *oid == applicant.oid) {
+                found = Some(id);
+            }
+        }
+        if found != appeal.roster_match {
+            crate::store::appeals::mark_roster_match(txn, appeal.id, found).await?;
+        }
+        if found.is_some() {
+            report.matched.push(appeal.number.clone());
+        }
+    }
+    Ok(())
 }

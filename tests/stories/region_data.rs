@@ -699,3 +699,73 @@ story!(
         );
     }
 );
+
+story!(
+    staff_link_an_appeal_the_roster_import_made_match,
+    |app| async move {
+        let mother = browser();
+        app.login_as(&mother, "parent", "parent-confirmed").await;
+        let number = app
+            .file_appeal(&mother, &app.school1_submission().await)
+            .await;
+        let file = app.file("school1.xlsx", &school1_roster(true));
+        let (ok, report) = app
+            .cli(&["import", "roster", "--organization", "school-1", &file])
+            .await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains(&format!(
+                "заявитель которых теперь совпадает с записью в списке: {number}"
+            )),
+            "{report}"
+        );
+
+        // The school's inbox marks it, and «Связать и закрыть» leads to the confirmation.
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(
+            inbox.contains("теперь совпадает с записью в списке"),
+            "{inbox}"
+        );
+        let form = format!("id=\"link-{number}\"");
+        let at = inbox.find(&form).expect("the «Связать и закрыть» form");
+        let form_html = &inbox[at..];
+        let field = |name: &str| crate::support::hidden_value(form_html, name).expect(name);
+        let (csrf, version, person) = (
+            field("csrf_token"),
+            field("version"),
+            field("roster_person_id"),
+        );
+        let confirm = app
+            .post_form(
+                &staff,
+                &format!("/staff/appeals/{number}/link"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", &version),
+                    ("mode", "fix"),
+                    ("roster_person_id", &person),
+                ],
+            )
+            .await;
+        assert_eq!(confirm.status(), reqwest::StatusCode::OK);
+        let page = confirm.text().await.expect("confirmation");
+        assert!(page.contains("Подтвердить"), "{page}");
+        let (_, done) = app
+            .link_confirmed(
+                &staff,
+                &number,
+                &[("mode", "fix"), ("roster_person_id", &person)],
+                &[],
+            )
+            .await;
+        assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
+        let (_, page) = app.get_html(&mother, &format!("/appeals/{number}")).await;
+        assert!(page.contains("Решено"), "{page}");
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(
+            !inbox.contains("теперь совпадает"),
+            "answered appeals lose the mark"
+        );
+    }
+);

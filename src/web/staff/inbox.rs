@@ -42,6 +42,9 @@ pub struct InboxLine {
     pub assignee: String,
     pub more_in_group: i64,
     pub new_reply: bool,
+    /// A roster import found the applicant on the roster: «Связать и закрыть».
+    pub roster_match: Option<i32>,
+    pub version: i32,
 }
 
 pub struct Tab {
@@ -227,6 +230,8 @@ pub(super) async fn get(
                     .unwrap_or_default(),
                 more_in_group: l.row.group_size - 1,
                 new_reply: l.row.new_reply,
+                roster_match: a.roster_match.filter(|_| a.status.is_open()),
+                version: a.version,
             }
         })
         .collect();
