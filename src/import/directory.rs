@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
+use super::check::{RowCheck, data_rows};
 use super::columns::{Layout, Located};
 use super::report::Report;
 use super::sheet::Sheet;
 use crate::domain::directory::{
     CLASS_MAX_CHARS, CODE_MAX_CHARS, NAME_MAX_CHARS, OrganizationEntry, class_names, org_type,
-    single_line,
 };
 
 pub const LAYOUT: Layout = Layout {
@@ -29,26 +29,9 @@ pub const LAYOUT: Layout = Layout {
 pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<OrganizationEntry> {
     let mut entries = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, row) in sheet.rows.iter().skip(at.header_row + 1) {
-        if row.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let before = report.rejected.len();
-        let mut field = |key: &str, max: usize, required: bool| -> Option<String> {
-            let raw = at.text(row, key);
-            match single_line(&raw, max) {
-                Ok(Some(value)) => Some(value),
-                Ok(None) if required => {
-                    report.reject(*line, &at.header(key), "", "обязательное поле не заполнено");
-                    None
-                }
-                Ok(None) => None,
-                Err(why) => {
-                    report.reject(*line, &at.header(key), &raw, why);
-                    None
-                }
-            }
-        };
+    for (line, row) in data_rows(sheet, at) {
+        let mut check = RowCheck::new(line, row, at, report);
+        let mut field = |key: &str, max: usize, required: bool| check.text(key, max, required);
         let region = field("region", NAME_MAX_CHARS, true);
         let municipality = field("municipality", NAME_MAX_CHARS, true);
         let locality = field("locality", NAME_MAX_CHARS, false);
@@ -56,13 +39,12 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<Organiza
         let short_name = field("short_name", NAME_MAX_CHARS, false);
         let code = field("code", CODE_MAX_CHARS, true);
         let type_text = field("org_type", NAME_MAX_CHARS, true);
-        let raw_classes = at.text(row, "classes");
+        let raw_classes = check.raw("classes");
         let kind = type_text.as_deref().and_then(|t| {
             let kind = org_type(t);
             if kind.is_none() {
-                report.reject(
-                    *line,
-                    &at.header("org_type"),
+                check.reject(
+                    "org_type",
                     t,
                     "неизвестный тип: общеобразовательная, дошкольная, дополнительного \
                      образования или профессиональная",
@@ -72,24 +54,22 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<Organiza
         });
         let classes = class_names(&raw_classes);
         if let Some(long) = classes.iter().find(|c| c.chars().count() > CLASS_MAX_CHARS) {
-            report.reject(
-                *line,
-                &at.header("classes"),
+            check.reject(
+                "classes",
                 long,
                 format!("название класса длиннее {CLASS_MAX_CHARS} символов"),
             );
         }
         if let Some(code) = &code
-            && let Some(first) = seen.insert(code.clone(), *line)
+            && let Some(first) = seen.insert(code.clone(), line)
         {
-            report.reject(
-                *line,
-                &at.header("code"),
+            check.reject(
+                "code",
                 code,
                 format!("этот код уже встречался в строке {first}"),
             );
         }
-        if report.rejected.len() > before {
+        if !check.clean() {
             continue;
         }
         if let (Some(region), Some(municipality), Some(name), Some(org_type), Some(code)) =

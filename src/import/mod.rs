@@ -2,6 +2,7 @@
 //! finding the columns by their headers, checking each row. What the rows then change in
 //! the database is the import use case's job (`workflow::import`).
 
+pub mod check;
 pub mod columns;
 pub mod directory;
 pub mod export;
@@ -87,19 +88,15 @@ pub async fn directory_file(
     file: &Path,
     mode: Mode,
 ) -> Result<Report, ImportError> {
-    let Opened {
-        sheet,
-        located,
-        mut report,
-    } = open(
+    let mut o = open(
         config_dir,
         file,
         &directory::LAYOUT,
         "Справочник организаций",
     )?;
-    let entries = directory::entries(&sheet, &located, &mut report);
-    crate::workflow::import::directory(wf, &entries, mode, &mut report).await?;
-    Ok(report)
+    let entries = directory::entries(&o.sheet, &o.located, &mut o.report);
+    crate::workflow::import::directory(wf, &entries, mode, &mut o.report).await?;
+    Ok(o.report)
 }
 
 /// `appeals import staff FILE`, as [`directory_file`].
@@ -109,14 +106,10 @@ pub async fn staff_file(
     file: &Path,
     mode: Mode,
 ) -> Result<Report, ImportError> {
-    let Opened {
-        sheet,
-        located,
-        mut report,
-    } = open(config_dir, file, &staff::LAYOUT, "Сотрудники")?;
-    let entries = staff::entries(&sheet, &located, &mut report);
-    crate::workflow::import::staff(wf, &entries, mode, &mut report).await?;
-    Ok(report)
+    let mut o = open(config_dir, file, &staff::LAYOUT, "Сотрудники")?;
+    let entries = staff::entries(&o.sheet, &o.located, &mut o.report);
+    crate::workflow::import::staff(wf, &entries, mode, &mut o.report).await?;
+    Ok(o.report)
 }
 
 /// `appeals import roster --organization ORG FILE`, as [`directory_file`]; `organization`
@@ -129,21 +122,17 @@ pub async fn roster_file(
     mode: Mode,
 ) -> Result<Report, ImportError> {
     let org = self::organization(wf, organization).await?;
-    let Opened {
-        sheet,
-        located,
-        mut report,
-    } = open(
+    let mut o = open(
         config_dir,
         file,
         &roster::LAYOUT,
         "Список обучающихся и родителей",
     )?;
     let today = chrono::Utc::now().with_timezone(&wf.offset()).date_naive();
-    let rows = roster::rows(&sheet, &located, &mut report, today);
-    crate::workflow::import::roster(wf, org.id, &rows, mode, &mut report).await?;
-    report.file = format!("{} → {}", report.file, org.name);
-    Ok(report)
+    let rows = roster::rows(&o.sheet, &o.located, &mut o.report, today);
+    crate::workflow::import::roster(wf, org.id, &rows, mode, &mut o.report).await?;
+    o.report.file = format!("{} → {}", o.report.file, org.name);
+    Ok(o.report)
 }
 
 /// An organization by its code in the directory or its number.

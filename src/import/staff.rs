@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 
-use validator::ValidateEmail;
-
+use super::check::{RowCheck, data_rows};
 use super::columns::{Layout, Located};
 use super::report::Report;
 use super::sheet::Sheet;
-use crate::domain::directory::{CODE_MAX_CHARS, NAME_MAX_CHARS, single_line};
+use crate::domain::directory::{CODE_MAX_CHARS, NAME_MAX_CHARS};
 use crate::domain::names::PersonName;
 use crate::domain::snils::Snils;
 use crate::domain::staff::{StaffEntry, StaffRole, Unit};
@@ -34,26 +33,9 @@ const PERSON_NAME_MAX_CHARS: usize = 100;
 pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEntry> {
     let mut entries = Vec::new();
     let mut seen: HashMap<(String, StaffRole, Unit), usize> = HashMap::new();
-    for (line, row) in sheet.rows.iter().skip(at.header_row + 1) {
-        if row.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let before = report.rejected.len();
-        let mut field = |key: &str, max: usize, required: bool| -> Option<String> {
-            let raw = at.text(row, key);
-            match single_line(&raw, max) {
-                Ok(Some(value)) => Some(value),
-                Ok(None) if required => {
-                    report.reject(*line, &at.header(key), "", "обязательное поле не заполнено");
-                    None
-                }
-                Ok(None) => None,
-                Err(why) => {
-                    report.reject(*line, &at.header(key), &raw, why);
-                    None
-                }
-            }
-        };
+    for (line, row) in data_rows(sheet, at) {
+        let mut check = RowCheck::new(line, row, at, report);
+        let mut field = |key: &str, max: usize, required: bool| check.text(key, max, required);
         let snils_text = field("snils", 20, true);
         let last = field("last_name", PERSON_NAME_MAX_CHARS, true);
         let first = field("first_name", PERSON_NAME_MAX_CHARS, true);
@@ -62,20 +44,19 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEnt
         let code = field("organization_code", CODE_MAX_CHARS, false);
         let municipality = field("municipality", NAME_MAX_CHARS, false);
         let region = field("region", NAME_MAX_CHARS, false);
-        let email = field("email", 254, false);
+        let email = check.email("email");
         let snils = snils_text.as_deref().and_then(|t| match Snils::parse(t) {
             Ok(s) => Some(s),
             Err(e) => {
-                report.reject(*line, &at.header("snils"), t, e.to_string());
+                check.reject("snils", t, e.to_string());
                 None
             }
         });
         let role = role_text.as_deref().and_then(|t| {
             let role = StaffRole::from_import(t);
             if role.is_none() {
-                report.reject(
-                    *line,
-                    &at.header("role"),
+                check.reject(
+                    "role",
                     t,
                     "неизвестная роль: ответственный, администратор школы, муниципальный \
                      оператор, региональный оператор или администратор",
@@ -87,9 +68,8 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEnt
             StaffRole::Responsible | StaffRole::SchoolAdmin => match code.clone() {
                 Some(code) => Some(Unit::Organization(code)),
                 None => {
-                    report.reject(
-                        *line,
-                        &at.header("organization_code"),
+                    check.reject(
+                        "organization_code",
                         "",
                         "для этой роли нужен код организации",
                     );
@@ -99,9 +79,8 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEnt
             StaffRole::MunicipalOperator => match municipality.clone() {
                 Some(m) => Some(Unit::Municipality(m)),
                 None => {
-                    report.reject(
-                        *line,
-                        &at.header("municipality"),
+                    check.reject(
+                        "municipality",
                         "",
                         "для муниципального оператора нужен муниципальный район",
                     );
@@ -112,33 +91,23 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEnt
             StaffRole::Admin => Some(Unit::Everywhere),
         });
         let email = email.unwrap_or_default();
-        if !email.is_empty() && !email.validate_email() {
-            report.reject(
-                *line,
-                &at.header("email"),
-                &email,
-                "неверный адрес электронной почты",
-            );
-        }
         if let (Some(snils), Some(role), Some(unit)) = (&snils, role, &unit)
-            && let Some(first) =
-                seen.insert((snils.digits().to_string(), role, unit.clone()), *line)
+            && let Some(first) = seen.insert((snils.digits().to_string(), role, unit.clone()), line)
         {
-            report.reject(
-                *line,
-                &at.header("snils"),
+            check.reject(
+                "snils",
                 &snils.to_string(),
                 format!("та же запись (СНИЛС, роль, место работы) уже есть в строке {first}"),
             );
         }
-        if report.rejected.len() > before {
+        if !check.clean() {
             continue;
         }
         if let (Some(snils), Some(last), Some(first), Some(role), Some(unit)) =
             (snils, last, first, role, unit)
         {
             entries.push(StaffEntry {
-                line: *line,
+                line,
                 snils,
                 name: PersonName::new(&last, &first, middle.as_deref().unwrap_or_default()),
                 role,

@@ -361,6 +361,13 @@ story!(
     }
 );
 
+/// `appeals import roster --organization ORG FILE [flags]` on the story's database.
+async fn import_roster(app: &TestApp, org: &str, file: &str, flags: &[&str]) -> (bool, String) {
+    let mut args = vec!["import", "roster", "--organization", org, file];
+    args.extend_from_slice(flags);
+    app.cli(&args).await
+}
+
 /// School 1's roster as the school system exports it, with the mother of Артём added in
 /// the «Родитель 1» columns (dates as Excel dates, a title row above the header).
 fn school1_roster(with_mother: bool) -> Vec<u8> {
@@ -475,16 +482,7 @@ story!(
 
         let people = app.count("roster_persons").await;
         let file = app.file("school1.xlsx", &school1_roster(true));
-        let (ok, report) = app
-            .cli(&[
-                "import",
-                "roster",
-                "--organization",
-                "school-1",
-                &file,
-                "--dry-run",
-            ])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &["--dry-run"]).await;
         assert!(ok, "{report}");
         assert!(
             report.contains("Добавлено: 1, изменено: 1, без изменений: 2"),
@@ -509,14 +507,10 @@ story!(
             "a dry run writes nothing"
         );
 
-        let (ok, report) = app
-            .cli(&["import", "roster", "--organization", "school-1", &file])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &[]).await;
         assert!(ok && report.contains("Записано."), "{report}");
         assert_eq!(app.count("roster_persons").await, people + 1);
-        let (ok, report) = app
-            .cli(&["import", "roster", "--organization", "school-1", &file])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &[]).await;
         assert!(
             ok && report.contains("Добавлено: 0, изменено: 0, без изменений: 4"),
             "{report}"
@@ -539,9 +533,7 @@ story!(
     |app| async move {
         let people = app.count("roster_persons").await;
         let file = app.file("school1.xlsx", &school1_roster(false));
-        let (ok, report) = app
-            .cli(&["import", "roster", "--organization", "school-2", &file])
-            .await;
+        let (ok, report) = import_roster(&app, "school-2", &file, &[]).await;
         assert!(!ok, "{report}");
         assert!(
             report.contains(
@@ -551,9 +543,7 @@ story!(
         );
         assert!(report.contains("Ничего не записано"), "{report}");
         assert_eq!(app.count("roster_persons").await, people);
-        let (ok, said) = app
-            .cli(&["import", "roster", "--organization", "school-99", &file])
-            .await;
+        let (ok, said) = import_roster(&app, "school-99", &file, &[]).await;
         assert!(
             !ok && said.contains("организации «school-99» нет в справочнике"),
             "{said}"
@@ -636,16 +626,7 @@ story!(
             written.contains("Смирнова;Елена;Викторовна;19.01.1988"),
             "{written}"
         );
-        let (ok, report) = app
-            .cli(&[
-                "import",
-                "roster",
-                "--organization",
-                "school-1",
-                &handback,
-                "--dry-run",
-            ])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &handback, &["--dry-run"]).await;
         assert!(
             ok && report.contains("Добавлено: 0, изменено: 0"),
             "{report}"
@@ -654,9 +635,7 @@ story!(
         // The school re-imports before applying the fix in its own system.
         let file = app.file("school1.csv", &school1_roster_before_the_fix());
         let people = app.count("roster_persons").await;
-        let (ok, report) = app
-            .cli(&["import", "roster", "--organization", "school-1", &file])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &[]).await;
         assert!(ok, "{report}");
         assert!(report.contains("Конфликты"), "{report}");
         assert!(
@@ -682,16 +661,7 @@ story!(
         );
 
         // Told to, the import takes the file's values.
-        let (ok, report) = app
-            .cli(&[
-                "import",
-                "roster",
-                "--organization",
-                "school-1",
-                &file,
-                "--prefer-file",
-            ])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &["--prefer-file"]).await;
         assert!(ok, "{report}");
         assert!(
             report.contains("ФИО: «Смирнова Елена Викторовна» → «Смирнова Алена Викторовна»"),
@@ -709,9 +679,7 @@ story!(
             .file_appeal(&mother, &app.school1_submission().await)
             .await;
         let file = app.file("school1.xlsx", &school1_roster(true));
-        let (ok, report) = app
-            .cli(&["import", "roster", "--organization", "school-1", &file])
-            .await;
+        let (ok, report) = import_roster(&app, "school-1", &file, &[]).await;
         assert!(ok, "{report}");
         assert!(
             report.contains(&format!(
