@@ -37,6 +37,14 @@ pub struct Entry {
     pub contacts: Contacts,
 }
 
+/// A person's key before staff corrected it through an appeal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub name_norm: String,
+    pub birth_date: NaiveDate,
+    pub snils: Option<String>,
+}
+
 /// A row of a roster file: one student, the class, up to two parents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterRow {

@@ -113,7 +113,8 @@ pub struct StaffEntry {
     pub name: super::names::PersonName,
     pub role: StaffRole,
     pub unit: Unit,
-    pub email: String,
+    /// `None`: the file says nothing (no column, or an empty cell): the record keeps its.
+    pub email: Option<String>,
 }
 
 /// Where a staff record works, as an import file names it.

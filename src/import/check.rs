@@ -1,6 +1,6 @@
 //! Checking a row's cells one field at a time, shared by every kind of import file.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use validator::ValidateEmail;
 
 use super::columns::Located;
@@ -77,7 +77,9 @@ impl<'a> RowCheck<'a> {
     pub fn date(&mut self, key: &str, required: bool, today: NaiveDate) -> Option<NaiveDate> {
         let date = match self.at.cell(self.row, key) {
             Some(Cell::Date(d)) => Some(*d),
-            Some(Cell::Number(n)) => excel_date(*n),
+            // A bare number in a date column is an Excel day number; one before 1920 is
+            // more likely a year or a typo than a birth date.
+            Some(Cell::Number(n)) => excel_date(*n).filter(|d| d.year() >= 1920),
             Some(cell) if !cell.is_empty() => parse_date(&cell.text(), today),
             _ => {
                 if required {

@@ -90,8 +90,22 @@ pub fn write(rows: &[Row], aliases: &Aliases, out: &Path) -> Result<(), String> 
                 }
                 w.flush().map_err(|e| e.to_string())?;
             }
-            std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))
+            write_private(out, &bytes)
         }
         _ => Err("файл для выгрузки: .xlsx или .csv".into()),
     }
+}
+
+/// The file holds children's СНИЛС and parents' phones: readable by its owner only.
+fn write_private(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(out)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| format!("{}: {e}", out.display()))
 }

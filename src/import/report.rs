@@ -44,6 +44,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// How many rows were rejected (a row may have several reasons).
+    pub fn rejected_lines(&self) -> usize {
+        let mut lines: Vec<usize> = self.rejected.iter().map(|r| r.line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        lines.len()
+    }
+
     pub fn reject(&mut self, line: usize, column: &str, value: &str, reason: impl Into<String>) {
         self.rejected.push(Rejected {
             line,
@@ -68,7 +76,7 @@ impl fmt::Display for Report {
             self.added.len(),
             self.changed.len(),
             self.unchanged,
-            self.rejected.len()
+            self.rejected_lines()
         )?;
         for added in &self.added {
             writeln!(f, "  + {added}")?;

@@ -19,7 +19,9 @@ pub const LAYOUT: Layout = Layout {
     columns: &[
         ("last_name", true),
         ("first_name", true),
-        ("middle_name", false),
+        // Required as a column (a cell may be empty): it is part of the key, and a file
+        // without it would make everyone a new person.
+        ("middle_name", true),
         ("birth_date", true),
         ("gender", false),
         ("snils", false),

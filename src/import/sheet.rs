@@ -76,7 +76,14 @@ pub fn read(path: &Path) -> Result<Sheet, SheetError> {
             let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
             read_csv(&bytes)
         }
-        "xls" | "xlsx" | "xlsm" => read_workbook(path, &extension),
+        // calamine has known panics on malformed files: a broken file is a broken file.
+        "xls" | "xlsx" | "xlsm" => std::panic::catch_unwind(|| read_workbook(path, &extension))
+            .unwrap_or_else(|_| {
+                Err(SheetError::Corrupt {
+                    kind: "Excel",
+                    detail: "структура файла нарушена".into(),
+                })
+            }),
         _ => Err(SheetError::UnknownFormat),
     }
 }
@@ -93,15 +100,20 @@ fn decode(bytes: &[u8]) -> String {
     }
 }
 
-/// The separator is the one of `;` and `,` that the first non-empty line has more of
-/// (Russian Excel saves `;`, because `,` is its decimal mark).
+/// The separator is the one of `;` and `,` that the most of the first 30 lines hold
+/// more of (a title row above the header may have a comma in it; Russian Excel saves `;`,
+/// because `,` is its decimal mark).
 fn separator(text: &str) -> u8 {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if first.matches(',').count() > first.matches(';').count() {
-        b','
-    } else {
-        b';'
+    let (mut semicolon, mut comma) = (0, 0);
+    for line in text.lines().take(30) {
+        let (s, c) = (line.matches(';').count(), line.matches(',').count());
+        if s > c {
+            semicolon += 1;
+        } else if c > s {
+            comma += 1;
+        }
     }
+    if comma > semicolon { b',' } else { b';' }
 }
 
 pub fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
@@ -240,6 +252,14 @@ mod tests {
         let sheet = read_csv("\u{feff}Регион,Код\n\"Край, южный\",7\n".as_bytes()).unwrap();
         assert_eq!(sheet.rows[0].1[0].text(), "Регион");
         assert_eq!(sheet.rows[1].1[0].text(), "Край, южный");
+    }
+
+    #[test]
+    fn a_comma_in_the_title_does_not_decide_the_separator() {
+        let sheet =
+            read_csv("Список МБОУ «СОШ № 1», 2025/2026\nФамилия;Имя\nИванов;Артём\n".as_bytes())
+                .unwrap();
+        assert_eq!(sheet.rows[1].1.len(), 2);
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub const LAYOUT: Layout = Layout {
         ("snils", true),
         ("last_name", true),
         ("first_name", true),
-        ("middle_name", false),
+        // Required as a column (a cell may be empty), so a file without it does not
+        // wipe everyone's.
+        ("middle_name", true),
         ("role", true),
         ("organization_code", false),
         ("municipality", false),
@@ -90,7 +92,6 @@ pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEnt
             StaffRole::RegionalOperator => Some(Unit::Region(region.clone())),
             StaffRole::Admin => Some(Unit::Everywhere),
         });
-        let email = email.unwrap_or_default();
         if let (Some(snils), Some(role), Some(unit)) = (&snils, role, &unit)
             && let Some(first) = seen.insert((snils.digits().to_string(), role, unit.clone()), line)
         {

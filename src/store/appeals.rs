@@ -583,7 +583,13 @@ pub async fn apply(
                     snils.as_deref().unwrap_or("—"),
                 )),
             };
-            super::roster::record_correction(&txn, &before, now).await?;
+            // «Связать и закрыть» on an exact match changes nothing: no correction then.
+            if before.name.norm() != name.norm()
+                || before.birth_date != birth_date
+                || before.snils != snils
+            {
+                super::roster::record_correction(&txn, &before, now).await?;
+            }
             super::roster::fix_person(&txn, person_id, &name, birth_date, snils).await?;
             if let Some(student_id) = tie_student {
                 super::roster::tie_guardian(&txn, person_id, student_id).await?;

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::{class, municipality, organization, region};
 use crate::domain::directory::OrganizationEntry;
+use crate::domain::names::normalize;
 
 pub async fn regions(db: &impl ConnectionTrait) -> Result<Vec<region::Model>, DbErr> {
     region::Entity::find()
@@ -186,12 +187,14 @@ pub async fn organizations_in_scope(
     Ok(all)
 }
 
-/// The region named `name`, added when missing.
+/// The region named `name` (case, spaces, «ё» aside), added when missing.
 pub async fn region_named(db: &impl ConnectionTrait, name: &str) -> Result<i32, DbErr> {
+    let wanted = normalize(name);
     if let Some(found) = region::Entity::find()
-        .filter(region::Column::Name.eq(name))
-        .one(db)
+        .all(db)
         .await?
+        .into_iter()
+        .find(|r| normalize(&r.name) == wanted)
     {
         return Ok(found.id);
     }
@@ -204,17 +207,19 @@ pub async fn region_named(db: &impl ConnectionTrait, name: &str) -> Result<i32, 
     .map(|r| r.id)
 }
 
-/// The municipality `name` of a region, added when missing.
+/// The municipality `name` of a region (as for regions), added when missing.
 pub async fn municipality_named(
     db: &impl ConnectionTrait,
     region_id: i32,
     name: &str,
 ) -> Result<i32, DbErr> {
+    let wanted = normalize(name);
     if let Some(found) = municipality::Entity::find()
         .filter(municipality::Column::RegionId.eq(region_id))
-        .filter(municipality::Column::Name.eq(name))
-        .one(db)
+        .all(db)
         .await?
+        .into_iter()
+        .find(|m| normalize(&m.name) == wanted)
     {
         return Ok(found.id);
     }
@@ -306,8 +311,11 @@ pub async fn municipalities_named(
     db: &impl ConnectionTrait,
     name: &str,
 ) -> Result<Vec<municipality::Model>, DbErr> {
-    municipality::Entity::find()
-        .filter(municipality::Column::Name.eq(name))
+    let wanted = normalize(name);
+    Ok(municipality::Entity::find()
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .filter(|m| normalize(&m.name) == wanted)
+        .collect())
 }

@@ -14,7 +14,7 @@ use super::entities::{
 use super::{Sql, corrupt};
 use crate::domain::matching::RosterCandidate;
 use crate::domain::names::PersonName;
-use crate::domain::roster::{Contacts, Entry, Person, RosterRole};
+use crate::domain::roster::{Before, Contacts, Entry, Person, RosterRole};
 
 fn typed(m: roster_person::Model) -> Result<Person, DbErr> {
     let role = RosterRole::parse(&m.role).ok_or_else(|| corrupt("roster_persons", m.id, "role"))?;
@@ -557,24 +557,38 @@ pub async fn find_student(
         .transpose()
 }
 
-/// A parent at an organization: by СНИЛС when the file gives one, else by ФИО and birth
-/// date.
+/// A parent at an organization: by СНИЛС when the file gives one, else (or when no one
+/// has it yet: the file now adds it) by ФИО and birth date among parents without another
+/// СНИЛС.
 pub async fn find_parent(
     db: &impl ConnectionTrait,
     organization_id: i32,
     e: &Entry,
 ) -> Result<Option<Person>, DbErr> {
-    let mut q = roster_person::Entity::find()
-        .filter(roster_person::Column::OrganizationId.eq(organization_id))
-        .filter(roster_person::Column::Role.eq(RosterRole::Parent.as_str()));
-    q = match (&e.snils, e.birth_date) {
-        (Some(snils), _) => q.filter(roster_person::Column::Snils.eq(snils.digits())),
-        (None, Some(born)) => q
-            .filter(roster_person::Column::NameNorm.eq(e.name.norm()))
-            .filter(roster_person::Column::BirthDate.eq(born)),
-        (None, None) => return Ok(None),
+    let parents = || {
+        roster_person::Entity::find()
+            .filter(roster_person::Column::OrganizationId.eq(organization_id))
+            .filter(roster_person::Column::Role.eq(RosterRole::Parent.as_str()))
     };
-    q.one(db).await?.map(typed).transpose()
+    if let Some(snils) = &e.snils
+        && let Some(found) = parents()
+            .filter(roster_person::Column::Snils.eq(snils.digits()))
+            .one(db)
+            .await?
+    {
+        return typed(found).map(Some);
+    }
+    let Some(born) = e.birth_date else {
+        return Ok(None);
+    };
+    parents()
+        .filter(roster_person::Column::NameNorm.eq(e.name.norm()))
+        .filter(roster_person::Column::BirthDate.eq(born))
+        .filter(roster_person::Column::Snils.is_null())
+        .one(db)
+        .await?
+        .map(typed)
+        .transpose()
 }
 
 /// Whoever at an organization has this СНИЛС.
@@ -592,14 +606,23 @@ pub async fn snils_holder(
         .transpose()
 }
 
-/// Whether staff fixed or added this person through an appeal (and linked an account).
-pub async fn fixed_by_staff(db: &impl ConnectionTrait, person_id: i32) -> Result<bool, DbErr> {
-    Ok(esia_link::Entity::find()
-        .filter(esia_link::Column::RosterPersonId.eq(person_id))
-        .filter(esia_link::Column::Method.eq("staff"))
-        .one(db)
+/// The keys a person had before each staff correction, oldest first.
+pub async fn corrections_of(
+    db: &impl ConnectionTrait,
+    person_id: i32,
+) -> Result<Vec<Before>, DbErr> {
+    Ok(roster_correction::Entity::find()
+        .filter(roster_correction::Column::RosterPersonId.eq(person_id))
+        .order_by_asc(roster_correction::Column::Id)
+        .all(db)
         .await?
-        .is_some())
+        .into_iter()
+        .map(|c| Before {
+            name_norm: c.name_norm_before,
+            birth_date: c.birth_date_before,
+            snils: c.snils_before,
+        })
+        .collect())
 }
 
 /// Adds a person of a roster file; returns the id.

@@ -283,6 +283,7 @@ pub async fn save_record(
             ..Default::default()
         },
         None => staff::ActiveModel {
+            email: Set(String::new()),
             snils: Set(e.snils.digits().to_string()),
             role: Set(e.role.as_str().to_string()),
             organization_id: Set(at.organization_id),
@@ -294,7 +295,9 @@ pub async fn save_record(
     row.last_name = Set(e.name.last.clone());
     row.first_name = Set(e.name.first.clone());
     row.middle_name = Set(e.name.middle.clone());
-    row.email = Set(e.email.clone());
+    if let Some(email) = &e.email {
+        row.email = Set(email.clone());
+    }
     row.active = Set(true);
     match id {
         Some(_) => row.update(db).await.map(|_| ()),

@@ -10,7 +10,7 @@ use crate::domain::appeal::ORG_TYPES;
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::directory::OrganizationEntry;
-use crate::domain::roster::{Entry, Person, RosterRole, RosterRow};
+use crate::domain::roster::{Before, Entry, Person, RosterRole, RosterRow};
 use crate::domain::staff::{StaffEntry, Unit};
 use crate::import::report::{FieldChange, Report};
 use crate::store::roster as roster_store;
@@ -260,7 +260,11 @@ pub async fn staff(
                 existing.middle_name.clone(),
                 e.name.middle.clone(),
             ),
-            ("E-mail", existing.email.clone(), e.email.clone()),
+            (
+                "E-mail",
+                existing.email.clone(),
+                e.email.clone().unwrap_or(existing.email.clone()),
+            ),
             (
                 "Действует",
                 if existing.active { "да" } else { "нет" }.to_string(),
@@ -319,7 +323,10 @@ async fn check_roster(
 ) -> Result<Vec<usize>, DbErr> {
     let db = wf.db();
     let mut valid = Vec::new();
+    // СНИЛС → the normalized name it was given with in this file; parents met with a
+    // birth date earlier in the file (a sibling's row may name them by СНИЛС only).
     let mut owners: HashMap<String, String> = HashMap::new();
+    let mut dated: HashSet<String> = HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         let before = report.rejected.len();
         if !classes.contains_key(&row.class) {
@@ -333,9 +340,16 @@ async fn check_roster(
         let people = std::iter::once((RosterRole::Student, &row.student))
             .chain(row.parents.iter().map(|p| (RosterRole::Parent, p)));
         for (role, person) in people {
-            let key = format!("{}|{:?}", person.name.norm(), person.birth_date);
+            let key = person.name.norm();
+            let digits = person.snils.as_ref().map(|s| s.digits().to_string());
+            if person.birth_date.is_some()
+                && let Some(d) = &digits
+            {
+                dated.insert(d.clone());
+            }
             if role == RosterRole::Parent
                 && person.birth_date.is_none()
+                && !digits.as_ref().is_some_and(|d| dated.contains(d))
                 && roster_store::find_parent(db, organization_id, person)
                     .await?
                     .is_none()
@@ -375,8 +389,12 @@ async fn check_roster(
                     }
                     None => false,
                 };
-                let parent_by_snils =
-                    role == RosterRole::Parent && holder.role == RosterRole::Parent;
+                // A parent found by СНИЛС may have a new surname (marriage) or a fixed birth
+                // date, not both: a mistyped СНИЛС must not merge two parents.
+                let parent_by_snils = role == RosterRole::Parent
+                    && holder.role == RosterRole::Parent
+                    && (holder.name.norm() == person.name.norm()
+                        || person.birth_date == Some(holder.birth_date));
                 if !same && !corrected && !parent_by_snils {
                     report.reject(
                         row.line,
@@ -402,20 +420,22 @@ async fn check_roster(
 struct Merge<'a> {
     label: String,
     class_names: &'a HashMap<i32, String>,
-    fixed_by_staff: bool,
+    /// The person's keys before staff corrections.
+    before: Vec<Before>,
     prefer_file: bool,
     changes: Vec<FieldChange>,
     conflicts: &'a mut Vec<(String, FieldChange)>,
 }
 
 impl Merge<'_> {
-    /// Whether to take the file's value `new` over `old` for `field`.
-    fn take(&mut self, field: &'static str, old: String, new: String, corrected: bool) -> bool {
+    /// Whether to take the file's value `new` over `old` for `field`; `stale`: the file
+    /// has the value staff corrected away from (the school has not applied the fix).
+    fn take(&mut self, field: &'static str, old: String, new: String, stale: bool) -> bool {
         if old == new {
             return false;
         }
         let change = FieldChange { field, old, new };
-        if corrected && self.fixed_by_staff && !self.prefer_file {
+        if stale && !self.prefer_file {
             self.conflicts.push((self.label.clone(), change));
             return false;
         }
@@ -428,7 +448,8 @@ impl Merge<'_> {
 fn merge(record: &Person, file: &Entry, class_id: Option<i32>, m: &mut Merge<'_>) -> Person {
     let mut p = record.clone();
     let names = |n: &crate::domain::names::PersonName| n.full();
-    if m.take("ФИО", names(&record.name), names(&file.name), true) {
+    let stale_name = m.before.iter().any(|b| b.name_norm == file.name.norm());
+    if m.take("ФИО", names(&record.name), names(&file.name), stale_name) {
         p.name = file.name.clone();
     }
     if let Some(born) = file.birth_date
@@ -436,7 +457,7 @@ fn merge(record: &Person, file: &Entry, class_id: Option<i32>, m: &mut Merge<'_>
             "Дата рождения",
             record.birth_date.format("%d.%m.%Y").to_string(),
             born.format("%d.%m.%Y").to_string(),
-            true,
+            m.before.iter().any(|b| b.birth_date == born),
         )
     {
         p.birth_date = born;
@@ -446,7 +467,9 @@ fn merge(record: &Person, file: &Entry, class_id: Option<i32>, m: &mut Merge<'_>
             "СНИЛС",
             record.snils.clone().unwrap_or_default(),
             snils.digits().to_string(),
-            true,
+            m.before
+                .iter()
+                .any(|b| b.snils.as_deref() == Some(snils.digits())),
         )
     {
         p.snils = Some(snils.digits().to_string());
@@ -536,7 +559,7 @@ async fn place_person(
     let mut m = Merge {
         label: label.clone(),
         class_names,
-        fixed_by_staff: roster_store::fixed_by_staff(txn, record.id).await?,
+        before: roster_store::corrections_of(txn, record.id).await?,
         prefer_file: mode.prefer_file,
         changes: Vec::new(),
         conflicts: &mut report.conflicts,

@@ -737,3 +737,48 @@ story!(
         );
     }
 );
+
+story!(
+    files_that_leave_things_out_never_duplicate_or_wipe,
+    |app| async move {
+        // A staff file without the e-mail column keeps the e-mails.
+        let staff = app.file(
+        "staff.csv",
+        "СНИЛС;Фамилия;Имя;Отчество;Роль;Код организации\n252-760-189 71;Орлова;Татьяна;Сергеевна;ответственный;school-1\n"
+            .as_bytes(),
+    );
+        let (ok, report) = app.cli(&["import", "staff", &staff]).await;
+        assert!(ok && report.contains("без изменений: 1"), "{report}");
+
+        // A roster without the «Отчество» column would make everyone new: refused.
+        let no_middle = app.file(
+            "no-middle.csv",
+            "Фамилия;Имя;Дата рождения;Класс\nИванов;Артём;12.05.2014;7а\n".as_bytes(),
+        );
+        let (ok, said) = import_roster(&app, "school-1", &no_middle, &[]).await;
+        assert!(!ok && said.contains("«Отчество»"), "{said}");
+
+        // A parent first listed without a СНИЛС, then with one, stays one person.
+        let people = app.count("roster_persons").await;
+        let header = "Фамилия;Имя;Отчество;Дата рождения;Класс;Родитель 1: Фамилия;Родитель 1: Имя;Родитель 1: Отчество;Родитель 1: Дата рождения;Родитель 1: СНИЛС";
+        let without = format!(
+            "{header}\nИванов;Артём;Сергеевич;12.05.2014;7а;Иванова;Мария;Петровна;14.03.1986;\n"
+        );
+        let with = format!(
+            "{header}\nИванов;Артём;Сергеевич;12.05.2014;7а;Иванова;Мария;Петровна;14.03.1986;134-587-260 76\n"
+        );
+        let first = app.file("first.csv", without.as_bytes());
+        assert!(import_roster(&app, "school-1", &first, &[]).await.0);
+        let second = app.file("second.csv", with.as_bytes());
+        let (ok, report) = import_roster(&app, "school-1", &second, &[]).await;
+        assert!(
+            ok && report.contains("СНИЛС: «» → «13458726076»"),
+            "{report}"
+        );
+        assert_eq!(
+            app.count("roster_persons").await,
+            people + 1,
+            "one mother, not two"
+        );
+    }
+);
