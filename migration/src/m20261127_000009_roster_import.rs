@@ -42,6 +42,22 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        // An import looks every person up by organization and key, or by СНИЛС: without
+        // these SQLite picks the organization index and scans the school per row.
+        for (name, columns) in [
+            (
+                "ix_roster_org_key",
+                &["organization_id", "name_norm", "birth_date"][..],
+            ),
+            ("ix_roster_org_snils", &["organization_id", "snils"][..]),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table("roster_persons");
+            for column in columns {
+                index.col(*column);
+            }
+            m.create_index(index).await?;
+        }
         m.create_index(
             Index::create()
                 .name("ix_roster_corrections_before")
@@ -56,6 +72,11 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("roster_corrections").take())
             .await?;
+        for index in ["ix_roster_org_key", "ix_roster_org_snils"] {
+            let mut drop = Index::drop();
+            drop.name(index).table("roster_persons");
+            m.drop_index(drop).await?;
+        }
         for column in ["phone", "email", "gender"] {
             m.alter_table(
                 Table::alter()
