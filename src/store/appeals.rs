@@ -537,7 +537,13 @@ pub async fn apply(
         update = update.col_expr(appeal::Column::Status, Expr::value(s.as_str()));
     }
     if let Some(o) = change.organization_id {
-        update = update.col_expr(appeal::Column::OrganizationId, Expr::value(o));
+        // A roster match belongs to the school the appeal leaves.
+        update = update
+            .col_expr(appeal::Column::OrganizationId, Expr::value(o))
+            .col_expr(
+                appeal::Column::RosterMatchId,
+                Expr::value(Option::<i32>::None),
+            );
     }
     if let Some(staff) = change.assigned_staff_id {
         update = update.col_expr(appeal::Column::AssignedStaffId, Expr::value(staff));

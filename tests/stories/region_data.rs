@@ -782,3 +782,31 @@ story!(
         );
     }
 );
+
+story!(
+    a_forwarded_appeal_leaves_its_roster_match_behind,
+    |app| async move {
+        let mother = browser();
+        app.login_as(&mother, "parent", "parent-confirmed").await;
+        let number = app
+            .file_appeal(&mother, &app.school1_submission().await)
+            .await;
+        let file = app.file("school1.xlsx", &school1_roster(true));
+        assert!(import_roster(&app, "school-1", &file, &[]).await.0);
+        let staff1 = app.staff("staff-school-1").await;
+        let school2 = app.organization_id("«Средняя школа № 2»").await;
+        let reason = [
+            ("organization_id", school2.as_str()),
+            ("resolution", "Учится в школе № 2"),
+        ];
+        let moved = app.staff_action(&staff1, &number, "forward", &reason).await;
+        assert_eq!(crate::support::location(&moved), "/staff/inbox");
+        let staff2 = app.staff("staff-school-2").await;
+        let (_, inbox) = app.get_html(&staff2, "/staff/inbox").await;
+        assert!(inbox.contains(&number), "school 2 has it now");
+        assert!(
+            !inbox.contains("теперь совпадает"),
+            "school 1's roster match stays behind"
+        );
+    }
+);
