@@ -670,17 +670,24 @@ story!(
     }
 );
 
+/// Иванова files about Артём at school 1, then the school imports a roster that has her:
+/// her browser, the appeal's number and the import's report.
+async fn mother_files_then_school_lists_her(app: &TestApp) -> (reqwest::Client, String, String) {
+    let mother = browser();
+    app.login_as(&mother, "parent", "parent-confirmed").await;
+    let number = app
+        .file_appeal(&mother, &app.school1_submission().await)
+        .await;
+    let file = app.file("school1.xlsx", &school1_roster(true));
+    let (ok, report) = import_roster(app, "school-1", &file, &[]).await;
+    assert!(ok, "{report}");
+    (mother, number, report)
+}
+
 story!(
     staff_link_an_appeal_the_roster_import_made_match,
     |app| async move {
-        let mother = browser();
-        app.login_as(&mother, "parent", "parent-confirmed").await;
-        let number = app
-            .file_appeal(&mother, &app.school1_submission().await)
-            .await;
-        let file = app.file("school1.xlsx", &school1_roster(true));
-        let (ok, report) = import_roster(&app, "school-1", &file, &[]).await;
-        assert!(ok, "{report}");
+        let (mother, number, report) = mother_files_then_school_lists_her(&app).await;
         assert!(
             report.contains(&format!(
                 "заявитель которых теперь совпадает с записью в списке: {number}"
@@ -786,13 +793,7 @@ story!(
 story!(
     a_forwarded_appeal_leaves_its_roster_match_behind,
     |app| async move {
-        let mother = browser();
-        app.login_as(&mother, "parent", "parent-confirmed").await;
-        let number = app
-            .file_appeal(&mother, &app.school1_submission().await)
-            .await;
-        let file = app.file("school1.xlsx", &school1_roster(true));
-        assert!(import_roster(&app, "school-1", &file, &[]).await.0);
+        let (_, number, _) = mother_files_then_school_lists_her(&app).await;
         let staff1 = app.staff("staff-school-1").await;
         let school2 = app.organization_id("«Средняя школа № 2»").await;
         let reason = [
