@@ -68,6 +68,9 @@ enum ImportKind {
         /// Take the file's value even where staff corrected a record through an appeal.
         #[arg(long)]
         prefer_file: bool,
+        /// Archive the students the file leaves out.
+        #[arg(long)]
+        archive_missing: bool,
         #[command(flatten)]
         args: ImportArgs,
     },
@@ -155,16 +158,19 @@ async fn run() -> anyhow::Result<()> {
             let (ImportKind::Directory(args)
             | ImportKind::Staff(args)
             | ImportKind::Roster { args, .. }) = &what;
+            let (prefer_file, archive_missing) = match &what {
+                ImportKind::Roster {
+                    prefer_file,
+                    archive_missing,
+                    ..
+                } => (*prefer_file, *archive_missing),
+                _ => (false, false),
+            };
             let mode = Mode {
                 dry_run: args.dry_run,
                 skip_invalid: args.skip_invalid,
-                prefer_file: matches!(
-                    what,
-                    ImportKind::Roster {
-                        prefer_file: true,
-                        ..
-                    }
-                ),
+                prefer_file,
+                archive_missing,
             };
             let config = &cli.config_dir;
             let report = match &what {

@@ -1,4 +1,5 @@
-//! What a roster import brings besides the keys (gender, a parent's e-mail and phone),
+//! What a roster import brings besides the keys (gender, a parent's e-mail and phone,
+//! students archived when a file leaves them out),
 //! and the record of corrections staff made through appeals, so an import can tell «the
 //! school has not applied our fix yet» from «the school changed it».
 
@@ -16,6 +17,7 @@ impl MigrationTrait for Migration {
             string_null("gender"),
             string_null("email"),
             string_null("phone"),
+            timestamp_with_time_zone_null("archived_at"),
         ] {
             m.alter_table(
                 Table::alter()
@@ -77,7 +79,7 @@ impl MigrationTrait for Migration {
             drop.name(index).table("roster_persons");
             m.drop_index(drop).await?;
         }
-        for column in ["phone", "email", "gender"] {
+        for column in ["archived_at", "phone", "email", "gender"] {
             m.alter_table(
                 Table::alter()
                     .table("roster_persons")

@@ -32,8 +32,12 @@ pub struct Report {
     /// Fields staff corrected through an appeal that the file still has the old way:
     /// kept as corrected unless the import was told to prefer the file.
     pub conflicts: Vec<(String, FieldChange)>,
-    /// Records the file leaves out (kept as they are).
+    /// Records the file leaves out (kept as they are, or archived).
     pub absent: Vec<String>,
+    /// Whether those left out were archived (`--archive-missing`).
+    pub archived: bool,
+    /// Archived records the file has again, brought back.
+    pub restored: usize,
     /// Open appeals whose applicant now matches a record exactly.
     pub matched: Vec<String>,
     pub rejected: Vec<Rejected>,
@@ -100,8 +104,16 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        if self.restored > 0 {
+            writeln!(f, "Возвращены из архива: {}", self.restored)?;
+        }
         if !self.absent.is_empty() {
-            writeln!(f, "Нет в файле (оставлены как есть): {}", self.absent.len())?;
+            let fate = if self.archived {
+                "отправлены в архив"
+            } else {
+                "оставлены как есть; --archive-missing отправит в архив"
+            };
+            writeln!(f, "Нет в файле ({fate}): {}", self.absent.len())?;
             for who in &self.absent {
                 writeln!(f, "  - {who}")?;
             }

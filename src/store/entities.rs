@@ -125,6 +125,8 @@ pub mod roster_person {
         pub gender: Option<String>,
         pub email: Option<String>,
         pub phone: Option<String>,
+        /// Left out of a roster import run with `--archive-missing`: no longer matched.
+        pub archived_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

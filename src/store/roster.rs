@@ -80,6 +80,7 @@ pub async fn match_candidates(
     Ok(roster_person::Entity::find()
         .filter(roster_person::Column::NameNorm.eq(name_norm))
         .filter(roster_person::Column::BirthDate.eq(birth_date))
+        .filter(roster_person::Column::ArchivedAt.is_null())
         .all(db)
         .await?
         .into_iter()
@@ -522,8 +523,8 @@ pub async fn tie_guardian(
     Ok(())
 }
 
-/// Roster persons of one role at one organization: the pool the domain ranks candidates
-/// from. A typo can sit in any part of a name, so no SQL prefilter would be safe; a school
+/// Roster persons of one role at one organization, archived ones left out: the pool the
+/// domain ranks candidates from. A typo can sit in any part of a name, so no SQL prefilter would be safe; a school
 /// roster is a few thousand rows at most.
 pub async fn of_organization(
     db: &impl ConnectionTrait,
@@ -534,9 +535,44 @@ pub async fn of_organization(
         db,
         roster_person::Entity::find()
             .filter(roster_person::Column::OrganizationId.eq(organization_id))
-            .filter(roster_person::Column::Role.eq(role.as_str())),
+            .filter(roster_person::Column::Role.eq(role.as_str()))
+            .filter(roster_person::Column::ArchivedAt.is_null()),
     )
     .await
+}
+
+/// Archives people a roster file left out, or brings one back (`None`).
+pub async fn set_archived(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+    at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    for chunk in ids.chunks(500) {
+        roster_person::Entity::update_many()
+            .col_expr(
+                roster_person::Column::ArchivedAt,
+                sea_orm::sea_query::Expr::value(at),
+            )
+            .filter(roster_person::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The archived people of an organization.
+pub async fn archived_ids(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Vec<i32>, DbErr> {
+    Ok(roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id))
+        .filter(roster_person::Column::ArchivedAt.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect())
 }
 
 /// The student record of `name_norm`/`birth_date` at an organization, if there is one.

@@ -25,6 +25,9 @@ pub struct Mode {
     pub skip_invalid: bool,
     /// Take the file's value where staff corrected a record through an appeal.
     pub prefer_file: bool,
+    /// Archive the students a roster file leaves out (no longer matched at login or by
+    /// staff); a later file that has them again brings them back.
+    pub archive_missing: bool,
 }
 
 /// Refuses the whole file when it has rejected rows, unless told to skip them.
@@ -628,7 +631,15 @@ pub async fn roster(
             roster_store::tie_guardian(&txn, parent, student).await?;
         }
     }
-    mark_matches(&txn, organization_id, report).await?;
+    // Students archived before and in this file again come back.
+    let back: Vec<i32> = roster_store::archived_ids(&txn, organization_id)
+        .await?
+        .into_iter()
+        .filter(|id| present.contains(id))
+        .collect();
+    roster_store::set_archived(&txn, &back, None).await?;
+    report.restored = back.len();
+    let mut absent = Vec::new();
     for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
         if !present.contains(&p.id) {
             report.absent.push(format!(
@@ -636,8 +647,14 @@ pub async fn roster(
                 p.name.full(),
                 p.birth_date.format("%d.%m.%Y")
             ));
+            absent.push(p.id);
         }
     }
+    if mode.archive_missing {
+        roster_store::set_archived(&txn, &absent, Some(chrono::Utc::now())).await?;
+        report.archived = true;
+    }
+    mark_matches(&txn, organization_id, report).await?;
     finish(txn, mode, report).await
 }
 

@@ -497,8 +497,9 @@ story!(
             "{report}"
         );
         assert!(
-            report.contains("Нет в файле (оставлены как есть): 1")
-                && report.contains("Смирнов Кирилл Андреевич"),
+            report.contains(
+                "Нет в файле (оставлены как есть; --archive-missing отправит в архив): 1"
+            ) && report.contains("Смирнов Кирилл Андреевич"),
             "{report}"
         );
         assert_eq!(
@@ -808,6 +809,39 @@ story!(
         assert!(
             !inbox.contains("теперь совпадает"),
             "school 1's roster match stays behind"
+        );
+    }
+);
+
+story!(
+    students_a_file_leaves_out_are_archived_when_asked_and_come_back,
+    |app| async move {
+        // The roster without Смирнов Кирилл (he left the school).
+        let without = app.file("without.xlsx", &school1_roster(false));
+        let (ok, report) = import_roster(&app, "school-1", &without, &["--archive-missing"]).await;
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Нет в файле (отправлены в архив): 1")
+                && report.contains("Смирнов Кирилл"),
+            "{report}"
+        );
+        let (ok, report) = import_roster(&app, "school-1", &without, &[]).await;
+        assert!(
+            ok && !report.contains("Нет в файле"),
+            "an archived student is not missing again: {report}"
+        );
+
+        // He is back the next year.
+        let back = app.file(
+            "back.csv",
+            "Фамилия;Имя;Отчество;Дата рождения;Класс\nСмирнов;Кирилл;Андреевич;08.02.2015;5а\n"
+                .as_bytes(),
+        );
+        let (ok, report) = import_roster(&app, "school-1", &back, &[]).await;
+        assert!(ok && report.contains("Возвращены из архива: 1"), "{report}");
+        assert!(
+            report.contains("без изменений: 1"),
+            "the same record, not a new one: {report}"
         );
     }
 );
