@@ -218,25 +218,30 @@ async fn persons(
 
 /// Students a parent record is tied to, at the parent's organization.
 pub async fn children_of(db: &impl ConnectionTrait, parent: &Person) -> Result<Vec<Person>, DbErr> {
-    let ids = roster_guardian::Entity::find()
-        .filter(roster_guardian::Column::ParentId.eq(parent.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| g.student_id)
-        .collect();
-    persons_at(db, ids, parent.organization_id).await
+    tied(db, parent, roster_guardian::Column::ParentId).await
 }
 
 pub async fn parents_of(db: &impl ConnectionTrait, student: &Person) -> Result<Vec<Person>, DbErr> {
+    tied(db, student, roster_guardian::Column::StudentId).await
+}
+
+/// The people tied to `person` as guardian and child; `side` is the column `person` is in.
+async fn tied(
+    db: &impl ConnectionTrait,
+    person: &Person,
+    side: roster_guardian::Column,
+) -> Result<Vec<Person>, DbErr> {
     let ids = roster_guardian::Entity::find()
-        .filter(roster_guardian::Column::StudentId.eq(student.id))
+        .filter(side.eq(person.id))
         .all(db)
         .await?
         .into_iter()
-        .map(|g| g.parent_id)
+        .map(|g| match side {
+            roster_guardian::Column::ParentId => g.student_id,
+            _ => g.parent_id,
+        })
         .collect();
-    persons_at(db, ids, student.organization_id).await
+    persons_at(db, ids, person.organization_id).await
 }
 
 /// The roster records `oid` signs in with at an organization.
@@ -419,22 +424,43 @@ pub struct NewPerson {
 }
 
 pub async fn create_person(db: &impl ConnectionTrait, p: &NewPerson) -> Result<i32, DbErr> {
-    let row = roster_person::ActiveModel {
-        organization_id: Set(p.organization_id),
-        role: Set(p.role.as_str().to_string()),
-        last_name: Set(p.name.last.clone()),
-        first_name: Set(p.name.first.clone()),
-        middle_name: Set(p.name.middle.clone()),
-        birth_date: Set(p.birth_date),
-        snils: Set(p.snils.clone()),
-        passport: Set(None),
-        class_id: Set(p.class_id),
-        name_norm: Set(p.name.norm()),
+    insert_person(db, p, &Contacts::default()).await
+}
+
+async fn insert_person(
+    db: &impl ConnectionTrait,
+    p: &NewPerson,
+    contacts: &Contacts,
+) -> Result<i32, DbErr> {
+    let mut row = keyed(sea_orm::NotSet, &p.name, p.birth_date, p.snils.clone());
+    row.organization_id = Set(p.organization_id);
+    row.role = Set(p.role.as_str().to_string());
+    row.passport = Set(None);
+    row.class_id = Set(p.class_id);
+    row.gender = Set(contacts.gender.clone());
+    row.email = Set(contacts.email.clone());
+    row.phone = Set(contacts.phone.clone());
+    row.insert(db).await.map(|r| r.id)
+}
+
+/// A roster row's identifying columns: the name (with its normalized form, which must
+/// always follow it), birth date and СНИЛС.
+fn keyed(
+    id: sea_orm::ActiveValue<i32>,
+    name: &PersonName,
+    birth_date: NaiveDate,
+    snils: Option<String>,
+) -> roster_person::ActiveModel {
+    roster_person::ActiveModel {
+        id,
+        last_name: Set(name.last.clone()),
+        first_name: Set(name.first.clone()),
+        middle_name: Set(name.middle.clone()),
+        birth_date: Set(birth_date),
+        snils: Set(snils),
+        name_norm: Set(name.norm()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(row.id)
 }
 
 /// Remembers a person's key before staff correct it, so a later import that still has
@@ -488,19 +514,10 @@ pub async fn fix_person(
     birth_date: NaiveDate,
     snils: Option<String>,
 ) -> Result<(), DbErr> {
-    roster_person::ActiveModel {
-        id: Set(id),
-        last_name: Set(name.last.clone()),
-        first_name: Set(name.first.clone()),
-        middle_name: Set(name.middle.clone()),
-        birth_date: Set(birth_date),
-        snils: Set(snils),
-        name_norm: Set(name.norm()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    keyed(Set(id), name, birth_date, snils)
+        .update(db)
+        .await
+        .map(|_| ())
 }
 
 pub async fn tie_guardian(
@@ -670,46 +687,25 @@ pub async fn add_entry(
     birth_date: NaiveDate,
     class_id: Option<i32>,
 ) -> Result<i32, DbErr> {
-    roster_person::ActiveModel {
-        organization_id: Set(organization_id),
-        role: Set(role.as_str().to_string()),
-        last_name: Set(e.name.last.clone()),
-        first_name: Set(e.name.first.clone()),
-        middle_name: Set(e.name.middle.clone()),
-        birth_date: Set(birth_date),
-        snils: Set(e.snils.as_ref().map(|s| s.digits().to_string())),
-        passport: Set(None),
-        class_id: Set(class_id),
-        name_norm: Set(e.name.norm()),
-        gender: Set(e.contacts.gender.clone()),
-        email: Set(e.contacts.email.clone()),
-        phone: Set(e.contacts.phone.clone()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map(|p| p.id)
+    let person = NewPerson {
+        organization_id,
+        role,
+        name: e.name.clone(),
+        birth_date,
+        snils: e.snils.as_ref().map(|s| s.digits().to_string()),
+        class_id,
+    };
+    insert_person(db, &person, &e.contacts).await
 }
 
 /// Rewrites a roster person with the values an import decided on.
 pub async fn update_person(db: &impl ConnectionTrait, p: &Person) -> Result<(), DbErr> {
-    roster_person::ActiveModel {
-        id: Set(p.id),
-        last_name: Set(p.name.last.clone()),
-        first_name: Set(p.name.first.clone()),
-        middle_name: Set(p.name.middle.clone()),
-        birth_date: Set(p.birth_date),
-        snils: Set(p.snils.clone()),
-        class_id: Set(p.class_id),
-        name_norm: Set(p.name.norm()),
-        gender: Set(p.contacts.gender.clone()),
-        email: Set(p.contacts.email.clone()),
-        phone: Set(p.contacts.phone.clone()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    let mut row = keyed(Set(p.id), &p.name, p.birth_date, p.snils.clone());
+    row.class_id = Set(p.class_id);
+    row.gender = Set(p.contacts.gender.clone());
+    row.email = Set(p.contacts.email.clone());
+    row.phone = Set(p.contacts.phone.clone());
+    row.update(db).await.map(|_| ())
 }
 
 /// People of an organization whom staff corrected or added through appeals (since

@@ -671,14 +671,8 @@ async fn mark_matches(
             identity: appeal.snapshot.identity.clone(),
             kids: Vec::new(),
         };
-        let candidates: Vec<_> =
-            roster_store::match_candidates(txn, &applicant.name.norm(), applicant.birth_date)
-                .await?
-                .into_iter()
-                .filter(|c| c.organization_id == organization_id)
-                .collect();
         let mut found = None;
-        for id in crate::domain::matching::match_applicant(&applicant, None, &candidates) {
+        for id in super::linking::automatic_matches(txn, &applicant, Some(organization_id)).await? {
             let others = roster_store::linked_oids(txn, id).await?;
             if others.iter().all(|oid| *oid == applicant.oid) {
                 found = Some(id);

@@ -109,14 +109,28 @@ pub(super) async fn resolve_after_link_logged(
         })
 }
 
+/// The roster records a login of `applicant` links automatically (at most one per
+/// organization; only at `organization` when given).
+pub async fn automatic_matches(
+    db: &impl sea_orm::ConnectionTrait,
+    applicant: &Applicant,
+    organization: Option<i32>,
+) -> std::result::Result<Vec<i32>, sea_orm::DbErr> {
+    let candidates: Vec<_> =
+        roster::match_candidates(db, &applicant.name.norm(), applicant.birth_date)
+            .await?
+            .into_iter()
+            .filter(|c| organization.is_none_or(|o| o == c.organization_id))
+            .collect();
+    Ok(matching::match_applicant(applicant, None, &candidates))
+}
+
 /// Matching on every login, not only the first: the school may have fixed its roster
 /// since, or the parent may now be on a second school's roster. Returns whether the
 /// person is linked to any roster now.
 pub async fn link_at_login(wf: &Workflow, applicant: &Applicant) -> Result<bool> {
     let db = wf.db();
-    let candidates =
-        roster::match_candidates(db, &applicant.name.norm(), applicant.birth_date).await?;
-    for person in matching::match_applicant(applicant, None, &candidates) {
+    for person in automatic_matches(db, applicant, None).await? {
         if roster::link(db, &applicant.oid, person, "auto", Utc::now()).await? != Linked::New {
             continue;
         }
