@@ -52,7 +52,20 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    Database::connect(opts).await
+    // Two instances starting on a new SQLite file: switching it to WAL needs the file to
+    // itself and fails at once with «database is locked» (no busy wait) while the other
+    // one migrates. Wait for it, as the migrations themselves do, up to the busy timeout.
+    let sqlite = url.starts_with("sqlite:");
+    let mut tries = 0;
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e) if sqlite && is_connection_lost(&e) && tries < 40 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Applies pending migrations (see [`prepare`]).
