@@ -110,6 +110,32 @@ async fn workflow(settings: &Settings) -> anyhow::Result<Workflow> {
     Ok(Workflow::new(db, String::new(), settings.server.offset()))
 }
 
+/// An import's progress bar, drawn on stderr when it is a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {percent:>3}% · {msg} · {elapsed_precise}",
+        ) {
+            bar.set_style(style);
+        }
+        Bar(bar)
+    }
+}
+
+impl import::Progress for Bar {
+    fn advance(&self, done: u64, total: u64, rows: u64) {
+        if total > 0 {
+            self.0.set_length(total);
+        }
+        self.0.set_position(done);
+        self.0.set_message(format!("строк прочитано: {rows}"));
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // One clear line for operators (bad config, unreachable database), never a backtrace.
@@ -173,16 +199,18 @@ async fn run() -> anyhow::Result<()> {
                 archive_missing,
             };
             let config = &cli.config_dir;
+            let bar = Bar::new();
             let report = match &what {
                 ImportKind::Directory(a) => {
-                    import::directory_file(&wf, config, &a.file, mode).await
+                    import::directory_file(&wf, config, &a.file, mode, &bar).await
                 }
-                ImportKind::Staff(a) => import::staff_file(&wf, config, &a.file, mode).await,
+                ImportKind::Staff(a) => import::staff_file(&wf, config, &a.file, mode, &bar).await,
                 ImportKind::Roster {
                     organization, args, ..
-                } => import::roster_file(&wf, config, &args.file, organization, mode).await,
-            }
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                } => import::roster_file(&wf, config, &args.file, organization, mode, &bar).await,
+            };
+            bar.0.finish_and_clear();
+            let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{report}");
             if report.refused.is_some() {
                 anyhow::bail!("файл не загружен");

@@ -5,7 +5,7 @@ use validator::ValidateEmail;
 
 use super::columns::Located;
 use super::report::Report;
-use super::sheet::{Cell, Sheet, excel_date};
+use super::sheet::{Cell, excel_date};
 use crate::domain::directory::single_line;
 use crate::domain::roster::{gender, parse_date};
 use crate::domain::snils::Snils;
@@ -19,16 +19,6 @@ pub struct RowCheck<'a> {
     pub report: &'a mut Report,
     /// Rejections in the report before this row.
     before: usize,
-}
-
-/// The data rows below the header row, without empty ones, with their line numbers.
-pub fn data_rows<'a>(sheet: &'a Sheet, at: &Located) -> impl Iterator<Item = (usize, &'a [Cell])> {
-    sheet
-        .rows
-        .iter()
-        .skip(at.header_row + 1)
-        .filter(|(_, row)| !row.iter().all(Cell::is_empty))
-        .map(|(line, row)| (*line, row.as_slice()))
 }
 
 impl<'a> RowCheck<'a> {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::sheet::{Cell, Sheet};
+use super::sheet::{Cell, Row};
 
 /// What a kind of file needs: its columns, required or not.
 pub struct Layout {
@@ -80,7 +80,7 @@ impl Aliases {
 /// Where the header row is and which column holds what.
 #[derive(Debug)]
 pub struct Located {
-    /// Index into `Sheet::rows` of the header row; data rows follow it.
+    /// Index among the file's rows of the header row; data rows follow it.
     pub header_row: usize,
     /// Column key → (index, header text as the file has it).
     columns: HashMap<&'static str, (usize, String)>,
@@ -119,17 +119,13 @@ pub struct MissingColumns {
 }
 
 /// How many rows from the top may be titles above the header row.
-const HEADER_SEARCH_ROWS: usize = 30;
+pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// Finds the header row: the first of the top rows in which every required column of
 /// `layout` is named (export files often have title rows above it).
-pub fn locate(
-    sheet: &Sheet,
-    layout: &Layout,
-    aliases: &Aliases,
-) -> Result<Located, MissingColumns> {
+pub fn locate(top: &[Row], layout: &Layout, aliases: &Aliases) -> Result<Located, MissingColumns> {
     let mut best: Option<(usize, Vec<&'static str>, Vec<String>)> = None;
-    for (index, (_, row)) in sheet.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+    for (index, (_, row)) in top.iter().take(HEADER_SEARCH_ROWS).enumerate() {
         let mut columns = HashMap::new();
         for (i, cell) in row.iter().enumerate() {
             let header = cell.text();
@@ -200,28 +196,24 @@ mod tests {
 
     #[test]
     fn the_header_row_may_follow_title_rows_and_differ_in_case_and_spaces() {
-        let sheet = Sheet {
-            rows: vec![
-                (1, row(&["Выгрузка из СГО"])),
-                (2, row(&[])),
-                (3, row(&["  КОД ", "регион", "Классы"])),
-                (4, row(&["41001", "Камчатский край", "1а"])),
-            ],
-        };
-        let located = locate(&sheet, &LAYOUT, &aliases()).unwrap();
+        let rows = vec![
+            (1, row(&["Выгрузка из СГО"])),
+            (2, row(&[])),
+            (3, row(&["  КОД ", "регион", "Классы"])),
+            (4, row(&["41001", "Камчатский край", "1а"])),
+        ];
+        let located = locate(&rows, &LAYOUT, &aliases()).unwrap();
         assert_eq!(located.header_row, 2);
         assert_eq!(
-            located.cell(&sheet.rows[3].1, "region").unwrap().text(),
+            located.cell(&rows[3].1, "region").unwrap().text(),
             "Камчатский край"
         );
     }
 
     #[test]
     fn missing_required_columns_are_named_with_the_headers_found() {
-        let sheet = Sheet {
-            rows: vec![(1, row(&["Регион", "Название"]))],
-        };
-        let err = locate(&sheet, &LAYOUT, &aliases()).unwrap_err();
+        let rows = vec![(1, row(&["Регион", "Название"]))];
+        let err = locate(&rows, &LAYOUT, &aliases()).unwrap_err();
         assert_eq!(err.missing, vec!["code"]);
         assert_eq!(err.found, vec!["Регион", "Название"]);
     }

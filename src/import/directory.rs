@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::check::{RowCheck, data_rows};
+use super::check::RowCheck;
 use super::columns::{Layout, Located};
 use super::report::Report;
-use super::sheet::Sheet;
+use super::sheet::Row;
 use crate::domain::directory::{
     CLASS_MAX_CHARS, CODE_MAX_CHARS, NAME_MAX_CHARS, OrganizationEntry, class_names, org_type,
 };
@@ -26,10 +26,11 @@ pub const LAYOUT: Layout = Layout {
 };
 
 /// The valid organizations of the file; the rest go into `report.rejected`.
-pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<OrganizationEntry> {
+pub fn entries(rows: &[Row], at: &Located, report: &mut Report) -> Vec<OrganizationEntry> {
     let mut entries = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, row) in data_rows(sheet, at) {
+    for (line, row) in rows {
+        let line = *line;
         let mut check = RowCheck::new(line, row, at, report);
         let mut field = |key: &str, max: usize, required: bool| check.text(key, max, required);
         let region = field("region", NAME_MAX_CHARS, true);

@@ -11,10 +11,12 @@ pub mod roster;
 pub mod sheet;
 pub mod staff;
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use columns::{Aliases, Layout, MissingColumns};
 use report::Report;
+use sheet::{Cell, Row};
 
 use crate::workflow::{Workflow, import::Mode};
 
@@ -52,31 +54,90 @@ fn missing_columns(layout: &Layout, aliases: &Aliases, m: MissingColumns) -> Imp
     ))
 }
 
-/// A file read and its columns found, ready for a kind's row checks.
-struct Opened {
-    sheet: sheet::Sheet,
-    located: columns::Located,
-    report: Report,
+/// Where an import says how far it has got: a progress bar in the terminal, the progress
+/// page of an import started from the admin pages.
+pub trait Progress: Send + Sync {
+    /// `done` of `total` in the file's own unit (bytes of a CSV file, rows of a
+    /// workbook; `total` 0 while unknown); `rows`: data rows read so far.
+    fn advance(&self, done: u64, total: u64, rows: u64);
 }
 
-fn open(
+/// No progress shown.
+impl Progress for () {
+    fn advance(&self, _: u64, _: u64, _: u64) {}
+}
+
+/// A file being read, its columns found: the data rows below the header row come one at
+/// a time.
+struct Opened<'p> {
+    rows: sheet::Rows,
+    /// Rows read to find the header row, not yet handed out.
+    head: VecDeque<Row>,
+    located: columns::Located,
+    report: Report,
+    progress: &'p dyn Progress,
+    read: u64,
+}
+
+impl Opened<'_> {
+    /// The next data row that is not empty.
+    async fn next(&mut self) -> Result<Option<Row>, ImportError> {
+        loop {
+            let row = match self.head.pop_front() {
+                Some(row) => row,
+                None => match self.rows.next().await {
+                    Some(row) => row?,
+                    None => return Ok(None),
+                },
+            };
+            if row.1.iter().all(Cell::is_empty) {
+                continue;
+            }
+            self.read += 1;
+            if self.read % 256 == 0 {
+                let (done, total) = self.rows.meter().get();
+                self.progress.advance(done, total, self.read);
+            }
+            return Ok(Some(row));
+        }
+    }
+
+    /// All the data rows (directory and staff files are small).
+    async fn all(&mut self) -> Result<Vec<Row>, ImportError> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.next().await? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+async fn open<'p>(
     config_dir: &Path,
     file: &Path,
     layout: &Layout,
     title: &'static str,
-) -> Result<Opened, ImportError> {
+    progress: &'p dyn Progress,
+) -> Result<Opened<'p>, ImportError> {
     let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
-    let sheet = sheet::read(file)?;
-    let located = columns::locate(&sheet, layout, &aliases)
+    let mut rows = sheet::open(file)?;
+    let mut head = Vec::new();
+    while head.len() < columns::HEADER_SEARCH_ROWS {
+        match rows.next().await {
+            Some(row) => head.push(row?),
+            None => break,
+        }
+    }
+    let located = columns::locate(&head, layout, &aliases)
         .map_err(|m| missing_columns(layout, &aliases, m))?;
+    let head = head.into_iter().skip(located.header_row + 1).collect();
     Ok(Opened {
-        sheet,
+        rows,
+        head,
         located,
-        report: Report {
-            title,
-            file: file.display().to_string(),
-            ..Report::default()
-        },
+        report: Report::new(title, file.display().to_string()),
+        progress,
+        read: 0,
     })
 }
 
@@ -87,14 +148,12 @@ pub async fn directory_file(
     config_dir: &Path,
     file: &Path,
     mode: Mode,
+    progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
-    let mut o = open(
-        config_dir,
-        file,
-        &directory::LAYOUT,
-        "Справочник организаций",
-    )?;
-    let entries = directory::entries(&o.sheet, &o.located, &mut o.report);
+    let title = "Справочник организаций";
+    let mut o = open(config_dir, file, &directory::LAYOUT, title, progress).await?;
+    let rows = o.all().await?;
+    let entries = directory::entries(&rows, &o.located, &mut o.report);
     crate::workflow::import::directory(wf, &entries, mode, &mut o.report).await?;
     Ok(o.report)
 }
@@ -105,32 +164,38 @@ pub async fn staff_file(
     config_dir: &Path,
     file: &Path,
     mode: Mode,
+    progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
-    let mut o = open(config_dir, file, &staff::LAYOUT, "Сотрудники")?;
-    let entries = staff::entries(&o.sheet, &o.located, &mut o.report);
+    let mut o = open(config_dir, file, &staff::LAYOUT, "Сотрудники", progress).await?;
+    let rows = o.all().await?;
+    let entries = staff::entries(&rows, &o.located, &mut o.report);
     crate::workflow::import::staff(wf, &entries, mode, &mut o.report).await?;
     Ok(o.report)
 }
 
 /// `appeals import roster --organization ORG FILE`, as [`directory_file`]; `organization`
-/// is the organization's code in the directory or its number.
+/// is the organization's code in the directory or its number. Rows are checked and
+/// written one at a time inside one transaction, so the file is never held in memory.
 pub async fn roster_file(
     wf: &Workflow,
     config_dir: &Path,
     file: &Path,
     organization: &str,
     mode: Mode,
+    progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
     let org = self::organization(wf, organization).await?;
-    let mut o = open(
-        config_dir,
-        file,
-        &roster::LAYOUT,
-        "Список обучающихся и родителей",
-    )?;
+    let title = "Список обучающихся и родителей";
+    let mut o = open(config_dir, file, &roster::LAYOUT, title, progress).await?;
     let today = chrono::Utc::now().with_timezone(&wf.offset()).date_naive();
-    let rows = roster::rows(&o.sheet, &o.located, &mut o.report, today);
-    crate::workflow::import::roster(wf, org.id, &rows, mode, &mut o.report).await?;
+    let mut checker = roster::Checker::new(today);
+    let mut run = crate::workflow::import::RosterImport::begin(wf, org.id, mode).await?;
+    while let Some((line, cells)) = o.next().await? {
+        if let Some(row) = checker.row(line, &cells, &o.located, &mut o.report) {
+            run.row(&row, &mut o.report).await?;
+        }
+    }
+    run.finish(&mut o.report).await?;
     o.report.file = format!("{} → {}", o.report.file, org.name);
     Ok(o.report)
 }

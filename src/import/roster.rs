@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::check::{RowCheck, data_rows};
+use super::check::RowCheck;
 use super::columns::{Layout, Located};
 use super::report::Report;
-use super::sheet::Sheet;
+use super::sheet::Cell;
 use crate::domain::directory::CLASS_MAX_CHARS;
 use crate::domain::names::PersonName;
 use crate::domain::roster::{Contacts, Entry, RosterRow};
@@ -90,11 +90,30 @@ fn parent(this: &mut RowCheck<'_>, prefix: &str, today: NaiveDate) -> Option<Ent
     })
 }
 
-/// The valid rows of the file; the rest go into `report.rejected`.
-pub fn rows(sheet: &Sheet, at: &Located, report: &mut Report, today: NaiveDate) -> Vec<RosterRow> {
-    let mut rows = Vec::new();
-    let mut students: HashMap<(String, NaiveDate), usize> = HashMap::new();
-    for (line, row) in data_rows(sheet, at) {
+/// Checks a roster file's rows one at a time, remembering the students met so far (the
+/// same student twice in a file is an error).
+pub struct Checker {
+    today: NaiveDate,
+    students: HashMap<(String, NaiveDate), usize>,
+}
+
+impl Checker {
+    pub fn new(today: NaiveDate) -> Self {
+        Checker {
+            today,
+            students: HashMap::new(),
+        }
+    }
+
+    /// The row, if it is valid; what is wrong with it goes into `report.rejected`.
+    pub fn row(
+        &mut self,
+        line: usize,
+        row: &[Cell],
+        at: &Located,
+        report: &mut Report,
+    ) -> Option<RosterRow> {
+        let today = self.today;
         let mut check = RowCheck::new(line, row, at, report);
         let last = check.text("last_name", NAME_MAX_CHARS, true);
         let first = check.text("first_name", NAME_MAX_CHARS, true);
@@ -109,7 +128,7 @@ pub fn rows(sheet: &Sheet, at: &Located, report: &mut Report, today: NaiveDate) 
             .collect();
         if let (Some(last), Some(first), Some(born)) = (&last, &first, birth_date) {
             let name = PersonName::new(last, first, middle.as_deref().unwrap_or_default());
-            if let Some(first_line) = students.insert((name.norm(), born), line) {
+            if let Some(first_line) = self.students.insert((name.norm(), born), line) {
                 check.reject(
                     "last_name",
                     &name.full(),
@@ -120,28 +139,24 @@ pub fn rows(sheet: &Sheet, at: &Located, report: &mut Report, today: NaiveDate) 
             }
         }
         if !check.clean() {
-            continue;
+            return None;
         }
-        if let (Some(last), Some(first), Some(birth_date), Some(class)) =
-            (last, first, birth_date, class)
-        {
-            rows.push(RosterRow {
-                line,
-                student: Entry {
-                    name: PersonName::new(&last, &first, middle.as_deref().unwrap_or_default()),
-                    birth_date: Some(birth_date),
-                    snils,
-                    contacts: Contacts {
-                        gender,
-                        email: None,
-                        phone: None,
-                    },
+        let (last, first, birth_date, class) = (last?, first?, birth_date?, class?);
+        Some(RosterRow {
+            line,
+            student: Entry {
+                name: PersonName::new(&last, &first, middle.as_deref().unwrap_or_default()),
+                birth_date: Some(birth_date),
+                snils,
+                contacts: Contacts {
+                    gender,
+                    email: None,
+                    phone: None,
                 },
-                birth_date,
-                class,
-                parents,
-            });
-        }
+            },
+            birth_date,
+            class,
+            parents,
+        })
     }
-    rows
 }

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::check::{RowCheck, data_rows};
+use super::check::RowCheck;
 use super::columns::{Layout, Located};
 use super::report::Report;
-use super::sheet::Sheet;
+use super::sheet::Row;
 use crate::domain::directory::{CODE_MAX_CHARS, NAME_MAX_CHARS};
 use crate::domain::names::PersonName;
 use crate::domain::snils::Snils;
@@ -32,10 +32,11 @@ pub const LAYOUT: Layout = Layout {
 const PERSON_NAME_MAX_CHARS: usize = 100;
 
 /// The valid records of the file; the rest go into `report.rejected`.
-pub fn entries(sheet: &Sheet, at: &Located, report: &mut Report) -> Vec<StaffEntry> {
+pub fn entries(rows: &[Row], at: &Located, report: &mut Report) -> Vec<StaffEntry> {
     let mut entries = Vec::new();
     let mut seen: HashMap<(String, StaffRole, Unit), usize> = HashMap::new();
-    for (line, row) in data_rows(sheet, at) {
+    for (line, row) in rows {
+        let line = *line;
         let mut check = RowCheck::new(line, row, at, report);
         let mut field = |key: &str, max: usize, required: bool| check.text(key, max, required);
         let snils_text = field("snils", 20, true);

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use crate::domain::directory::OrganizationEntry;
 use crate::domain::roster::{Before, Entry, Person, RosterRole, RosterRow};
 use crate::domain::staff::{StaffEntry, Unit};
-use crate::import::report::{FieldChange, Report};
+use crate::import::report::{FieldChange, Listed, Report};
 use crate::store::roster as roster_store;
 use crate::store::staff::{self as staff_store, Placement};
 use crate::store::{self, directory as dir};
@@ -315,109 +315,6 @@ fn who(role: RosterRole, p: &Entry) -> String {
     }
 }
 
-/// Checks that need the database, before anything is written: the class exists, and a
-/// СНИЛС is not another person's (in the organization or elsewhere in the file).
-async fn check_roster(
-    wf: &Workflow,
-    organization_id: i32,
-    rows: &[RosterRow],
-    classes: &HashMap<String, i32>,
-    report: &mut Report,
-) -> Result<Vec<usize>, DbErr> {
-    let db = wf.db();
-    let mut valid = Vec::new();
-    // СНИЛС → the normalized name it was given with in this file; parents met with a
-    // birth date earlier in the file (a sibling's row may name them by СНИЛС only).
-    let mut owners: HashMap<String, String> = HashMap::new();
-    let mut dated: HashSet<String> = HashSet::new();
-    for (i, row) in rows.iter().enumerate() {
-        let before = report.rejected.len();
-        if !classes.contains_key(&row.class) {
-            report.reject(
-                row.line,
-                "Класс",
-                &row.class,
-                "такого класса нет у организации в справочнике (файл другой организации?)",
-            );
-        }
-        let people = std::iter::once((RosterRole::Student, &row.student))
-            .chain(row.parents.iter().map(|p| (RosterRole::Parent, p)));
-        for (role, person) in people {
-            let key = person.name.norm();
-            let digits = person.snils.as_ref().map(|s| s.digits().to_string());
-            if person.birth_date.is_some()
-                && let Some(d) = &digits
-            {
-                dated.insert(d.clone());
-            }
-            if role == RosterRole::Parent
-                && person.birth_date.is_none()
-                && !digits.as_ref().is_some_and(|d| dated.contains(d))
-                && roster_store::find_parent(db, organization_id, person)
-                    .await?
-                    .is_none()
-            {
-                report.reject(
-                    row.line,
-                    "Родитель: Дата рождения",
-                    "",
-                    format!(
-                        "{} нет в списке: для новой записи нужна дата рождения",
-                        person.name.full()
-                    ),
-                );
-            }
-            let Some(snils) = &person.snils else { continue };
-            if let Some(other) = owners.insert(snils.digits().to_string(), key.clone())
-                && other != key
-            {
-                report.reject(
-                    row.line,
-                    "СНИЛС",
-                    &snils.to_string(),
-                    "этот СНИЛС в файле указан у другого человека",
-                );
-                continue;
-            }
-            if let Some(holder) =
-                roster_store::snils_holder(db, organization_id, snils.digits()).await?
-            {
-                let same = holder.name.norm() == person.name.norm()
-                    && person.birth_date.is_none_or(|b| b == holder.birth_date);
-                let corrected = match person.birth_date {
-                    Some(born) => {
-                        roster_store::corrected_from(db, organization_id, &person.name.norm(), born)
-                            .await?
-                            .is_some_and(|p| p.id == holder.id)
-                    }
-                    None => false,
-                };
-                // A parent found by СНИЛС may have a new surname (marriage) or a fixed birth
-                // date, not both: a mistyped СНИЛС must not merge two parents.
-                let parent_by_snils = role == RosterRole::Parent
-                    && holder.role == RosterRole::Parent
-                    && (holder.name.norm() == person.name.norm()
-                        || person.birth_date == Some(holder.birth_date));
-                if !same && !corrected && !parent_by_snils {
-                    report.reject(
-                        row.line,
-                        "СНИЛС",
-                        &snils.to_string(),
-                        format!(
-                            "этот СНИЛС в списке у другого человека: {}",
-                            holder.name.full()
-                        ),
-                    );
-                }
-            }
-        }
-        if report.rejected.len() == before {
-            valid.push(i);
-        }
-    }
-    Ok(valid)
-}
-
 /// Compares a record with the file and applies what differs: a field staff corrected
 /// through an appeal is a conflict (kept, unless the file is preferred).
 struct Merge<'a> {
@@ -427,7 +324,7 @@ struct Merge<'a> {
     before: Vec<Before>,
     prefer_file: bool,
     changes: Vec<FieldChange>,
-    conflicts: &'a mut Vec<(String, FieldChange)>,
+    conflicts: &'a mut Listed<(String, FieldChange)>,
 }
 
 impl Merge<'_> {
@@ -578,84 +475,210 @@ async fn place_person(
     Ok(record.id)
 }
 
-/// Students and their parents of one organization from a roster file. Students are keyed
-/// by ФИО and birth date, parents by СНИЛС (else ФИО and birth date); parents are tied to
-/// their children. Nobody is removed: students the file leaves out are listed.
-pub async fn roster(
-    wf: &Workflow,
+/// Students and their parents of one organization from a roster file, row by row in one
+/// transaction. Students are keyed by ФИО and birth date, parents by СНИЛС (else ФИО
+/// and birth date); parents are tied to their children. Nobody is removed: students the
+/// file leaves out are listed (and archived, if told to).
+pub struct RosterImport {
+    txn: sea_orm::DatabaseTransaction,
     organization_id: i32,
-    rows: &[RosterRow],
     mode: Mode,
-    report: &mut Report,
-) -> Result<(), DbErr> {
-    let classes: HashMap<String, i32> = dir::classes(wf.db(), organization_id)
-        .await?
-        .into_iter()
-        .map(|c| (c.name, c.id))
-        .collect();
-    let valid = check_roster(wf, organization_id, rows, &classes, report).await?;
-    report.rejected.sort_by_key(|r| r.line);
-    if refuse_invalid(report, mode) {
-        return Ok(());
+    classes: HashMap<String, i32>,
+    class_names: HashMap<i32, String>,
+    /// Students the file has.
+    present: HashSet<i32>,
+    /// СНИЛС → the normalized name it was given with in this file.
+    owners: HashMap<String, String>,
+    /// Parents met with a birth date earlier in the file (a sibling's row may name them
+    /// by СНИЛС only).
+    dated: HashSet<String>,
+}
+
+impl RosterImport {
+    /// Checks that need the database: the class exists, and a СНИЛС is not another
+    /// person's (in the organization or earlier in the file). Whether the row is valid.
+    async fn check(&mut self, row: &RosterRow, report: &mut Report) -> Result<bool, DbErr> {
+        let (db, organization_id) = (&self.txn, self.organization_id);
+        let (owners, dated) = (&mut self.owners, &mut self.dated);
+        let before = report.rejected.len();
+        if !self.classes.contains_key(&row.class) {
+            report.reject(
+                row.line,
+                "Класс",
+                &row.class,
+                "такого класса нет у организации в справочнике (файл другой организации?)",
+            );
+        }
+        let people = std::iter::once((RosterRole::Student, &row.student))
+            .chain(row.parents.iter().map(|p| (RosterRole::Parent, p)));
+        for (role, person) in people {
+            let key = person.name.norm();
+            let digits = person.snils.as_ref().map(|s| s.digits().to_string());
+            if person.birth_date.is_some()
+                && let Some(d) = &digits
+            {
+                dated.insert(d.clone());
+            }
+            if role == RosterRole::Parent
+                && person.birth_date.is_none()
+                && !digits.as_ref().is_some_and(|d| dated.contains(d))
+                && roster_store::find_parent(db, organization_id, person)
+                    .await?
+                    .is_none()
+            {
+                report.reject(
+                    row.line,
+                    "Родитель: Дата рождения",
+                    "",
+                    format!(
+                        "{} нет в списке: для новой записи нужна дата рождения",
+                        person.name.full()
+                    ),
+                );
+            }
+            let Some(snils) = &person.snils else { continue };
+            if let Some(other) = owners.insert(snils.digits().to_string(), key.clone())
+                && other != key
+            {
+                report.reject(
+                    row.line,
+                    "СНИЛС",
+                    &snils.to_string(),
+                    "этот СНИЛС в файле указан у другого человека",
+                );
+                continue;
+            }
+            if let Some(holder) =
+                roster_store::snils_holder(db, organization_id, snils.digits()).await?
+            {
+                let same = holder.name.norm() == person.name.norm()
+                    && person.birth_date.is_none_or(|b| b == holder.birth_date);
+                let corrected = match person.birth_date {
+                    Some(born) => {
+                        roster_store::corrected_from(db, organization_id, &person.name.norm(), born)
+                            .await?
+                            .is_some_and(|p| p.id == holder.id)
+                    }
+                    None => false,
+                };
+                // A parent found by СНИЛС may have a new surname (marriage) or a fixed birth
+                // date, not both: a mistyped СНИЛС must not merge two parents.
+                let parent_by_snils = role == RosterRole::Parent
+                    && holder.role == RosterRole::Parent
+                    && (holder.name.norm() == person.name.norm()
+                        || person.birth_date == Some(holder.birth_date));
+                if !same && !corrected && !parent_by_snils {
+                    report.reject(
+                        row.line,
+                        "СНИЛС",
+                        &snils.to_string(),
+                        format!(
+                            "этот СНИЛС в списке у другого человека: {}",
+                            holder.name.full()
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(report.rejected.len() == before)
     }
-    let class_names: HashMap<i32, String> = classes
-        .iter()
-        .map(|(name, id)| (*id, name.clone()))
-        .collect();
-    let txn = store::begin_write(wf.db()).await?;
-    let mut present = HashSet::new();
-    for row in valid.iter().map(|i| &rows[*i]) {
-        let class_id = classes.get(&row.class).copied();
+
+    pub async fn begin(wf: &Workflow, organization_id: i32, mode: Mode) -> Result<Self, DbErr> {
+        let classes: HashMap<String, i32> = dir::classes(wf.db(), organization_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.name, c.id))
+            .collect();
+        let class_names = classes
+            .iter()
+            .map(|(name, id)| (*id, name.clone()))
+            .collect();
+        Ok(RosterImport {
+            txn: store::begin_write(wf.db()).await?,
+            organization_id,
+            mode,
+            classes,
+            class_names,
+            present: HashSet::new(),
+            owners: HashMap::new(),
+            dated: HashSet::new(),
+        })
+    }
+
+    /// Checks a row and, if it is valid, writes it.
+    pub async fn row(&mut self, row: &RosterRow, report: &mut Report) -> Result<(), DbErr> {
+        if !self.check(row, report).await? {
+            return Ok(());
+        }
+        let (txn, organization_id, mode) = (&self.txn, self.organization_id, self.mode);
+        let class_id = self.classes.get(&row.class).copied();
         let student = place_person(
-            &txn,
+            txn,
             organization_id,
             RosterRole::Student,
             &row.student,
-            (class_id, &class_names),
+            (class_id, &self.class_names),
             mode,
             report,
         )
         .await?;
-        present.insert(student);
+        self.present.insert(student);
         for parent in &row.parents {
             let parent = place_person(
-                &txn,
+                txn,
                 organization_id,
                 RosterRole::Parent,
                 parent,
-                (None, &class_names),
+                (None, &self.class_names),
                 mode,
                 report,
             )
             .await?;
-            roster_store::tie_guardian(&txn, parent, student).await?;
+            roster_store::tie_guardian(txn, parent, student).await?;
         }
+        Ok(())
     }
-    // Students archived before and in this file again come back.
-    let back: Vec<i32> = roster_store::archived_ids(&txn, organization_id)
-        .await?
-        .into_iter()
-        .filter(|id| present.contains(id))
-        .collect();
-    roster_store::set_archived(&txn, &back, None).await?;
-    report.restored = back.len();
-    let mut absent = Vec::new();
-    for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
-        if !present.contains(&p.id) {
-            report.absent.push(format!(
-                "{}, {}",
-                p.name.full(),
-                p.birth_date.format("%d.%m.%Y")
-            ));
-            absent.push(p.id);
+
+    /// After the last row: archives and restores, marks the appeals that now match, and
+    /// commits; or rolls back a dry run or a file with rejected rows (all or nothing).
+    pub async fn finish(self, report: &mut Report) -> Result<(), DbErr> {
+        let RosterImport {
+            txn,
+            organization_id,
+            mode,
+            present,
+            ..
+        } = self;
+        if refuse_invalid(report, mode) {
+            report.forget_changes();
+            return txn.rollback().await;
         }
+        // Students archived before and in this file again come back.
+        let back: Vec<i32> = roster_store::archived_ids(&txn, organization_id)
+            .await?
+            .into_iter()
+            .filter(|id| present.contains(id))
+            .collect();
+        roster_store::set_archived(&txn, &back, None).await?;
+        report.restored = back.len();
+        let mut absent = Vec::new();
+        for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
+            if !present.contains(&p.id) {
+                report.absent.push(format!(
+                    "{}, {}",
+                    p.name.full(),
+                    p.birth_date.format("%d.%m.%Y")
+                ));
+                absent.push(p.id);
+            }
+        }
+        if mode.archive_missing {
+            roster_store::set_archived(&txn, &absent, Some(chrono::Utc::now())).await?;
+            report.archived = true;
+        }
+        mark_matches(&txn, organization_id, report).await?;
+        finish(txn, mode, report).await
     }
-    if mode.archive_missing {
-        roster_store::set_archived(&txn, &absent, Some(chrono::Utc::now())).await?;
-        report.archived = true;
-    }
-    mark_matches(&txn, organization_id, report).await?;
-    finish(txn, mode, report).await
 }
 
 /// Open appeals at the organization whose applicant the roster now has exactly (what the
