@@ -137,10 +137,16 @@ async fn main() {
     ] {
         reset_peak_rss();
         let started = Instant::now();
-        let report =
-            appeals::import::roster_file(&wf, &config, file, "school-1", Mode::default(), &())
-                .await
-                .expect("import");
+        let report = appeals::import::roster_file(
+            &wf,
+            &config.join("import"),
+            file,
+            "school-1",
+            Mode::default(),
+            &(),
+        )
+        .await
+        .expect("import");
         let took = started.elapsed().as_secs_f64();
         println!(
             "{label:<30} {took:>7.1} s  {:>8.0} rows/s  added {} changed {} unchanged {} rejected {}  peak RSS {:.0} MiB",

@@ -79,6 +79,7 @@ pub struct Settings {
     pub emulator: EmulatorSettings,
     pub mail: MailSettings,
     pub demo: DemoSettings,
+    pub import: ImportSettings,
 }
 
 fn default_environment() -> Environment {
@@ -177,6 +178,15 @@ pub struct MailSettings {
     /// Seconds before the first retry of a failed send; each later retry waits twice as long.
     pub retry_first_secs: u64,
     pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    /// The header names of import files (`config/import/*.toml`); a region adds its own.
+    pub mapping_dir: PathBuf,
+    /// The largest file the admin pages accept.
+    pub upload_max_mb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

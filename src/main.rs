@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use appeals::config::Settings;
-use appeals::workflow::{Workflow, import::Mode};
+use appeals::workflow::Workflow;
+use appeals::workflow::import::{Author, Mode};
 use appeals::{Application, import, store};
 
 #[derive(Parser)]
@@ -197,8 +198,9 @@ async fn run() -> anyhow::Result<()> {
                 skip_invalid: args.skip_invalid,
                 prefer_file,
                 archive_missing,
+                author: Author::default(),
             };
-            let config = &cli.config_dir;
+            let config = &settings.import.mapping_dir;
             let bar = Bar::new();
             let report = match &what {
                 ImportKind::Directory(a) => {
@@ -226,10 +228,15 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let wf = workflow(&settings).await?;
-            let written =
-                import::roster_changes_file(&wf, &cli.config_dir, &organization, since, &out)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let written = import::roster_changes_file(
+                &wf,
+                &settings.import.mapping_dir,
+                &organization,
+                since,
+                &out,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Записано строк: {written} → {}", out.display());
             Ok(())
         }

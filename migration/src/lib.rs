@@ -12,6 +12,7 @@ mod m20261127_000007_link_attempts;
 mod m20261127_000008_directory_codes;
 mod m20261127_000009_roster_import;
 mod m20261127_000010_roster_match;
+mod m20261127_000011_admin;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_directory_codes::Migration),
             Box::new(m20261127_000009_roster_import::Migration),
             Box::new(m20261127_000010_roster_match::Migration),
+            Box::new(m20261127_000011_admin::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@ use super::names::normalize;
 /// A valid row of a directory file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationEntry {
+    /// The row's line in the file.
+    pub line: usize,
     pub region: String,
     pub municipality: String,
     /// `None`: the file has no such column, so the organization keeps what it has.

@@ -77,6 +77,7 @@ pub fn entries(rows: &[Row], at: &Located, report: &mut Report) -> Vec<Organizat
             (region, municipality, name, kind, code)
         {
             entries.push(OrganizationEntry {
+                line,
                 region,
                 municipality,
                 locality: at.has("locality").then(|| locality.unwrap_or_default()),

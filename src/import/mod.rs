@@ -113,13 +113,13 @@ impl Opened<'_> {
 }
 
 async fn open<'p>(
-    config_dir: &Path,
+    mapping_dir: &Path,
     file: &Path,
     layout: &Layout,
     title: &'static str,
     progress: &'p dyn Progress,
 ) -> Result<Opened<'p>, ImportError> {
-    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
+    let aliases = Aliases::load(mapping_dir).map_err(ImportError::Mapping)?;
     let mut rows = sheet::open(file)?;
     let mut head = Vec::new();
     while head.len() < columns::HEADER_SEARCH_ROWS {
@@ -145,13 +145,13 @@ async fn open<'p>(
 /// ones (or none, see [`Mode`]) and returns the report.
 pub async fn directory_file(
     wf: &Workflow,
-    config_dir: &Path,
+    mapping_dir: &Path,
     file: &Path,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
     let title = "Справочник организаций";
-    let mut o = open(config_dir, file, &directory::LAYOUT, title, progress).await?;
+    let mut o = open(mapping_dir, file, &directory::LAYOUT, title, progress).await?;
     let rows = o.all().await?;
     let entries = directory::entries(&rows, &o.located, &mut o.report);
     crate::workflow::import::directory(wf, &entries, mode, &mut o.report).await?;
@@ -161,12 +161,12 @@ pub async fn directory_file(
 /// `appeals import staff FILE`, as [`directory_file`].
 pub async fn staff_file(
     wf: &Workflow,
-    config_dir: &Path,
+    mapping_dir: &Path,
     file: &Path,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
-    let mut o = open(config_dir, file, &staff::LAYOUT, "Сотрудники", progress).await?;
+    let mut o = open(mapping_dir, file, &staff::LAYOUT, "Сотрудники", progress).await?;
     let rows = o.all().await?;
     let entries = staff::entries(&rows, &o.located, &mut o.report);
     crate::workflow::import::staff(wf, &entries, mode, &mut o.report).await?;
@@ -178,15 +178,24 @@ pub async fn staff_file(
 /// written one at a time inside one transaction, so the file is never held in memory.
 pub async fn roster_file(
     wf: &Workflow,
-    config_dir: &Path,
+    mapping_dir: &Path,
     file: &Path,
     organization: &str,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
     let org = self::organization(wf, organization).await?;
+    let covered = crate::store::directory::placement(wf.db(), org.id)
+        .await?
+        .is_some_and(|p| p.covered_by(mode.author.scope));
+    if !covered {
+        return Err(ImportError::Refused(format!(
+            "организация «{}» вне вашей зоны ответственности",
+            org.name
+        )));
+    }
     let title = "Список обучающихся и родителей";
-    let mut o = open(config_dir, file, &roster::LAYOUT, title, progress).await?;
+    let mut o = open(mapping_dir, file, &roster::LAYOUT, title, progress).await?;
     let today = chrono::Utc::now().with_timezone(&wf.offset()).date_naive();
     let mut checker = roster::Checker::new(today);
     let mut run = crate::workflow::import::RosterImport::begin(wf, org.id, mode).await?;
@@ -224,13 +233,13 @@ async fn organization(
 /// since `since` (local date; everything when `None`) to `out`; returns the rows written.
 pub async fn roster_changes_file(
     wf: &Workflow,
-    config_dir: &Path,
+    mapping_dir: &Path,
     organization: &str,
     since: Option<chrono::NaiveDate>,
     out: &Path,
 ) -> Result<usize, ImportError> {
     let org = self::organization(wf, organization).await?;
-    let aliases = Aliases::load(&config_dir.join("import")).map_err(ImportError::Mapping)?;
+    let aliases = Aliases::load(mapping_dir).map_err(ImportError::Mapping)?;
     let since = since
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .and_then(|t| t.and_local_timezone(wf.offset()).single())

@@ -606,6 +606,19 @@ pub async fn apply(
                 txn.rollback().await?;
                 return Ok(Applied::Taken);
             }
+            let change = super::audit::Change {
+                staff_id: actor_staff_id,
+                organization_id: Some(a.organization_id),
+                roster_person_id: Some(person_id),
+                action: "roster.corrected",
+                detail: format!(
+                    "По обращению № {}: {}",
+                    a.number,
+                    audit.message.clone().unwrap_or_default()
+                ),
+                ..Default::default()
+            };
+            super::audit::record(&txn, change, now).await?;
             record_event(&txn, a.id, None, audit, now).await?;
         }
         RosterChange::Create {
@@ -614,16 +627,30 @@ pub async fn apply(
             oid,
         } => {
             let parent_id = super::roster::create_person(&txn, &applicant).await?;
-            let student_id = match student {
-                StudentRecord::None => None,
-                StudentRecord::Existing(id) => Some(id),
-                StudentRecord::New(p) => Some(super::roster::create_person(&txn, &p).await?),
+            let (student_id, student_added) = match student {
+                StudentRecord::None => (None, false),
+                StudentRecord::Existing(id) => (Some(id), false),
+                StudentRecord::New(p) => {
+                    (Some(super::roster::create_person(&txn, &p).await?), true)
+                }
             };
             if let Some(student_id) = student_id {
                 super::roster::tie_guardian(&txn, parent_id, student_id).await?;
             }
             // A record just created has no other account.
             super::roster::link(&txn, &oid, parent_id, "staff", now).await?;
+            let added = std::iter::once(parent_id).chain(student_id.filter(|_| student_added));
+            for id in added {
+                let change = super::audit::Change {
+                    staff_id: actor_staff_id,
+                    organization_id: Some(a.organization_id),
+                    roster_person_id: Some(id),
+                    action: "roster.added_by_staff",
+                    detail: format!("Добавлен в список по обращению № {}", a.number),
+                    ..Default::default()
+                };
+                super::audit::record(&txn, change, now).await?;
+            }
         }
     }
     for event in events {

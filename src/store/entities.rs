@@ -405,3 +405,84 @@ pub mod roster_correction {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod import_run {
+    use sea_orm::entity::prelude::*;
+
+    /// An import started from the admin pages: checked first (a dry run whose report is
+    /// the preview), then applied when the person confirms.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub kind: String,
+        pub organization_id: Option<i32>,
+        pub staff_id: i32,
+        pub file_name: String,
+        pub skip_invalid: bool,
+        pub prefer_file: bool,
+        pub archive_missing: bool,
+        pub status: String,
+        pub progress_done: i64,
+        pub progress_total: i64,
+        pub rows_read: i64,
+        pub added: i32,
+        pub changed: i32,
+        pub unchanged: i32,
+        pub rejected: i32,
+        pub preview: Option<String>,
+        pub report: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod import_file {
+    use sea_orm::entity::prelude::*;
+
+    /// The file of an import, kept until it is applied or dropped.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_files")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_run_id: i32,
+        pub data: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// One change to the directory, staff or a roster: who (a staff record, or nobody for
+    /// the command line), what, and through which import.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub at: DateTimeUtc,
+        pub staff_id: Option<i32>,
+        pub organization_id: Option<i32>,
+        pub roster_person_id: Option<i32>,
+        pub import_run_id: Option<i32>,
+        pub action: String,
+        pub detail: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,9 +1,11 @@
 //! Persistence: sea-orm entities and every query. The only module that speaks SQL.
 
 pub mod appeals;
+pub mod audit;
 pub mod demo;
 pub mod directory;
 pub mod entities;
+pub mod imports;
 pub mod inbox;
 pub mod outbox;
 pub mod roster;

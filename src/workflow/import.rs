@@ -10,12 +10,14 @@ use crate::domain::appeal::ORG_TYPES;
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::directory::OrganizationEntry;
+use crate::domain::names::normalize;
 use crate::domain::roster::{Before, Entry, Person, RosterRole, RosterRow};
+use crate::domain::staff::Scope;
 use crate::domain::staff::{StaffEntry, Unit};
 use crate::import::report::{FieldChange, Listed, Report};
 use crate::store::roster as roster_store;
 use crate::store::staff::{self as staff_store, Placement};
-use crate::store::{self, directory as dir};
+use crate::store::{self, audit, directory as dir};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mode {
@@ -28,6 +30,56 @@ pub struct Mode {
     /// Archive the students a roster file leaves out (no longer matched at login or by
     /// staff); a later file that has them again brings them back.
     pub archive_missing: bool,
+    pub author: Author,
+}
+
+/// On whose behalf an import runs: a staff member on the admin pages, within their scope,
+/// or the command line (every organization, nobody named: `Default`).
+#[derive(Debug, Clone, Copy)]
+pub struct Author {
+    pub staff_id: Option<i32>,
+    pub import_run_id: Option<i32>,
+    pub scope: Scope,
+}
+
+impl Default for Author {
+    fn default() -> Self {
+        Author {
+            staff_id: None,
+            import_run_id: None,
+            scope: Scope::All,
+        }
+    }
+}
+
+impl Author {
+    /// Writes one change to the audit log, in the import's transaction.
+    async fn record(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        action: &'static str,
+        (organization_id, roster_person_id): (Option<i32>, Option<i32>),
+        detail: String,
+    ) -> Result<(), DbErr> {
+        let change = audit::Change {
+            staff_id: self.staff_id,
+            organization_id,
+            roster_person_id,
+            import_run_id: self.import_run_id,
+            action,
+            detail,
+        };
+        audit::record(txn, change, chrono::Utc::now()).await
+    }
+}
+
+/// «label: field «old» → «new»; …», as the audit log keeps a change.
+fn described(label: &str, changes: &[FieldChange]) -> String {
+    let fields: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{}: «{}» → «{}»", c.field, c.old, c.new))
+        .collect();
+    format!("{label}: {}", fields.join("; "))
 }
 
 /// Refuses the whole file when it has rejected rows, unless told to skip them.
@@ -58,6 +110,28 @@ pub async fn directory(
     mode: Mode,
     report: &mut Report,
 ) -> Result<(), DbErr> {
+    let region_of_scope = match mode.author.scope {
+        Scope::All => None,
+        Scope::Region(id) => dir::regions(wf.db())
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(|r| normalize(&r.name)),
+        Scope::Municipality(_) | Scope::Organization(_) => {
+            report.refused = Some("справочник загружают оператор региона и администратор".into());
+            return Ok(());
+        }
+    };
+    let entries: Vec<&OrganizationEntry> = entries
+        .iter()
+        .filter(|e| match &region_of_scope {
+            Some(mine) if *mine != normalize(&e.region) => {
+                report.reject(e.line, "Регион", &e.region, "организация не вашего региона");
+                false
+            }
+            _ => true,
+        })
+        .collect();
     if refuse_invalid(report, mode) {
         return Ok(());
     }
@@ -71,9 +145,12 @@ pub async fn directory(
             for class in &e.classes {
                 dir::add_class(&txn, id, class).await?;
             }
-            report
-                .added
-                .push(format!("{label}, классов: {}", e.classes.len()));
+            let label = format!("{label}, классов: {}", e.classes.len());
+            let at = (Some(id), None);
+            mode.author
+                .record(&txn, "directory.added", at, label.clone())
+                .await?;
+            report.added.push(label);
             continue;
         };
         let mut changes = Vec::new();
@@ -145,9 +222,13 @@ pub async fn directory(
         if rewrite {
             dir::update_organization(&txn, existing.id, municipality_id, e).await?;
         }
+        let at = (Some(existing.id), None);
+        mode.author
+            .record(&txn, "directory.changed", at, described(&label, &changes))
+            .await?;
         report.changed.push((label, changes));
     }
-    finish(txn, mode, report).await
+    finish(txn, mode, None, report).await
 }
 
 /// Finds where a staff row works in the directory; a name or code the directory does not
@@ -233,8 +314,15 @@ pub async fn staff(
 ) -> Result<(), DbErr> {
     let mut placed = Vec::new();
     for e in entries {
-        if let Some(at) = placement(wf, e, report).await? {
+        let Some(at) = placement(wf, e, report).await? else {
+            continue;
+        };
+        if within(wf, mode.author.scope, at).await? {
             placed.push((e, at));
+        } else {
+            let reason = "вне вашей зоны ответственности: такую запись загружает оператор \
+                          выше уровнем или администратор";
+            report.reject(e.line, "Роль", e.role.label(), reason);
         }
     }
     report.rejected.sort_by_key(|r| r.line);
@@ -250,8 +338,12 @@ pub async fn staff(
             e.unit.describe()
         );
         let existing = staff_store::record(&txn, e.snils.digits(), e.role, at).await?;
+        let audit_at = (at.organization_id, None);
         let Some(existing) = existing else {
             staff_store::save_record(&txn, None, e, at).await?;
+            mode.author
+                .record(&txn, "staff.added", audit_at, label.clone())
+                .await?;
             report.added.push(label);
             continue;
         };
@@ -283,20 +375,56 @@ pub async fn staff(
             continue;
         }
         staff_store::save_record(&txn, Some(existing.id), e, at).await?;
+        mode.author
+            .record(&txn, "staff.changed", audit_at, described(&label, &changes))
+            .await?;
         report.changed.push((label, changes));
     }
-    finish(txn, mode, report).await
+    finish(txn, mode, None, report).await
 }
 
-/// Commits, or rolls back a dry run.
+/// Whether a staff record placed `at` is within `scope`: a school's own staff for its
+/// administrator, a municipality's schools and operators for its operator, and so on.
+async fn within(wf: &Workflow, scope: Scope, at: Placement) -> Result<bool, DbErr> {
+    let db = wf.db();
+    Ok(
+        match (scope, at.organization_id, at.municipality_id, at.region_id) {
+            (Scope::All, ..) => true,
+            (_, Some(o), ..) => dir::placement(db, o)
+                .await?
+                .is_some_and(|p| p.covered_by(scope)),
+            (Scope::Municipality(mine), None, Some(m), _) => mine == m,
+            (Scope::Region(mine), None, Some(m), _) => dir::municipality(db, m)
+                .await?
+                .is_some_and(|m| m.region_id == mine),
+            (Scope::Region(mine), None, None, Some(r)) => mine == r,
+            _ => false,
+        },
+    )
+}
+
+/// Commits with a line in the audit log, or rolls back a dry run.
 async fn finish(
     txn: sea_orm::DatabaseTransaction,
     mode: Mode,
+    organization_id: Option<i32>,
     report: &mut Report,
 ) -> Result<(), DbErr> {
     if mode.dry_run {
         txn.rollback().await
     } else {
+        let summary = format!(
+            "{}: {} — добавлено {}, изменено {}, без изменений {}, отклонено строк {}",
+            report.title,
+            report.file,
+            report.added.len(),
+            report.changed.len(),
+            report.unchanged,
+            report.rejected_lines()
+        );
+        mode.author
+            .record(&txn, "import", (organization_id, None), summary)
+            .await?;
         txn.commit().await?;
         report.written = true;
         Ok(())
@@ -453,6 +581,10 @@ async fn place_person(
             .birth_date
             .ok_or_else(|| DbErr::Custom("a new person without a birth date".into()))?;
         let id = roster_store::add_entry(txn, organization_id, role, file, born, class_id).await?;
+        let at = (Some(organization_id), Some(id));
+        mode.author
+            .record(txn, "roster.added", at, label.clone())
+            .await?;
         report.added.push(label);
         return Ok(id);
     };
@@ -470,6 +602,10 @@ async fn place_person(
         report.unchanged += 1;
     } else {
         roster_store::update_person(txn, &merged).await?;
+        let at = (Some(organization_id), Some(record.id));
+        mode.author
+            .record(txn, "roster.changed", at, described(&label, &changes))
+            .await?;
         report.changed.push((label, changes));
     }
     Ok(record.id)
@@ -660,6 +796,13 @@ impl RosterImport {
             .filter(|id| present.contains(id))
             .collect();
         roster_store::set_archived(&txn, &back, None).await?;
+        for id in &back {
+            let at = (Some(organization_id), Some(*id));
+            let detail = "снова есть в файле школы".to_string();
+            mode.author
+                .record(&txn, "roster.restored", at, detail)
+                .await?;
+        }
         report.restored = back.len();
         let mut absent = Vec::new();
         for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
@@ -674,10 +817,17 @@ impl RosterImport {
         }
         if mode.archive_missing {
             roster_store::set_archived(&txn, &absent, Some(chrono::Utc::now())).await?;
+            for id in &absent {
+                let at = (Some(organization_id), Some(*id));
+                let detail = "нет в файле школы".to_string();
+                mode.author
+                    .record(&txn, "roster.archived", at, detail)
+                    .await?;
+            }
             report.archived = true;
         }
         mark_matches(&txn, organization_id, report).await?;
-        finish(txn, mode, report).await
+        finish(txn, mode, Some(organization_id), report).await
     }
 }
 
