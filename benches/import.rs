@@ -130,6 +130,9 @@ async fn main() {
         mib(&xlsx),
         peak_rss_mib()
     );
+    let school = appeals::import::organization(&wf, "school-1")
+        .await
+        .expect("demo school");
     for (label, file) in [
         ("CSV, first import (all new)", &csv),
         ("CSV, again (all unchanged)", &csv),
@@ -137,11 +140,7 @@ async fn main() {
     ] {
         reset_peak_rss();
         let started = Instant::now();
-        let report = appeals::import::roster_file(
-            &wf,
-            &config.join("import"),
-            file,
-            "school-1",
+        let report = appeals::import::roster_file(&wf, &config.join("import"), file, &school,
             Mode::default(),
             &(),
         )

@@ -209,7 +209,12 @@ async fn run() -> anyhow::Result<()> {
                 ImportKind::Staff(a) => import::staff_file(&wf, config, &a.file, mode, &bar).await,
                 ImportKind::Roster {
                     organization, args, ..
-                } => import::roster_file(&wf, config, &args.file, organization, mode, &bar).await,
+                } => match import::organization(&wf, organization).await {
+                    Ok(org) => {
+                        import::roster_file(&wf, config, &args.file, &org, mode, &bar).await
+                    }
+                    Err(e) => Err(e),
+                },
             };
             bar.0.finish_and_clear();
             let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -18,6 +18,7 @@ use columns::{Aliases, Layout, MissingColumns};
 use report::Report;
 use sheet::{Cell, Row};
 
+use crate::store::entities::organization;
 use crate::workflow::{Workflow, import::Mode};
 
 /// Why an import could not start (each message is shown to the person importing).
@@ -173,18 +174,17 @@ pub async fn staff_file(
     Ok(o.report)
 }
 
-/// `appeals import roster --organization ORG FILE`, as [`directory_file`]; `organization`
-/// is the organization's code in the directory or its number. Rows are checked and
-/// written one at a time inside one transaction, so the file is never held in memory.
+/// `appeals import roster --organization ORG FILE`, as [`directory_file`]. Rows are
+/// checked and written one at a time inside one transaction, so the file is never held
+/// in memory.
 pub async fn roster_file(
     wf: &Workflow,
     mapping_dir: &Path,
     file: &Path,
-    organization: &str,
+    org: &organization::Model,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<Report, ImportError> {
-    let org = self::organization(wf, organization).await?;
     let covered = crate::store::directory::placement(wf.db(), org.id)
         .await?
         .is_some_and(|p| p.covered_by(mode.author.scope));
@@ -209,11 +209,8 @@ pub async fn roster_file(
     Ok(o.report)
 }
 
-/// An organization by its code in the directory or its number.
-async fn organization(
-    wf: &Workflow,
-    text: &str,
-) -> Result<crate::store::entities::organization::Model, ImportError> {
+/// An organization by its code in the directory or its number (`--organization`).
+pub async fn organization(wf: &Workflow, text: &str) -> Result<organization::Model, ImportError> {
     let db = wf.db();
     let found = match crate::store::directory::organization_by_code(db, text).await? {
         Some(o) => Some(o),

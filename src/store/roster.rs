@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
+    QuerySelect,
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
@@ -731,4 +732,57 @@ pub async fn changed_by_staff(
     ids.sort_unstable();
     ids.dedup();
     persons_at(db, ids, organization_id).await
+}
+
+/// Roster persons of an organization for the admin list, archived ones included (with
+/// when): by a part of the name, or a СНИЛС, or all of them, at most `limit`.
+pub async fn listed(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    query: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, DbErr> {
+    let mut q = roster_person::Entity::find()
+        .filter(roster_person::Column::OrganizationId.eq(organization_id));
+    if let Some(text) = query {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        q = if digits.len() == 11 {
+            q.filter(roster_person::Column::Snils.eq(digits))
+        } else {
+            q.filter(roster_person::Column::NameNorm.contains(crate::domain::names::normalize(text)))
+        };
+    }
+    q.order_by_asc(roster_person::Column::NameNorm)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let archived = m.archived_at;
+            typed(m).map(|p| (p, archived))
+        })
+        .collect()
+}
+
+/// When a person was archived, if they are.
+pub async fn archived_at(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(roster_person::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .and_then(|m| m.archived_at))
+}
+
+/// The ESIA accounts a person signs in with, oldest link first.
+pub async fn links_of(
+    db: &impl ConnectionTrait,
+    roster_person_id: i32,
+) -> Result<Vec<esia_link::Model>, DbErr> {
+    esia_link::Entity::find()
+        .filter(esia_link::Column::RosterPersonId.eq(roster_person_id))
+        .order_by_asc(esia_link::Column::Id)
+        .all(db)
+        .await
 }

@@ -304,3 +304,12 @@ pub async fn save_record(
         None => row.insert(db).await.map(|_| ()),
     }
 }
+
+/// Every staff record, by name (a region has thousands at most).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .order_by_asc(staff::Column::LastName)
+        .order_by_asc(staff::Column::FirstName)
+        .all(db)
+        .await
+}

@@ -3,6 +3,7 @@
 //! change, its e-mails in the outbox) and returns a typed outcome or a typed refusal.
 //! Nothing here knows HTTP: no requests, responses, sessions or templates of pages.
 
+pub mod admin;
 pub mod applicant;
 pub mod binding;
 mod change;
@@ -139,6 +140,10 @@ pub enum Refusal {
     StaffUnconfirmed,
     NotStaff,
     StaffWithoutUnit,
+    /// The admin pages are for school administrators and operators.
+    NotAdmin,
+    /// An import that cannot start or go on, in the words of the person importing.
+    Import(String),
 }
 
 const CHANGED_MEANWHILE: &str = "Обращение уже изменил другой сотрудник. Ниже — актуальное состояние; повторите действие, если оно ещё нужно.";
@@ -169,7 +174,9 @@ impl Refusal {
             Self::Ineligible(_)
             | Self::StaffUnconfirmed
             | Self::NotStaff
-            | Self::StaffWithoutUnit => RefusalKind::Forbidden,
+            | Self::StaffWithoutUnit
+            | Self::NotAdmin => RefusalKind::Forbidden,
+            Self::Import(_) => RefusalKind::Invalid,
             Self::UnknownAction | Self::NoReplyExpected | Self::EmptyReply => {
                 RefusalKind::Malformed
             }
@@ -245,6 +252,8 @@ impl Refusal {
             Self::StaffWithoutUnit => {
                 "У вашей учётной записи сотрудника не указана организация.".to_string()
             }
+            Self::NotAdmin => "Раздел администрирования доступен администраторам школ и операторам. Выберите такую роль при входе или обратитесь к администратору.".to_string(),
+            Self::Import(why) => why.clone(),
         }
     }
 }
