@@ -35,6 +35,11 @@ pub async fn matches(session: &Session, body: &[u8]) -> AppResult<bool> {
         .ok()
         .and_then(|f| f.csrf_token)
         .unwrap_or_default();
+    is_token(session, &sent).await
+}
+
+/// Whether `sent` is the session's token (a multipart form sends it as a field of its own).
+pub async fn is_token(session: &Session, sent: &str) -> AppResult<bool> {
     let expected = session.get::<String>(KEY).await?.unwrap_or_default();
     Ok(!expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
 }

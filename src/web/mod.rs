@@ -1,6 +1,7 @@
 //! HTTP: routers by feature, extractors, CSRF, errors rendered as pages.
 
 mod account;
+mod admin;
 mod api;
 mod appeals;
 mod auth;
@@ -33,6 +34,7 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     let timeout = std::time::Duration::from_secs(state.settings.server.request_timeout_secs);
     let sessions = crate::store::sessions::DbSessionStore::new(state.db().clone());
     let l = &state.settings.limits;
+    let upload_max = state.settings.import.upload_max_mb * 1024 * 1024;
     let sign_in = limits::per_minute(l.sign_in_per_minute, None);
     let forms = limits::per_minute(l.forms_per_minute, Some(vec![axum::http::Method::POST]));
     let mut app = Router::new()
@@ -42,7 +44,8 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
         .merge(appeals::router().route_layer(forms.clone()))
         .merge(api::router())
         .merge(health::router())
-        .merge(staff::router().route_layer(forms));
+        .merge(staff::router().route_layer(forms.clone()))
+        .merge(admin::router(upload_max).route_layer(forms));
     if state.transport.mailbox_dir().is_some() {
         app = app.merge(dev::router());
     }

@@ -50,7 +50,9 @@ fn login_offer(
     path_and_query: &str,
 ) -> (Vec<(&'static str, &'static str)>, String) {
     let path = path_and_query.split('?').next().unwrap_or_default();
-    let staff_path = path == "/staff" || path.starts_with("/staff/");
+    let staff_path = ["/staff", "/admin"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     // A failed sign-in (ESIA refused, unreachable) is retried in any role, from the start.
     let login_path = path.starts_with("/login/");
     let logins = match view.login {

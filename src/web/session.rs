@@ -35,7 +35,9 @@ pub fn landing_after_login(role: LoginRole, next: &str) -> Option<String> {
     let ok_chars = next
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c));
-    let staff_page = next == "/staff" || next.starts_with("/staff/");
+    let staff_page = ["/staff", "/admin"]
+        .iter()
+        .any(|p| next == *p || next.starts_with(&format!("{p}/")));
     let applicant_page = ["/appeals/", "/my/appeals", "/home", "/no-account", "/link"]
         .iter()
         .any(|p| next.starts_with(p));

@@ -69,6 +69,18 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/staff/appeals/{number}/forward", "DDDADAA"),
     ("POST", "/staff/appeals/{number}/link", "DDDADAA"),
     ("POST", "/staff/roster/{id}/binding-code", "DDDADAA"),
+    ("GET", "/admin", "OOOOOOO"),
+    ("GET", "/admin/imports", "DDDDDOO"),
+    ("POST", "/admin/imports", "DDDDDAA"),
+    ("GET", "/admin/imports/{id}", "DDDDDAA"),
+    ("POST", "/admin/imports/{id}/apply", "DDDDDAA"),
+    ("POST", "/admin/imports/{id}/discard", "DDDDDAA"),
+    ("GET", "/admin/imports/{id}/report", "DDDDDAA"),
+    ("GET", "/admin/organizations", "DDDDDOO"),
+    ("GET", "/admin/organizations/{id}/roster", "DDDDDAA"),
+    ("GET", "/admin/roster/{id}", "DDDDDAA"),
+    ("GET", "/admin/staff", "DDDDDOO"),
+    ("GET", "/admin/audit", "DDDDDOO"),
     // Last: it ends the visitor's session.
     ("POST", "/logout", "OOOOOOO"),
 ];
