@@ -140,7 +140,11 @@ async fn main() {
     ] {
         reset_peak_rss();
         let started = Instant::now();
-        let report = appeals::import::roster_file(&wf, &config.join("import"), file, &school,
+        let report = appeals::import::roster_file(
+            &wf,
+            &config.join("import"),
+            file,
+            &school,
             Mode::default(),
             &(),
         )

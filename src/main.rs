@@ -210,9 +210,7 @@ async fn run() -> anyhow::Result<()> {
                 ImportKind::Roster {
                     organization, args, ..
                 } => match import::organization(&wf, organization).await {
-                    Ok(org) => {
-                        import::roster_file(&wf, config, &args.file, &org, mode, &bar).await
-                    }
+                    Ok(org) => import::roster_file(&wf, config, &args.file, &org, mode, &bar).await,
                     Err(e) => Err(e),
                 },
             };

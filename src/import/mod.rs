@@ -95,7 +95,7 @@ impl Opened<'_> {
                 continue;
             }
             self.read += 1;
-            if self.read % 256 == 0 {
+            if self.read.is_multiple_of(256) {
                 let (done, total) = self.rows.meter().get();
                 self.progress.advance(done, total, self.read);
             }

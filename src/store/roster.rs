@@ -3,9 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    QuerySelect,
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -749,7 +748,9 @@ pub async fn listed(
         q = if digits.len() == 11 {
             q.filter(roster_person::Column::Snils.eq(digits))
         } else {
-            q.filter(roster_person::Column::NameNorm.contains(crate::domain::names::normalize(text)))
+            q.filter(
+                roster_person::Column::NameNorm.contains(crate::domain::names::normalize(text)),
+            )
         };
     }
     q.order_by_asc(roster_person::Column::NameNorm)

@@ -320,7 +320,9 @@ async fn read_and_apply(
             import::roster_file(wf, mapping, path, &org, mode, progress).await
         }
     }?;
-    report.file = report.file.replace(&path.display().to_string(), &run.file_name);
+    report.file = report
+        .file
+        .replace(&path.display().to_string(), &run.file_name);
     Ok(report)
 }
 
@@ -502,7 +504,11 @@ pub async fn staff_list(
         .collect();
     let mut out = Vec::new();
     for record in staff_store::all(db).await? {
-        let unit = match (record.organization_id, record.municipality_id, record.region_id) {
+        let unit = match (
+            record.organization_id,
+            record.municipality_id,
+            record.region_id,
+        ) {
             (Some(o), ..) => match orgs.get(&o) {
                 Some(name) => name.clone(),
                 None => continue,
@@ -522,7 +528,9 @@ pub async fn staff_list(
                 }
                 municipality.name
             }
-            (None, None, Some(r)) if matches!(actor.scope, Scope::All) || actor.scope == Scope::Region(r) => {
+            (None, None, Some(r))
+                if matches!(actor.scope, Scope::All) || actor.scope == Scope::Region(r) =>
+            {
                 "Регион".into()
             }
             (None, None, None) if actor.scope == Scope::All => "Все организации".into(),

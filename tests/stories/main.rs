@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 
+mod admin_pages;
 mod eligibility;
 mod esia_login;
 mod mail_delivery;

@@ -370,7 +370,7 @@ async fn import_roster(app: &TestApp, org: &str, file: &str, flags: &[&str]) -> 
 
 /// School 1's roster as the school system exports it, with the mother of Артём added in
 /// the «Родитель 1» columns (dates as Excel dates, a title row above the header).
-fn school1_roster(with_mother: bool) -> Vec<u8> {
+pub(crate) fn school1_roster(with_mother: bool) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let date_format = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy");

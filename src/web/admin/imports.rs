@@ -36,7 +36,10 @@ struct ImportsPage {
     runs: Vec<(RunView, String)>,
 }
 
-pub(super) async fn list(State(state): State<AppState>, user: StaffUser) -> AppResult<Html<String>> {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    user: StaffUser,
+) -> AppResult<Html<String>> {
     let wf = &state.workflow;
     let me = &user.actor;
     let runs = admin::history(wf, me).await?;
@@ -74,11 +77,7 @@ fn unreadable() -> AppError {
 
 /// Reads the upload form: the CSRF token first (the form puts it first), then the
 /// choices and the file, refused past the size limit.
-async fn read_upload(
-    user: &StaffUser,
-    mut form: Multipart,
-    max_bytes: usize,
-) -> AppResult<Upload> {
+async fn read_upload(user: &StaffUser, mut form: Multipart, max_bytes: usize) -> AppResult<Upload> {
     let mut upload = Upload {
         kind: String::new(),
         organization_id: None,
@@ -214,7 +213,10 @@ pub(super) async fn report(
     let kind = Kind::parse(&view.run.kind).map_or("import", Kind::as_str);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"report-{kind}-{id}.txt\""),

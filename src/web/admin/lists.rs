@@ -122,7 +122,12 @@ pub(super) async fn person(
     let v = admin::person(wf, &user.actor, id).await?;
     let c = &v.person.contacts;
     let contacts = [
-        ("Пол", c.gender.as_deref().map(|g| if g == "F" { "Ж" } else { "М" }.to_string())),
+        (
+            "Пол",
+            c.gender
+                .as_deref()
+                .map(|g| if g == "F" { "Ж" } else { "М" }.to_string()),
+        ),
         ("E-mail", c.email.clone()),
         ("Телефон", c.phone.clone()),
     ]
@@ -163,7 +168,14 @@ fn history_lines(
 ) -> Vec<(String, String, &'static str, String)> {
     entries
         .into_iter()
-        .map(|(e, who)| (ru_datetime(e.at, offset), who, action_label(&e.action), e.detail))
+        .map(|(e, who)| {
+            (
+                ru_datetime(e.at, offset),
+                who,
+                action_label(&e.action),
+                e.detail,
+            )
+        })
         .collect()
 }
 
