@@ -133,7 +133,8 @@ pub(super) async fn upload(
     form: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Redirect> {
     admin::require_admin(&user.actor)?;
-    let form = form.map_err(|_| unreadable())?;
+    // The upload form is multipart with the token first: anything else carries no token.
+    let form = form.map_err(|_| AppError::Csrf)?;
     let max_bytes = state.settings.import.upload_max_mb * 1024 * 1024;
     let upload = read_upload(&user, form, max_bytes).await?;
     let id = admin::start(&state.workflow, &imports(&state), &user.actor, upload).await?;
