@@ -71,6 +71,7 @@ struct RosterPage {
     layout: Layout,
     tabs: Tabs,
     q: String,
+    roster_path: String,
     organization: organization::Model,
     people: Vec<PersonLine>,
 }
@@ -89,6 +90,7 @@ pub(super) async fn roster(
             current: "/admin/organizations",
         },
         q: search.text().unwrap_or_default().to_string(),
+        roster_path: format!("/admin/organizations/{id}/roster"),
         organization,
         people: people
             .iter()
@@ -109,7 +111,7 @@ struct PersonPage {
     contacts: Vec<(&'static str, String)>,
     related: Vec<PersonLine>,
     links: Vec<(esia_link::Model, String)>,
-    history: Vec<(String, String, &'static str, String)>,
+    changes: Vec<(String, String, &'static str, String)>,
 }
 
 pub(super) async fn person(
@@ -156,7 +158,7 @@ pub(super) async fn person(
                 (l, when)
             })
             .collect(),
-        history: history_lines(v.history, offset),
+        changes: history_lines(v.history, offset),
         organization: v.organization,
     })?)
 }
@@ -209,7 +211,7 @@ pub(super) async fn staff(
 struct AuditPage {
     layout: Layout,
     tabs: Tabs,
-    entries: Vec<(String, String, &'static str, String)>,
+    changes: Vec<(String, String, &'static str, String)>,
 }
 
 pub(super) async fn audit(
@@ -223,6 +225,6 @@ pub(super) async fn audit(
         tabs: Tabs {
             current: "/admin/audit",
         },
-        entries: history_lines(entries, wf.offset()),
+        changes: history_lines(entries, wf.offset()),
     })?)
 }
