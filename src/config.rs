@@ -154,6 +154,9 @@ pub struct EmulatorSettings {
     pub client_public_key: String,
     pub personas_file: PathBuf,
     pub code_ttl_secs: i64,
+    /// Scopes of the system's own agreement with ESIA beyond the methodical
+    /// recommendations' list: accepted rather than refused with ESIA-007006.
+    pub extra_scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -78,16 +78,24 @@ impl Application {
             url => url.to_string(),
         };
         let redirect_uri = format!("{public_url}{CALLBACK_PATH}");
+        let signer =
+            esia::signer::signer_from_spec(settings.esia.signer.expose()).context("esia.signer")?;
+        esia::signer::self_check(&*signer)
+            .await
+            .context("esia.signer does not sign as ESIA needs")?;
+        let keyring =
+            esia::signer::Keyring::from_specs(&settings.esia.verifier).context("esia.verifier")?;
+        for key in keyring.describe() {
+            tracing::info!(key, "ESIA token verifier");
+        }
         let esia = EsiaClient::new(EsiaClientConfig {
             base_url: esia_base,
             client_id: settings.esia.client_id.clone(),
             certificate_hash: settings.esia.certificate_hash.clone(),
             redirect_uri: redirect_uri.clone(),
             issuer: settings.esia.issuer.clone(),
-            signer: esia::signer::signer_from_spec(settings.esia.signer.expose())
-                .context("esia.signer")?,
-            verifier: esia::signer::verifier_from_spec(&settings.esia.verifier)
-                .context("esia.verifier")?,
+            signer: signer.clone(),
+            keyring: keyring.clone(),
             timeout: Duration::from_secs(settings.esia.timeout_secs),
             offset,
         })?;
@@ -103,7 +111,8 @@ impl Application {
             );
         }
         let emulator = if settings.esia.emulator {
-            Some(emulator_for(&settings, redirect_uri)?.router())
+            let base = format!("{public_url}{EMULATOR_PREFIX}");
+            Some(emulator_for(&settings, redirect_uri, base)?.router())
         } else {
             None
         };
@@ -203,8 +212,15 @@ impl Application {
     }
 }
 
-pub fn emulator_for(settings: &Settings, redirect_uri: String) -> anyhow::Result<Arc<Emulator>> {
+/// The emulator for `redirect_uri`, serving at `base_url` (its REST links point there).
+pub fn emulator_for(
+    settings: &Settings,
+    redirect_uri: String,
+    base_url: String,
+) -> anyhow::Result<Arc<Emulator>> {
     Emulator::new(EmulatorConfig {
+        base_url,
+        extra_scopes: settings.emulator.extra_scopes.clone(),
         client_id: settings.esia.client_id.clone(),
         certificate_hash: settings.esia.certificate_hash.clone(),
         redirect_uri,

@@ -172,10 +172,11 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::EsiaEmulator { port, redirect_uri } => {
-            let emulator = appeals::emulator_for(&settings, redirect_uri)?;
             let listener =
                 tokio::net::TcpListener::bind((settings.server.host.as_str(), port)).await?;
-            println!("ESIA emulator: http://{}/", listener.local_addr()?);
+            let base = format!("http://{}", listener.local_addr()?);
+            let emulator = appeals::emulator_for(&settings, redirect_uri, base.clone())?;
+            println!("ESIA emulator: {base}/");
             axum::serve(listener, emulator.router())
                 .await
                 .context("emulator server")

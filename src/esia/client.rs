@@ -14,7 +14,7 @@ use url::{Url, form_urlencoded};
 use super::error::EsiaError;
 use super::jwt::{self, JwtError};
 use super::protocol::{self, Collection, Contact, ErrorResponse, Kid, Person, TokenResponse};
-use super::signer::{Signer, Verifier};
+use super::signer::{Keyring, Signer};
 use crate::domain::applicant::{Applicant, Child, Identity, LoginRole};
 use crate::domain::eligibility;
 
@@ -29,7 +29,7 @@ pub struct EsiaClient {
     redirect_uri: String,
     issuer: String,
     signer: Arc<dyn Signer>,
-    verifier: Arc<dyn Verifier>,
+    keyring: Keyring,
     offset: FixedOffset,
 }
 
@@ -40,7 +40,8 @@ pub struct EsiaClientConfig {
     pub redirect_uri: String,
     pub issuer: String,
     pub signer: Arc<dyn Signer>,
-    pub verifier: Arc<dyn Verifier>,
+    /// ESIA's token keys, by algorithm.
+    pub keyring: Keyring,
     pub timeout: Duration,
     pub offset: FixedOffset,
 }
@@ -107,7 +108,7 @@ impl EsiaClient {
             redirect_uri: cfg.redirect_uri,
             issuer: cfg.issuer,
             signer: cfg.signer,
-            verifier: cfg.verifier,
+            keyring: cfg.keyring,
             offset: cfg.offset,
         })
     }
@@ -186,13 +187,17 @@ impl EsiaClient {
             .await?;
         let status = resp.status();
         let body = resp.bytes().await?;
-        if !status.is_success() {
-            let err: ErrorResponse = serde_json::from_slice(&body)
-                .map_err(|_| EsiaError::BadResponse(format!("token endpoint HTTP {status}")))?;
-            let code = protocol::error_code(&err.error_description).unwrap_or("ESIA-007007");
+        // ESIA has answered errors with 200 too: an `error` key is an error, whatever the
+        // status.
+        if let Ok(err) = serde_json::from_slice::<ErrorResponse>(&body) {
             return Err(EsiaError::Protocol {
-                code: code.to_string(),
+                code: protocol::code_of(&err).to_string(),
             });
+        }
+        if !status.is_success() {
+            return Err(EsiaError::BadResponse(format!(
+                "token endpoint HTTP {status}"
+            )));
         }
         let tokens: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| EsiaError::BadResponse(e.to_string()))?;
@@ -206,7 +211,11 @@ impl EsiaClient {
 
     async fn verify_tokens(&self, tokens: TokenResponse) -> Result<VerifiedTokens, EsiaError> {
         let now = Utc::now().timestamp();
-        let (_, id): (_, IdTokenClaims) = jwt::verify(&tokens.id_token, &*self.verifier).await?;
+        let id_token = tokens
+            .id_token
+            .as_deref()
+            .ok_or_else(|| EsiaError::BadResponse("no id_token in the token response".into()))?;
+        let (_, id): (_, IdTokenClaims) = jwt::verify(id_token, &self.keyring).await?;
         jwt::check_times(id.nbf, id.exp, now, LEEWAY_SECS)?;
         if id.aud != self.client_id {
             return Err(JwtError::Claims("id_token aud is not our client_id").into());
@@ -215,7 +224,7 @@ impl EsiaClient {
             return Err(JwtError::Claims("id_token iss is not ESIA").into());
         }
         let (_, access): (_, AccessTokenClaims) =
-            jwt::verify(&tokens.access_token, &*self.verifier).await?;
+            jwt::verify(&tokens.access_token, &self.keyring).await?;
         jwt::check_times(access.nbf, access.exp, now, LEEWAY_SECS)?;
         if access.client_id != self.client_id {
             return Err(JwtError::Claims("access_token client_id is not ours").into());

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::signer::{SignError, Signer, Verifier};
+use super::signer::{Keyring, SignError, Signer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
@@ -37,11 +37,11 @@ pub async fn sign<C: Serialize>(
     Ok(format!("{input}.{}", encode(sig)))
 }
 
-/// Checks the signature with `verifier` (and that `alg` is the verifier's), then returns
-/// header and claims. Time and audience checks are [`check_times`] and the caller's.
+/// Checks the signature with the keys of the header's `alg`, then returns header and
+/// claims. Time and audience checks are [`check_times`] and the caller's.
 pub async fn verify<C: DeserializeOwned>(
     token: &str,
-    verifier: &dyn Verifier,
+    keys: &Keyring,
 ) -> Result<(Value, C), JwtError> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
@@ -55,15 +55,21 @@ pub async fn verify<C: DeserializeOwned>(
         .get("alg")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if alg != verifier.jwt_alg() {
-        return Err(JwtError::Algorithm(alg.to_string()));
-    }
     let signing_input = &token[..h.len() + 1 + c.len()];
-    if !verifier
-        .verify(signing_input.as_bytes(), &decode(s)?)
+    match keys
+        .verify(alg, signing_input.as_bytes(), &decode(s)?)
         .await?
     {
-        return Err(JwtError::BadSignature);
+        Some(true) => {}
+        Some(false) => return Err(JwtError::BadSignature),
+        None => {
+            tracing::error!(
+                alg,
+                "token refused: it is signed with an algorithm no configured verifier has \
+                 (esia.verifier)"
+            );
+            return Err(JwtError::Algorithm(alg.to_string()));
+        }
     }
     let claims = serde_json::from_slice(&decode(c)?).map_err(|_| JwtError::Malformed)?;
     Ok((header, claims))
@@ -86,11 +92,11 @@ mod tests {
     use crate::esia::signer::{Ed25519Signer, Ed25519Verifier};
     use serde_json::json;
 
-    fn keys() -> (Ed25519Signer, Ed25519Verifier) {
+    fn keys() -> (Ed25519Signer, Keyring) {
         let s = Ed25519Signer::from_base64_seed("rpQSr+Pmd0+tcBXtHb9/RodkN0FMzZ9sxAzOArW3k1c=")
             .unwrap();
         let v = Ed25519Verifier::from_base64(&s.public_key_base64()).unwrap();
-        (s, v)
+        (s, Keyring::of(std::sync::Arc::new(v)))
     }
 
     #[tokio::test]

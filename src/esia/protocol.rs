@@ -17,18 +17,32 @@ const PERSON_SCOPES: &str = "openid fullname birthdate gender snils email mobile
 const KID_SCOPES: &str = "kid_fullname kid_birthdate kid_gender kid_snils";
 
 /// Every scope the emulator knows; ESIA rejects others with ESIA-007006.
+/// The scopes of the methodical recommendations (person, kids, organization): a scope
+/// outside them is ESIA-007006 unless the system's agreement adds it.
 pub const KNOWN_SCOPES: &[&str] = &[
     "openid",
     "fullname",
     "birthdate",
+    "birthplace",
     "gender",
     "snils",
     "inn",
+    "id_doc",
+    "foreign_passport_doc",
+    "drivers_licence_doc",
+    "military_doc",
+    "medical_doc",
+    "birth_cert_doc",
+    "residence_doc",
+    "temporary_residence_doc",
+    "vehicles",
     "email",
     "mobile",
     "contacts",
-    "id_doc",
     "addresses",
+    "usr_org",
+    "usr_avt",
+    "self_employed",
     "kid_fullname",
     "kid_birthdate",
     "kid_gender",
@@ -36,6 +50,24 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "kid_inn",
     "kid_birth_cert_doc",
     "kid_medical_doc",
+    "org_shortname",
+    "org_fullname",
+    "org_type",
+    "org_ogrn",
+    "org_inn",
+    "org_leg",
+    "org_kpp",
+    "org_agencytype",
+    "org_oktmo",
+    "org_ctts",
+    "org_addrs",
+    "org_vhls",
+    "org_grps",
+    "org_emps",
+    "org_brhs",
+    "org_brhs_ctts",
+    "org_brhs_addrs",
+    "org_invts",
 ];
 
 /// 152-ФЗ: ask only for what the role needs; children data only for parents.
@@ -100,6 +132,24 @@ pub fn error_message(code: &str) -> &'static str {
 }
 
 /// Extracts `ESIA-0070xx` from an `error_description`.
+/// The ESIA code of an OAuth error answer: from its description, or by its `error` value
+/// when the description is missing.
+pub fn code_of(err: &ErrorResponse) -> &str {
+    if let Some(code) = err.error_description.as_deref().and_then(error_code) {
+        return code;
+    }
+    match err.error.as_str() {
+        "invalid_client" => "ESIA-007002",
+        "access_denied" => "ESIA-007004",
+        "unauthorized_client" => "ESIA-007005",
+        "invalid_scope" => "ESIA-007006",
+        "invalid_grant" => "ESIA-007011",
+        "unsupported_grant_type" => "ESIA-007012",
+        "invalid_request" => "ESIA-007014",
+        _ => "ESIA-007007",
+    }
+}
+
 pub fn error_code(description: &str) -> Option<&str> {
     let code = description.split(':').next()?.trim();
     // Only «ESIA-» and six digits: anything else (newlines included) never reaches a log.
@@ -110,7 +160,9 @@ pub fn error_code(description: &str) -> Option<&str> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
-    pub id_token: String,
+    /// Only when `openid` was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     pub state: String,
     pub token_type: String,
     pub expires_in: i64,
@@ -121,7 +173,9 @@ pub struct TokenResponse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorResponse {
     pub error: String,
-    pub error_description: String,
+    /// `ESIA-0070xx: …`; not every answer carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
@@ -194,9 +248,14 @@ pub struct Kid {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection<T> {
+    // ESIA leaves these out of some answers (an empty collection has no elements).
+    #[serde(default)]
     pub state_facts: Vec<String>,
+    #[serde(default)]
     pub size: usize,
+    #[serde(default)]
     pub e_tag: String,
+    #[serde(default = "Vec::new")]
     pub elements: Vec<T>,
 }
 
@@ -260,7 +319,12 @@ mod tests {
         let err: ErrorResponse =
             serde_json::from_str(&std::fs::read_to_string(dir.join("token-error.json")).unwrap())
                 .unwrap();
-        assert_eq!(error_code(&err.error_description), Some("ESIA-007011"));
+        assert_eq!(code_of(&err), "ESIA-007011");
+        // Without a description the `error` value tells; collections may leave fields out.
+        let bare: ErrorResponse = serde_json::from_str(r#"{"error":"access_denied"}"#).unwrap();
+        assert_eq!(code_of(&bare), "ESIA-007004");
+        let empty: Collection<Contact> = serde_json::from_str(r#"{"size":0}"#).unwrap();
+        assert!(empty.elements.is_empty() && empty.e_tag.is_empty());
         let tok: TokenResponse = serde_json::from_str(
             &std::fs::read_to_string(dir.join("token-response.json")).unwrap(),
         )

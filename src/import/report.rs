@@ -55,6 +55,11 @@ impl<T> Listed<T> {
         *self = Listed::default();
     }
 
+    /// Counts `n` more that are not kept (the list is full).
+    pub fn count_more(&mut self, n: usize) {
+        self.total += n;
+    }
+
     pub fn sort_by_key<K: Ord>(&mut self, key: impl FnMut(&T) -> K) {
         self.items.sort_by_key(key);
     }
@@ -201,7 +206,7 @@ impl fmt::Display for Report {
             let fate = if self.archived {
                 "отправлены в архив"
             } else {
-                "оставлены как есть; --archive-missing отправит в архив"
+                "оставлены как есть; отправить их в архив можно параметром «в архив тех, кого нет в файле» (--archive-missing)"
             };
             writeln!(f, "Нет в файле ({fate}): {}", self.absent.len())?;
             for who in self.absent.iter() {

@@ -14,7 +14,7 @@ use crate::domain::names::normalize;
 use crate::domain::roster::{Before, Entry, Person, RosterRole, RosterRow};
 use crate::domain::staff::Scope;
 use crate::domain::staff::{StaffEntry, Unit};
-use crate::import::report::{FieldChange, Listed, Report};
+use crate::import::report::{FieldChange, LISTED, Listed, Report};
 use crate::store::roster as roster_store;
 use crate::store::staff::{self as staff_store, Placement};
 use crate::store::{self, audit, directory as dir};
@@ -88,8 +88,8 @@ fn refuse_invalid(report: &mut Report, mode: Mode) -> bool {
         return false;
     }
     report.refused = Some(
-        "в файле есть ошибки (см. выше). Исправьте их или запустите с --skip-invalid, \
-         чтобы записать только верные строки."
+        "в файле есть ошибки (см. выше). Исправьте их или загрузите только верные строки \
+         (параметр «загрузить верные строки», в командной строке --skip-invalid)."
             .into(),
     );
     true
@@ -804,17 +804,18 @@ impl RosterImport {
                 .await?;
         }
         report.restored = back.len();
-        let mut absent = Vec::new();
-        for p in roster_store::of_organization(&txn, organization_id, RosterRole::Student).await? {
-            if !present.contains(&p.id) {
-                report.absent.push(format!(
-                    "{}, {}",
-                    p.name.full(),
-                    p.birth_date.format("%d.%m.%Y")
-                ));
-                absent.push(p.id);
-            }
+        // Ids first: a whole school's records would not fit the bounded memory.
+        let absent: Vec<i32> = roster_store::student_ids(&txn, organization_id, false)
+            .await?
+            .into_iter()
+            .filter(|id| !present.contains(id))
+            .collect();
+        let listed = &absent[..absent.len().min(LISTED)];
+        for p in roster_store::persons_at(&txn, listed.to_vec(), organization_id).await? {
+            let born = p.birth_date.format("%d.%m.%Y");
+            report.absent.push(format!("{}, {born}", p.name.full()));
         }
+        report.absent.count_more(absent.len() - listed.len());
         if mode.archive_missing {
             roster_store::set_archived(&txn, &absent, Some(chrono::Utc::now())).await?;
             for id in &absent {

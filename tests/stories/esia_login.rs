@@ -116,7 +116,7 @@ story!(
             ("timestamp", "2020.01.01 00:00:00 +0300", "ESIA-007015"),
             ("client_secret", "AAAA", "ESIA-007053"),
             ("scope", "openid fullname superpowers", "ESIA-007006"),
-            ("client_certificate_hash", "00", "ESIA-007002"),
+            ("client_certificate_hash", "00", "ESIA-007053"),
             ("state", "", "ESIA-007014"),
         ];
         for (key, value, code) in cases {

@@ -497,9 +497,9 @@ story!(
             "{report}"
         );
         assert!(
-            report.contains(
-                "Нет в файле (оставлены как есть; --archive-missing отправит в архив): 1"
-            ) && report.contains("Смирнов Кирилл Андреевич"),
+            report.contains("Нет в файле (оставлены как есть; отправить их в архив можно")
+                && report.contains("(--archive-missing)): 1")
+                && report.contains("Смирнов Кирилл Андреевич"),
             "{report}"
         );
         assert_eq!(

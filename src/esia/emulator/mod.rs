@@ -22,13 +22,16 @@ use url::form_urlencoded;
 
 use super::jwt;
 use super::protocol::{self, Collection, ErrorResponse, TokenResponse};
-use super::signer::{Ed25519Signer, Ed25519Verifier, Signer, Verifier};
+use super::signer::{Ed25519Signer, Ed25519Verifier, Keyring, Rs256Signer, Signer, Verifier};
 pub use personas::Persona;
 
 /// ESIA accepts request timestamps within this many seconds of its own clock.
 const TIMESTAMP_WINDOW_SECS: i64 = 300;
 
 pub struct EmulatorConfig {
+    /// Where the emulator serves: its REST links point here.
+    pub base_url: String,
+    pub extra_scopes: Vec<String>,
     pub client_id: String,
     pub certificate_hash: String,
     pub redirect_uri: String,
@@ -42,22 +45,38 @@ pub struct EmulatorConfig {
 struct IssuedCode {
     persona: usize,
     scope: String,
+    redirect_uri: String,
+    /// `access_type=offline`: a refresh token comes with the tokens.
+    offline: bool,
     issued_at: i64,
     used: bool,
 }
 
+/// An authorization request checked on arrival, waiting while the person chooses who to
+/// be (ESIA keeps it in its own session: the timestamp is not checked again).
+struct Pending {
+    params: HashMap<String, String>,
+    at: i64,
+}
+
+/// How long a checked request waits for the person on the chooser.
+const PENDING_SECS: i64 = 1800;
+
 pub struct Emulator {
+    base_url: String,
+    extra_scopes: Vec<String>,
     client_id: String,
     certificate_hash: String,
     redirect_uri: String,
     issuer: String,
-    signer: Ed25519Signer,
-    token_verifier: Ed25519Verifier,
+    signer: Box<dyn Signer>,
+    token_keys: Keyring,
     client_verifier: Ed25519Verifier,
     personas: Vec<Persona>,
     code_ttl_secs: i64,
     // Development-only state: codes live for a minute and a restart simply voids them.
     codes: Mutex<HashMap<String, IssuedCode>>,
+    pending: Mutex<HashMap<String, Pending>>,
 }
 
 /// ESIA's OAuth error: `error` value plus the `ESIA-0070xx: text` description.
@@ -72,11 +91,6 @@ const fn fault(error: &'static str, code: &'static str, text: &'static str) -> E
     EsiaFault { error, code, text }
 }
 
-const CERT_MISMATCH: EsiaFault = fault(
-    "invalid_client",
-    "007002",
-    "The client certificate does not match the client_id.",
-);
 const INVALID_PARAM: EsiaFault = fault(
     "invalid_request",
     "007003",
@@ -156,19 +170,34 @@ fn html(t: impl Template, status: StatusCode) -> Response {
 
 impl Emulator {
     pub fn new(cfg: EmulatorConfig) -> anyhow::Result<Arc<Self>> {
-        let signer = Ed25519Signer::from_base64_seed(&cfg.signing_key)?;
-        let token_verifier = Ed25519Verifier::from_base64(&signer.public_key_base64())?;
+        // ESIA signs with RS256 or GOST; the Ed25519 test key is only faster.
+        let (signer, token_keys): (Box<dyn Signer>, Keyring) =
+            match cfg.signing_key.strip_prefix("rs256:") {
+                Some(path) => {
+                    let signer = Rs256Signer::from_pem_file(path)?;
+                    let keys = Keyring::of(Arc::new(signer.verifier()));
+                    (Box::new(signer), keys)
+                }
+                None => {
+                    let signer = Ed25519Signer::from_base64_seed(&cfg.signing_key)?;
+                    let verifier = Ed25519Verifier::from_base64(&signer.public_key_base64())?;
+                    (Box::new(signer), Keyring::of(Arc::new(verifier)))
+                }
+            };
         Ok(Arc::new(Self {
+            base_url: cfg.base_url.trim_end_matches('/').to_string(),
+            extra_scopes: cfg.extra_scopes,
             client_id: cfg.client_id,
             certificate_hash: cfg.certificate_hash,
             redirect_uri: cfg.redirect_uri,
             issuer: cfg.issuer,
             signer,
-            token_verifier,
+            token_keys,
             client_verifier: Ed25519Verifier::from_base64(&cfg.client_public_key)?,
             personas: personas::load(&cfg.personas_file)?,
             code_ttl_secs: cfg.code_ttl_secs,
             codes: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -178,6 +207,7 @@ impl Emulator {
             .route(protocol::TOKEN_PATH, post(token))
             .route("/rs/prns/{oid}", get(person))
             .route("/rs/prns/{oid}/{collection}", get(collection))
+            .route("/rs/prns/{oid}/{collection}/{id}", get(element))
             .route(protocol::LOGOUT_PATH, get(logout))
             .with_state(self)
     }
@@ -187,21 +217,43 @@ impl Emulator {
     }
 
     async fn secret_ok(&self, p: &HashMap<String, String>, code: Option<&str>) -> bool {
+        // `scope_org`, when sent, is signed right after `scope`.
+        let scope = format!(
+            "{}{}",
+            p["scope"],
+            p.get("scope_org").map_or("", String::as_str)
+        );
         let msg = protocol::secret_message(
             &p["client_id"],
-            &p["scope"],
+            &scope,
             &p["timestamp"],
             &p["state"],
             &p["redirect_uri"],
             code,
         );
-        let Ok(sig) = URL_SAFE_NO_PAD.decode(p["client_secret"].as_bytes()) else {
+        let Some(sig) = decode_secret(&p["client_secret"]) else {
             return false;
         };
         self.client_verifier
             .verify(msg.as_bytes(), &sig)
             .await
             .unwrap_or(false)
+    }
+
+    /// ESIA registers a system's redirect address by its site: any page of it will do.
+    fn redirect_allowed(&self, uri: &str) -> bool {
+        same_origin(uri, &self.redirect_uri)
+    }
+
+    /// Known scopes (the recommendations' list and the agreement's extras); `openid`
+    /// is optional.
+    fn scope_ok(&self, scope: &str) -> bool {
+        let well_formed =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        scope.split(' ').all(|s| {
+            well_formed(s)
+                && (protocol::KNOWN_SCOPES.contains(&s) || self.extra_scopes.iter().any(|x| x == s))
+        })
     }
 
     /// The checks both endpoints share, in ESIA's order.
@@ -220,15 +272,14 @@ impl Emulator {
         if p["client_id"] != self.client_id {
             return Err(UNAUTHORIZED_CLIENT);
         }
-        if p["redirect_uri"] != self.redirect_uri {
+        if !self.redirect_allowed(&p["redirect_uri"]) {
             return Err(BAD_REDIRECT);
         }
+        // ESIA checks the certificate and the signature together: either wrong is 007053.
         if !p["client_certificate_hash"].eq_ignore_ascii_case(&self.certificate_hash) {
-            return Err(CERT_MISMATCH);
+            return Err(BAD_SECRET);
         }
-        let scopes: Vec<&str> = p["scope"].split(' ').collect();
-        if !scopes.contains(&"openid") || scopes.iter().any(|s| !protocol::KNOWN_SCOPES.contains(s))
-        {
+        if !self.scope_ok(&p["scope"]) {
             return Err(BAD_SCOPE);
         }
         if uuid::Uuid::parse_str(&p["state"]).is_err() {
@@ -249,12 +300,15 @@ impl Emulator {
         &self,
         persona: &Persona,
         scope: &str,
+        offline: bool,
     ) -> Result<TokenResponse, StatusCode> {
         let now = Utc::now().timestamp();
         let sid = uuid::Uuid::new_v4().to_string();
         let oid = persona.oid;
+        // What the person's consent grants: the request's scopes less those they withhold.
         let scoped: Vec<String> = scope
             .split(' ')
+            .filter(|s| !persona.withheld_scopes.iter().any(|w| w == s))
             .map(|s| {
                 if s == "openid" {
                     s.to_string()
@@ -283,10 +337,19 @@ impl Emulator {
             "auth_time": now, "iss": self.issuer, "urn:esia:sid": sid, "urn:esia:sbj": sbj,
             "exp": now + 10800, "iat": now,
         });
-        let access = jwt::sign(&access_header, &access_claims, &self.signer).await;
-        let id = jwt::sign(&id_header, &id_claims, &self.signer).await;
-        let (Ok(access_token), Ok(id_token)) = (access, id) else {
-            return Err(StatusCode::INTERNAL_SERVER_ERROR);
+        let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+        let access_token = jwt::sign(&access_header, &access_claims, &*self.signer)
+            .await
+            .map_err(failed)?;
+        // No id_token without `openid`.
+        let id_token = if scope.split(' ').any(|s| s == "openid") {
+            Some(
+                jwt::sign(&id_header, &id_claims, &*self.signer)
+                    .await
+                    .map_err(failed)?,
+            )
+        } else {
+            None
         };
         Ok(TokenResponse {
             access_token,
@@ -294,23 +357,24 @@ impl Emulator {
             state: String::new(),
             token_type: "Bearer".into(),
             expires_in: 3600,
-            refresh_token: Some(uuid::Uuid::new_v4().to_string()),
+            refresh_token: offline.then(|| uuid::Uuid::new_v4().to_string()),
         })
     }
 
-    /// Resolves a bearer token to a persona, checking signature, expiry, subject and scope.
+    /// Resolves a bearer token to a persona and the scopes it grants, checking signature,
+    /// expiry, subject and the scope `needed`.
     async fn bearer(
         &self,
         headers: &HeaderMap,
         oid: i64,
         needed_scope: &str,
-    ) -> Result<&Persona, StatusCode> {
+    ) -> Result<(&Persona, Granted), StatusCode> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(StatusCode::UNAUTHORIZED)?;
-        let (_, claims): (_, Value) = jwt::verify(token, &self.token_verifier)
+        let (_, claims): (_, Value) = jwt::verify(token, &self.token_keys)
             .await
             .map_err(|_| StatusCode::UNAUTHORIZED)?;
         let now = Utc::now().timestamp();
@@ -323,18 +387,110 @@ impl Emulator {
         {
             return Err(StatusCode::UNAUTHORIZED);
         }
-        let granted = claims["scope"].as_str().unwrap_or_default();
-        let has = granted
-            .split(' ')
-            .any(|s| s.split('?').next() == Some(needed_scope));
-        if !has {
+        let granted = Granted(
+            claims["scope"]
+                .as_str()
+                .unwrap_or_default()
+                .split(' ')
+                .filter_map(|s| s.split('?').next())
+                .map(str::to_string)
+                .collect(),
+        );
+        if !granted.has(needed_scope) {
             return Err(StatusCode::FORBIDDEN);
         }
-        self.personas
+        let persona = self
+            .personas
             .iter()
             .find(|p| p.oid == oid)
-            .ok_or(StatusCode::NOT_FOUND)
+            .ok_or(StatusCode::NOT_FOUND)?;
+        Ok((persona, granted))
     }
+
+    /// The elements of a person's collection the token may read: contacts, kids.
+    fn elements(&self, p: &Persona, name: &str, granted: &Granted) -> Vec<(i64, Value)> {
+        let oid = p.oid;
+        match name {
+            "ctts" => {
+                let verified = |ok: bool| if ok { "VERIFIED" } else { "NOT_VERIFIED" };
+                let mut v = Vec::new();
+                if let Some(e) = &p.email {
+                    let status = verified(p.email_verified);
+                    v.push((
+                        oid * 10 + 1,
+                        json!({"type": "EML", "vrfStu": status, "value": e}),
+                    ));
+                }
+                if let Some(m) = &p.mobile {
+                    v.push((
+                        oid * 10 + 2,
+                        json!({"type": "MBT", "vrfStu": "VERIFIED", "value": m}),
+                    ));
+                }
+                if let Some(phone) = &p.phone {
+                    let contact = json!({"type": "PHN", "vrfStu": "NOT_VERIFIED", "value": phone});
+                    v.push((oid * 10 + 3, contact));
+                }
+                v
+            }
+            "kids" => p
+                .kids
+                .iter()
+                .map(|k| (k.id, person_json(&k.person, granted, "kid_")))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A collection as ESIA answers it: elements as links to them, or the elements
+    /// themselves with `embed=(elements)`.
+    fn collection_json(&self, p: &Persona, name: &str, granted: &Granted, embed: bool) -> Value {
+        let oid = p.oid;
+        let elements: Vec<Value> = self
+            .elements(p, name, granted)
+            .into_iter()
+            .map(|(id, v)| {
+                if embed {
+                    element_json(oid, name, id, v)
+                } else {
+                    json!(format!("{}/rs/prns/{oid}/{name}/{id}", self.base_url))
+                }
+            })
+            .collect();
+        json!(Collection {
+            state_facts: vec!["hasSize".into()],
+            size: elements.len(),
+            e_tag: etag(&format!("{oid}/{name}")),
+            elements,
+        })
+    }
+}
+
+/// The scopes a token grants, without their `?oid=` tails.
+struct Granted(Vec<String>);
+
+impl Granted {
+    fn has(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+}
+
+fn element_json(oid: i64, name: &str, id: i64, mut v: Value) -> Value {
+    v["id"] = json!(id);
+    v["stateFacts"] = json!(["Identifiable"]);
+    v["eTag"] = json!(etag(&format!("{oid}/{name}/{id}")));
+    v
+}
+
+/// Base64url or standard base64, padded or not: independent clients send all of them.
+fn decode_secret(text: &str) -> Option<Vec<u8>> {
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    [URL_SAFE, STANDARD]
+        .iter()
+        .find_map(|alphabet| GeneralPurpose::new(alphabet, config).decode(text).ok())
 }
 
 fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> Response {
@@ -370,52 +526,86 @@ const AUTHORIZE_PARAMS: &[&str] = &[
 
 async fn authorize(
     State(emu): State<Arc<Emulator>>,
-    Query(p): Query<HashMap<String, String>>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let redirect_ok = p
-        .get("redirect_uri")
-        .is_some_and(|r| *r == emu.redirect_uri)
+    // A choice on the chooser: the request was checked when it arrived.
+    let (p, checked) = match query.get("request") {
+        Some(id) => {
+            let now = Utc::now().timestamp();
+            let kept = emu.pending.lock().ok().and_then(|mut pending| {
+                pending.retain(|_, r| now - r.at <= PENDING_SECS);
+                pending.get(id).map(|r| r.params.clone())
+            });
+            match kept {
+                Some(params) => (params, true),
+                None => {
+                    return html(
+                        ErrorPage {
+                            description: BAD_TIME.description(),
+                        },
+                        StatusCode::BAD_REQUEST,
+                    );
+                }
+            }
+        }
+        None => (query.clone(), false),
+    };
+    let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
+    let redirect_ok = emu.redirect_allowed(&redirect_uri)
         && p.get("client_id").is_some_and(|c| *c == emu.client_id);
     let state = p.get("state").cloned().unwrap_or_default();
-    let result = match emu.check_common(&p, AUTHORIZE_PARAMS, None).await {
-        Ok(()) if p["response_type"] != "code" => Err(INVALID_PARAM),
-        other => other,
-    };
-    if let Err(f) = result {
-        // With an unknown client or redirect_uri ESIA stays on its own page.
-        if !redirect_ok {
-            return html(
-                ErrorPage {
-                    description: f.description(),
-                },
-                StatusCode::BAD_REQUEST,
-            );
+    if !checked {
+        let result = match emu.check_common(&p, AUTHORIZE_PARAMS, None).await {
+            Ok(()) if p["response_type"] != "code" => Err(INVALID_PARAM),
+            other => other,
+        };
+        if let Err(f) = result {
+            // With an unknown client or redirect_uri ESIA stays on its own page.
+            if !redirect_ok {
+                return html(
+                    ErrorPage {
+                        description: f.description(),
+                    },
+                    StatusCode::BAD_REQUEST,
+                );
+            }
+            return error_redirect(&redirect_uri, f, &state);
         }
-        return error_redirect(&emu.redirect_uri, f, &state);
     }
-    if p.contains_key("deny") {
-        return error_redirect(&emu.redirect_uri, DENIED, &state);
+    if query.contains_key("deny") {
+        return error_redirect(&redirect_uri, DENIED, &state);
     }
-    let Some(idx) = p
+    let Some(idx) = query
         .get("persona")
         .and_then(|id| emu.personas.iter().position(|x| x.id == *id))
     else {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in p.iter().filter(|(k, _)| k.as_str() != "persona") {
-            q.append_pair(k, v);
+        let id = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 18]>());
+        if let Ok(mut pending) = emu.pending.lock() {
+            let at = Utc::now().timestamp();
+            pending.insert(id.clone(), Pending { params: p, at });
         }
+        let base_query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("request", &id)
+            .finish();
         return html(
             ChooserPage {
                 personas: &emu.personas,
-                base_query: q.finish(),
+                base_query,
             },
             StatusCode::OK,
         );
     };
+    if let Some(id) = query.get("request")
+        && let Ok(mut pending) = emu.pending.lock()
+    {
+        pending.remove(id);
+    }
     let code = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
     let issued = IssuedCode {
         persona: idx,
         scope: p["scope"].clone(),
+        redirect_uri: redirect_uri.clone(),
+        offline: p.get("access_type").is_some_and(|a| a == "offline"),
         issued_at: Utc::now().timestamp(),
         used: false,
     };
@@ -424,9 +614,10 @@ async fn authorize(
         codes.retain(|_, c| c.issued_at >= horizon);
         codes.insert(code.clone(), issued);
     }
-    redirect_with(&emu.redirect_uri, &[("code", &code), ("state", &state)])
+    redirect_with(&redirect_uri, &[("code", &code), ("state", &state)])
 }
 
+/// `token_type` is optional: ESIA answers Bearer tokens either way.
 const TOKEN_PARAMS: &[&str] = &[
     "client_id",
     "code",
@@ -437,13 +628,12 @@ const TOKEN_PARAMS: &[&str] = &[
     "redirect_uri",
     "scope",
     "timestamp",
-    "token_type",
 ];
 
 fn token_error(f: EsiaFault, state: Option<String>) -> Response {
     let body = ErrorResponse {
         error: f.error.into(),
-        error_description: f.description(),
+        error_description: Some(f.description()),
         state,
     };
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
@@ -470,10 +660,13 @@ async fn token(
         let now = Utc::now().timestamp();
         match codes.get_mut(&code) {
             Some(c)
-                if !c.used && now - c.issued_at <= emu.code_ttl_secs && c.scope == p["scope"] =>
+                if !c.used
+                    && now - c.issued_at <= emu.code_ttl_secs
+                    && c.scope == p["scope"]
+                    && c.redirect_uri == p["redirect_uri"] =>
             {
                 c.used = true;
-                Some((c.persona, c.scope.clone()))
+                Some((c.persona, c.scope.clone(), c.offline))
             }
             Some(c) => {
                 // A replayed code is burnt for good, as with any OAuth server.
@@ -483,10 +676,10 @@ async fn token(
             None => None,
         }
     };
-    let Some((idx, scope)) = claimed else {
+    let Some((idx, scope, offline)) = claimed else {
         return token_error(BAD_GRANT, state);
     };
-    match emu.issue_tokens(&emu.personas[idx], &scope).await {
+    match emu.issue_tokens(&emu.personas[idx], &scope, offline).await {
         Ok(mut t) => {
             t.state = state.unwrap_or_default();
             axum::Json(t).into_response()
@@ -495,16 +688,22 @@ async fn token(
     }
 }
 
+#[derive(Deserialize)]
+struct EmbedQuery {
+    embed: Option<String>,
+}
+
 async fn person(
     State(emu): State<Arc<Emulator>>,
     Path(oid): Path<i64>,
+    Query(q): Query<EmbedQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let p = match emu.bearer(&headers, oid, "fullname").await {
-        Ok(p) => p,
+    let (p, granted) = match emu.bearer(&headers, oid, "fullname").await {
+        Ok(found) => found,
         Err(s) => return s.into_response(),
     };
-    let mut v = person_json(&p.person);
+    let mut v = person_json(&p.person, &granted, "");
     for (key, value) in [
         ("stateFacts", json!(["EntityRoot"])),
         ("trusted", json!(p.trusted)),
@@ -516,14 +715,36 @@ async fn person(
     ] {
         v[key] = value;
     }
+    // `?embed=(contacts.elements,kids.elements,documents.elements)`: each collection
+    // the token's scopes allow, with its elements in place.
+    let embed = q.embed.unwrap_or_default();
+    for (key, name, scope) in [
+        ("contacts", "ctts", "contacts"),
+        ("kids", "kids", "kid_fullname"),
+        ("documents", "docs", "id_doc"),
+    ] {
+        if embed.contains(&format!("{key}.elements")) && granted.has(scope) {
+            v[key] = emu.collection_json(p, name, &granted, true);
+        }
+    }
     axum::Json(v).into_response()
 }
 
-fn person_json(f: &personas::PersonFields) -> Value {
-    json!({
-        "firstName": f.first_name, "lastName": f.last_name, "middleName": f.middle_name,
-        "birthDate": f.birth_date, "gender": f.gender, "snils": f.snils,
-    })
+/// A person's or a kid's fields, each only with its scope (`prefix` `kid_` for kids); an
+/// empty middle name, gender or СНИЛС is absent, as ESIA leaves it out.
+fn person_json(f: &personas::PersonFields, granted: &Granted, prefix: &str) -> Value {
+    let mut v = json!({"firstName": f.first_name, "lastName": f.last_name});
+    for (key, scope, value) in [
+        ("middleName", "fullname", &f.middle_name),
+        ("birthDate", "birthdate", &f.birth_date),
+        ("gender", "gender", &f.gender),
+        ("snils", "snils", &f.snils),
+    ] {
+        if !value.is_empty() && granted.has(&format!("{prefix}{scope}")) {
+            v[key] = json!(value);
+        }
+    }
+    v
 }
 
 fn etag(seed: &str) -> String {
@@ -532,9 +753,15 @@ fn etag(seed: &str) -> String {
     digest[..20].iter().map(|b| format!("{b:02X}")).collect()
 }
 
-#[derive(Deserialize)]
-struct EmbedQuery {
-    embed: Option<String>,
+/// The scope a person's collection needs.
+fn collection_scope(name: &str) -> Option<&'static str> {
+    match name {
+        "ctts" => Some("contacts"),
+        "kids" => Some("kid_fullname"),
+        "docs" => Some("id_doc"),
+        "addrs" => Some("addresses"),
+        _ => None,
+    }
 }
 
 async fn collection(
@@ -543,65 +770,39 @@ async fn collection(
     Query(q): Query<EmbedQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let needed = match name.as_str() {
-        "ctts" => "contacts",
-        "kids" => "kid_fullname",
-        "docs" => "id_doc",
-        "addrs" => "addresses",
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let Some(needed) = collection_scope(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let p = match emu.bearer(&headers, oid, needed).await {
-        Ok(p) => p,
+    match emu.bearer(&headers, oid, needed).await {
+        Ok((p, granted)) => {
+            let embed = q.embed.as_deref() == Some("(elements)");
+            axum::Json(emu.collection_json(p, &name, &granted, embed)).into_response()
+        }
+        Err(s) => s.into_response(),
+    }
+}
+
+/// One element of a collection, where a collection without embed links to it.
+async fn element(
+    State(emu): State<Arc<Emulator>>,
+    Path((oid, name, id)): Path<(i64, String, i64)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(needed) = collection_scope(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (p, granted) = match emu.bearer(&headers, oid, needed).await {
+        Ok(found) => found,
         Err(s) => return s.into_response(),
     };
-    let items: Vec<(i64, Value)> = match name.as_str() {
-        "ctts" => {
-            let mut v = Vec::new();
-            if let Some(e) = &p.email {
-                v.push((
-                    oid * 10 + 1,
-                    json!({"type": "EML", "vrfStu": "VERIFIED", "value": e}),
-                ));
-            }
-            if let Some(m) = &p.mobile {
-                v.push((
-                    oid * 10 + 2,
-                    json!({"type": "MBT", "vrfStu": "VERIFIED", "value": m}),
-                ));
-            }
-            v
-        }
-        "kids" => p
-            .kids
-            .iter()
-            .map(|k| (k.id, person_json(&k.person)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let embed = q.embed.as_deref() == Some("(elements)");
-    let elements: Vec<Value> = items
+    match emu
+        .elements(p, &name, &granted)
         .into_iter()
-        .map(|(id, mut v)| {
-            if embed {
-                v["id"] = json!(id);
-                v["stateFacts"] = json!(["Identifiable"]);
-                v["eTag"] = json!(etag(&format!("{oid}/{name}/{id}")));
-                v
-            } else {
-                json!(format!(
-                    "{}/rs/prns/{oid}/{name}/{id}",
-                    emu.issuer.trim_end_matches('/')
-                ))
-            }
-        })
-        .collect();
-    axum::Json(Collection {
-        state_facts: vec!["hasSize".into()],
-        size: elements.len(),
-        e_tag: etag(&format!("{oid}/{name}")),
-        elements,
-    })
-    .into_response()
+        .find(|(i, _)| *i == id)
+    {
+        Some((id, v)) => axum::Json(element_json(oid, &name, id, v)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn same_origin(a: &str, b: &str) -> bool {
@@ -617,12 +818,18 @@ struct LogoutQuery {
     redirect_url: Option<String>,
 }
 
+#[derive(Template)]
+#[template(path = "emulator/logged_out.html")]
+struct LoggedOutPage;
+
 async fn logout(State(emu): State<Arc<Emulator>>, Query(q): Query<LogoutQuery>) -> Response {
     match (q.client_id, q.redirect_url) {
         // Only back to the registered system: ESIA is no open redirector.
-        (Some(c), Some(r)) if c == emu.client_id && same_origin(&r, &emu.redirect_uri) => {
+        (Some(c), Some(r)) if c == emu.client_id && emu.redirect_allowed(&r) => {
             Redirect::to(&r).into_response()
         }
+        // Without a way back ESIA shows its own page.
+        (Some(c), None) if c == emu.client_id => html(LoggedOutPage, StatusCode::OK),
         _ => html(
             ErrorPage {
                 description: MISSING_PARAM.description(),

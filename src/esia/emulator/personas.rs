@@ -10,10 +10,13 @@ use serde::Deserialize;
 pub struct PersonFields {
     pub last_name: String,
     pub first_name: String,
+    /// Empty: none (ESIA leaves the field out).
     #[serde(default)]
     pub middle_name: String,
     pub birth_date: String,
     pub gender: String,
+    /// Empty: none (a kid without СНИЛС).
+    #[serde(default)]
     pub snils: String,
 }
 
@@ -27,10 +30,23 @@ pub struct Persona {
     pub person: PersonFields,
     #[serde(default)]
     pub email: Option<String>,
+    /// `false`: the e-mail is `NOT_VERIFIED` in ESIA.
+    #[serde(default = "verified")]
+    pub email_verified: bool,
     #[serde(default)]
     pub mobile: Option<String>,
+    /// A landline (`PHN`, not verified).
+    #[serde(default)]
+    pub phone: Option<String>,
     #[serde(default)]
     pub kids: Vec<PersonaKid>,
+    /// Scopes this person's consent does not grant (the token lacks them).
+    #[serde(default)]
+    pub withheld_scopes: Vec<String>,
+}
+
+fn verified() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -72,6 +72,8 @@ struct InboxPage {
     single_org: bool,
     /// An administrator: the mail queue is theirs.
     admin: bool,
+    /// A school administrator or an operator: the admin pages are theirs.
+    administers: bool,
     statuses: Vec<Opt>,
     /// Choices of the «С отмеченными» form.
     bulk_staff: Vec<Opt>,
@@ -314,6 +316,7 @@ pub(super) async fn get(
             .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
         single_org: view.single_organization,
         admin: me.scope == crate::domain::staff::Scope::All,
+        administers: crate::workflow::admin::require_admin(me).is_ok(),
         statuses,
         classes,
         assignees,
