@@ -25,6 +25,7 @@ fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
             birth_date: NaiveDate::from_ymd_opt(1985, 1, 1).expect("date"),
             snils: None,
             email: Some(format!("parent{i}@example.com")),
+            unverified_email: None,
             confirmed: true,
         },
         kids: Vec::new(),
@@ -35,7 +36,7 @@ fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
         birth_date: NaiveDate::from_ymd_opt(2014, 1, 1).expect("date"),
         snils: None,
     };
-    let snapshot = Snapshot::new(&applicant, Some(child));
+    let snapshot = Snapshot::new(&applicant, Some(child), None);
     let now = Utc::now();
     NewAppeal {
         snapshot,

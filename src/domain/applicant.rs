@@ -62,7 +62,12 @@ pub struct Identity {
     pub name: PersonName,
     pub birth_date: NaiveDate,
     pub snils: Option<Snils>,
+    /// A verified e-mail of the ESIA profile: the one letters go to.
     pub email: Option<String>,
+    /// An e-mail the profile has but ESIA has not verified: it only prefills the form's
+    /// question for an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified_email: Option<String>,
     /// A confirmed («подтверждённая») ESIA account.
     pub confirmed: bool,
 }
@@ -98,6 +103,9 @@ pub struct Snapshot {
     #[serde(flatten)]
     pub identity: Identity,
     pub child: Option<Child>,
+    /// The e-mail was typed in the form: ESIA had no verified one.
+    #[serde(default)]
+    pub email_from_applicant: bool,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -108,10 +116,18 @@ impl std::ops::Deref for Snapshot {
 }
 
 impl Snapshot {
-    pub fn new(applicant: &Applicant, child: Option<Child>) -> Self {
+    /// `typed_email`: the address the applicant gave when ESIA had no verified one.
+    pub fn new(applicant: &Applicant, child: Option<Child>, typed_email: Option<String>) -> Self {
+        let mut identity = applicant.identity.clone();
+        identity.unverified_email = None;
+        let email_from_applicant = identity.email.is_none() && typed_email.is_some();
+        if email_from_applicant {
+            identity.email = typed_email;
+        }
         Self {
-            identity: applicant.identity.clone(),
+            identity,
             child,
+            email_from_applicant,
         }
     }
 

@@ -73,6 +73,7 @@ mod tests {
                 birth_date: NaiveDate::from_ymd_opt(born, 1, 1).unwrap(),
                 snils: None,
                 email: None,
+                unverified_email: None,
                 confirmed,
             },
             kids: (0..kids)

@@ -81,6 +81,7 @@ mod tests {
                 birth_date: born(),
                 snils: Some(Snils::parse("134-587-260 76").unwrap()),
                 email: None,
+                unverified_email: None,
                 confirmed,
             },
             kids: vec![],

@@ -286,14 +286,17 @@ impl EsiaClient {
             .names
             .birth_date()
             .ok_or_else(|| EsiaError::BadResponse("person has no valid birthDate".into()))?;
-        let email = contacts
-            .elements
-            .iter()
-            .filter(|c| c.kind == "EML")
-            .max_by_key(|c| c.vrf_stu == "VERIFIED")
-            // An address with control characters is no address to write to.
-            .map(|c| c.value.trim().to_string())
-            .filter(|e| !e.is_empty() && !e.chars().any(char::is_control));
+        // Only a verified address is ESIA's word; an unverified one only prefills the
+        // form's question. An address with control characters is no address at all.
+        let email_with = |verified: bool| {
+            contacts
+                .elements
+                .iter()
+                .filter(|c| c.kind == "EML" && (c.vrf_stu == "VERIFIED") == verified)
+                .map(|c| c.value.trim().to_string())
+                .find(|e| !e.is_empty() && !e.chars().any(char::is_control))
+        };
+        let (email, unverified_email) = (email_with(true), email_with(false));
         let kids = kids
             .into_iter()
             .filter_map(|k| {
@@ -313,6 +316,7 @@ impl EsiaClient {
                 birth_date,
                 snils: person.names.snils(),
                 email,
+                unverified_email,
                 confirmed: eligibility::is_confirmed(tokens.is_tru, person.trusted),
             },
             kids,

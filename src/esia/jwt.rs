@@ -89,14 +89,14 @@ pub fn check_times(nbf: i64, exp: i64, now: i64, leeway: i64) -> Result<(), JwtE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::esia::signer::{Ed25519Signer, Ed25519Verifier};
+    use crate::esia::signer::Ed25519Signer;
     use serde_json::json;
 
     fn keys() -> (Ed25519Signer, Keyring) {
         let s = Ed25519Signer::from_base64_seed("rpQSr+Pmd0+tcBXtHb9/RodkN0FMzZ9sxAzOArW3k1c=")
             .unwrap();
-        let v = Ed25519Verifier::from_base64(&s.public_key_base64()).unwrap();
-        (s, Keyring::of(std::sync::Arc::new(v)))
+        let keys = Keyring::from_specs(&format!("ed25519:{}", s.public_key_base64())).unwrap();
+        (s, keys)
     }
 
     #[tokio::test]

@@ -138,11 +138,6 @@ impl Rs256Signer {
             })?;
         Ok(Self(rsa::pkcs1v15::SigningKey::new(key)))
     }
-
-    pub fn verifier(&self) -> Rs256Verifier {
-        use rsa::signature::Keypair;
-        Rs256Verifier::new(self.0.verifying_key(), "the emulator's key")
-    }
 }
 
 #[async_trait::async_trait]
@@ -475,10 +470,6 @@ impl Keyring {
             return Err(SignError::Spec("no token verifier configured".into()));
         }
         Ok(Self(keys))
-    }
-
-    pub fn of(verifier: Arc<dyn Verifier>) -> Self {
-        Self(vec![verifier])
     }
 
     /// One line per key, for the startup log.

@@ -159,6 +159,7 @@ struct AppealForm {
     submission_id: Option<String>,
     repeat_reason: Option<String>,
     confirm: Option<String>,
+    contact_email: Option<String>,
 }
 
 impl AppealForm {
@@ -183,6 +184,7 @@ impl AppealForm {
             submission_id: self.submission_id.clone().unwrap_or_default(),
             repeat_reason: self.repeat_reason.clone().unwrap_or_default(),
             confirmed: self.confirm.as_deref() == Some("1"),
+            contact_email: self.contact_email.clone().unwrap_or_default(),
         }
     }
 
@@ -199,6 +201,7 @@ impl AppealForm {
             ("comment", &self.comment),
             ("submission_id", &self.submission_id),
             ("repeat_reason", &self.repeat_reason),
+            ("contact_email", &self.contact_email),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
@@ -214,6 +217,7 @@ struct FieldErrors {
     class_id: Option<String>,
     comment: Option<String>,
     repeat_reason: Option<String>,
+    contact_email: Option<String>,
 }
 
 impl FieldErrors {
@@ -230,6 +234,7 @@ impl FieldErrors {
             class_id: find("class_id"),
             comment: find("comment"),
             repeat_reason: find("repeat_reason"),
+            contact_email: find("contact_email"),
         }
     }
 }
@@ -241,6 +246,9 @@ struct FormPage {
     fio: String,
     birth_date: String,
     email: String,
+    /// ESIA has no verified e-mail: the form asks for one.
+    ask_email: bool,
+    contact_email: String,
     role_label: &'static str,
     is_parent: bool,
     kids: Vec<Opt>,
@@ -279,6 +287,12 @@ async fn form_page(
         fio: a.name.full(),
         birth_date: ru_date(a.birth_date),
         email: a.email.clone().unwrap_or_default(),
+        ask_email: a.email.is_none(),
+        contact_email: values
+            .contact_email
+            .clone()
+            .or_else(|| a.unverified_email.clone())
+            .unwrap_or_default(),
         role_label: a.role.label(),
         is_parent: a.role == LoginRole::Parent,
         kids: opts(&a.kids, values.child_id.as_deref(), |k| {
@@ -401,7 +415,13 @@ async fn submit_post(
             let page = CheckPage {
                 layout: Layout::new(&user.session).await?,
                 fio: user.applicant.name.full(),
-                email: user.applicant.email.clone().unwrap_or_default(),
+                email: match &user.applicant.email {
+                    Some(e) => e.clone(),
+                    None => format!(
+                        "{} (указан вами, не из Госуслуг)",
+                        input.contact_email.trim()
+                    ),
+                },
                 fields: form.hidden_fields(),
                 summary,
             };

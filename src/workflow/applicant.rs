@@ -139,6 +139,8 @@ pub struct AppealForm {
     pub repeat_reason: String,
     /// The applicant saw «Проверьте данные» and pressed «Отправить».
     pub confirmed: bool,
+    /// The address to answer to, asked for when ESIA has no verified one.
+    pub contact_email: String,
 }
 
 /// What is wrong with one field of the form.
@@ -294,6 +296,22 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
 
 type Checked = (Snapshot, organization::Model, class::Model, Option<String>);
 
+/// An e-mail address typed in the form.
+fn contact_email(text: &str) -> std::result::Result<String, &'static str> {
+    use validator::ValidateEmail;
+    let email = text.trim();
+    if email.is_empty() {
+        return Err(
+            "Укажите e-mail: в профиле Госуслуг нет подтверждённого адреса, а номер \
+                    обращения и ответ приходят на почту.",
+        );
+    }
+    if email.chars().count() > 254 || !email.validate_email() {
+        return Err("Проверьте адрес электронной почты: например, ivanova@mail.ru.");
+    }
+    Ok(email.to_string())
+}
+
 async fn check_form(
     wf: &Workflow,
     a: &Applicant,
@@ -362,9 +380,22 @@ async fn check_form(
             None
         }
     };
+    // The number and the answer come by e-mail: without a verified one from ESIA the
+    // applicant gives one.
+    let typed_email = match &a.email {
+        Some(_) => None,
+        None => match contact_email(&f.contact_email) {
+            Ok(e) => Some(e),
+            Err(why) => {
+                errors.push(FieldError::new("contact_email", why));
+                None
+            }
+        },
+    };
     Ok(match (organization, class) {
         (Some(organization), Some(class)) if errors.is_empty() => {
-            Ok((Snapshot::new(a, child), organization, class, comment))
+            let snapshot = Snapshot::new(a, child, typed_email);
+            Ok((snapshot, organization, class, comment))
         }
         _ => Err(errors),
     })

@@ -307,3 +307,70 @@ story!(
         );
     }
 );
+
+/// ESIA's RS256 keys before and after a certificate rotation (published test keys).
+const RS256_BOTH: &str =
+    "rs256:config/test-keys/esia-rs256-previous.crt;rs256:config/test-keys/esia-rs256.crt";
+
+story!(
+    a_region_on_rs256_signs_in_through_a_certificate_rotation,
+    overrides = vec![
+        (
+            "emulator.signing_key",
+            "rs256:config/test-keys/esia-rs256.key".to_string()
+        ),
+        ("esia.verifier", RS256_BOTH.to_string()),
+    ],
+    |app: TestApp| async move {
+        let client = browser();
+        assert_eq!(
+            app.login_as(&client, "parent", "parent-confirmed").await,
+            "/no-account"
+        );
+        let (status, _) = app.get_html(&client, "/appeals/new").await;
+        assert_eq!(status, StatusCode::OK, "signed in");
+    }
+);
+
+story!(
+    a_token_of_an_algorithm_without_a_key_is_refused,
+    overrides = vec![
+        ("emulator.signing_key", "rs256:config/test-keys/esia-rs256.key".to_string()),
+        (
+            "esia.verifier",
+            "rs256:config/test-keys/esia-rs256-previous.crt;ed25519:0y21WCZgeOEeNCDc2tCfXTSgahZc2ikInp6dObKQAUs="
+                .to_string()
+        ),
+    ],
+    |app: TestApp| async move {
+        // Only the old RS256 certificate: the new one's tokens do not verify.
+        let client = browser();
+        let callback = app
+            .esia_callback(&client, "parent", "parent-confirmed")
+            .await;
+        let (status, page) = app.get_html(&client, &callback).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(page.contains("Не удалось проверить подлинность ответа Госуслуг"));
+    }
+);
+
+story!(
+    gost_tokens_are_checked_through_the_verifier_command,
+    overrides = vec![
+        (
+            "emulator.signing_key",
+            "command:python3 tests/fixtures/gost_sign.py".to_string()
+        ),
+        (
+            "esia.verifier",
+            "command:python3 tests/fixtures/gost_verify.py".to_string()
+        ),
+    ],
+    |app: TestApp| async move {
+        let client = browser();
+        assert_eq!(
+            app.login_as(&client, "parent", "parent-confirmed").await,
+            "/no-account"
+        );
+    }
+);

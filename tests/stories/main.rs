@@ -11,6 +11,7 @@ mod support;
 mod admin_pages;
 mod eligibility;
 mod esia_login;
+mod esia_protocol;
 mod mail_delivery;
 mod parent_appeal;
 mod real_browser;

@@ -1,7 +1,7 @@
 //! A parent whose Gosuslugi login matches nothing files an appeal and gets its number on
 //! screen and by e-mail; bad input changes nothing.
 
-use crate::support::{self, TestApp, browser, location};
+use crate::support::{self, Submission, TestApp, browser, location};
 use reqwest::StatusCode;
 
 story!(
@@ -502,5 +502,54 @@ story!(
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert!(resp.headers().get(reqwest::header::SET_COOKIE).is_none());
         assert_eq!(app.count("sessions").await, sessions);
+    }
+);
+
+story!(
+    a_parent_without_a_verified_email_gives_one_and_gets_the_number_there,
+    |app: TestApp| async move {
+        let parent = browser();
+        app.login_as(&parent, "parent", "parent-unverified-email")
+            .await;
+        let s = Submission {
+            child_id: "38421101".into(),
+            ..app.school1_submission().await
+        };
+        let (status, form) = app
+            .get_html(
+                &parent,
+                &format!("/appeals/form?organization_id={}", s.organization_id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(form.contains("Не из Госуслуг"), "the form asks: {form}");
+        assert!(
+            form.contains(r#"value="o.guseva@example.com""#),
+            "prefilled with the profile's unverified address: {form}"
+        );
+
+        // Without an address the form says why it needs one.
+        let (csrf, submission_id) = app.open_form(&parent, &s.organization_id).await;
+        let mut fields = s.fields(&csrf, &submission_id);
+        fields.push(("contact_email", ""));
+        let resp = app.post_form(&parent, "/appeals", &fields).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = resp.text().await.expect("body");
+        assert!(
+            page.contains("нет подтверждённого адреса, а номер"),
+            "{page}"
+        );
+
+        let mut fields = s.fields(&csrf, &submission_id);
+        fields.push(("contact_email", "olga.g@example.com"));
+        let number = crate::support::filed_number(&app.send_checked(&parent, fields).await);
+        app.drain_mail().await;
+        let mail = app.mail_to("olga.g@example.com").await;
+        assert!(
+            mail.iter().any(|m| m.subject.contains(&number)),
+            "the registration mail goes to the typed address"
+        );
+        let (_, page) = app.get_html(&parent, &format!("/appeals/{number}")).await;
+        assert!(page.contains("olga.g@example.com"), "{page}");
     }
 );

@@ -25,6 +25,7 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
             birth_date: NaiveDate::from_ymd_opt(1985, 1, 1).unwrap(),
             snils: None,
             email: None,
+            unverified_email: None,
             confirmed: true,
         },
         kids: vec![child],
@@ -49,6 +50,7 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
             submission_id: form.submission_id,
             repeat_reason: String::new(),
             confirmed: true,
+            contact_email: format!("parent{i}@example.com"),
         },
     )
     .await
