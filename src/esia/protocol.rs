@@ -91,6 +91,11 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
 
 /// The v2/v3 `client_secret` message: `client_id + scope + timestamp + state +
 /// redirect_uri`, with `+ code` for the token request.
+/// What `client_secret` signs for the scope: `scope`, then `scope_org` when it is sent.
+pub fn signed_scope(scope: &str, scope_org: Option<&str>) -> String {
+    format!("{scope}{}", scope_org.unwrap_or_default())
+}
+
 pub fn secret_message(
     client_id: &str,
     scope: &str,

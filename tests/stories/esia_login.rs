@@ -153,13 +153,18 @@ story!(
         let callback = app
             .esia_callback(&client, "parent", "parent-confirmed")
             .await;
-        let (status, page) = app.get_html(&client, &callback).await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(page.contains("Не удалось проверить подлинность ответа Госуслуг"));
-        let (status, _) = app.get_html(&client, "/appeals/new").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "nobody was signed in");
+        refused_as_unverifiable(&app, &client, &callback).await;
     }
 );
+
+/// ESIA's answer could not be verified: a clear page, and nobody signed in.
+async fn refused_as_unverifiable(app: &TestApp, client: &reqwest::Client, callback: &str) {
+    let (status, page) = app.get_html(client, callback).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(page.contains("Не удалось проверить подлинность ответа Госуслуг"));
+    let (status, _) = app.get_html(client, "/appeals/new").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "nobody was signed in");
+}
 
 story!(
     unreachable_esia_is_a_clear_page,
@@ -348,9 +353,7 @@ story!(
         let callback = app
             .esia_callback(&client, "parent", "parent-confirmed")
             .await;
-        let (status, page) = app.get_html(&client, &callback).await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(page.contains("Не удалось проверить подлинность ответа Госуслуг"));
+        refused_as_unverifiable(&app, &client, &callback).await;
     }
 );
 

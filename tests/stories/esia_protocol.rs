@@ -58,11 +58,7 @@ impl Request {
     /// `engine`.
     async fn signed(mut self, code: Option<&str>, engine: &base64::engine::GeneralPurpose) -> Self {
         let p = &self.params;
-        let scope = format!(
-            "{}{}",
-            p["scope"],
-            p.get("scope_org").map_or("", String::as_str)
-        );
+        let scope = protocol::signed_scope(&p["scope"], p.get("scope_org").map(String::as_str));
         let msg = protocol::secret_message(
             &p["client_id"],
             &scope,

@@ -212,12 +212,7 @@ impl Emulator {
     }
 
     async fn secret_ok(&self, p: &HashMap<String, String>, code: Option<&str>) -> bool {
-        // `scope_org`, when sent, is signed right after `scope`.
-        let scope = format!(
-            "{}{}",
-            p["scope"],
-            p.get("scope_org").map_or("", String::as_str)
-        );
+        let scope = protocol::signed_scope(&p["scope"], p.get("scope_org").map(String::as_str));
         let msg = protocol::secret_message(
             &p["client_id"],
             &scope,
