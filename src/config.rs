@@ -80,6 +80,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub demo: DemoSettings,
     pub import: ImportSettings,
+    pub deadlines: DeadlineSettings,
 }
 
 fn default_environment() -> Environment {
@@ -181,6 +182,18 @@ pub struct MailSettings {
     /// Seconds before the first retry of a failed send; each later retry waits twice as long.
     pub retry_first_secs: u64,
     pub poll_interval_ms: u64,
+}
+
+/// 59-ФЗ terms and the production calendar's corrections.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSettings {
+    /// Decrees on moved days off published after the `holidays-ru` crate's release.
+    pub calendar_overrides: PathBuf,
+    pub registration: crate::domain::deadlines::Rule,
+    pub forwarding: crate::domain::deadlines::Rule,
+    pub answer: crate::domain::deadlines::Rule,
+    pub extension: crate::domain::deadlines::Rule,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -117,8 +117,10 @@ impl Application {
             None
         };
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+        let calendar = production_calendar(&settings)?;
         let state = AppState(Arc::new(Inner {
-            workflow: Workflow::new(db, public_url, offset),
+            workflow: Workflow::new(db, public_url, offset)
+                .with_deadlines(calendar, deadline_rules(&settings)),
             settings,
             esia,
             transport,
@@ -209,6 +211,29 @@ impl Application {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The `holidays-ru` calendar with the region's corrections (`deadlines.calendar_overrides`).
+pub fn production_calendar(settings: &Settings) -> anyhow::Result<domain::calendar::Calendar> {
+    let path = &settings.deadlines.calendar_overrides;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "deadlines.calendar_overrides: cannot read {}",
+            path.display()
+        )
+    })?;
+    domain::calendar::Calendar::with_overrides(&text)
+        .map_err(|e| anyhow::anyhow!("deadlines.calendar_overrides {}: {e}", path.display()))
+}
+
+pub fn deadline_rules(settings: &Settings) -> domain::deadlines::Rules {
+    let d = &settings.deadlines;
+    domain::deadlines::Rules {
+        registration: d.registration,
+        forwarding: d.forwarding,
+        answer: d.answer,
+        extension: d.extension,
     }
 }
 

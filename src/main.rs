@@ -108,7 +108,9 @@ struct ImportArgs {
 async fn workflow(settings: &Settings) -> anyhow::Result<Workflow> {
     let db = store::connect(settings.database.url.expose(), 1).await?;
     store::migrate(&db).await?;
-    Ok(Workflow::new(db, String::new(), settings.server.offset()))
+    let calendar = appeals::production_calendar(settings)?;
+    Ok(Workflow::new(db, String::new(), settings.server.offset())
+        .with_deadlines(calendar, appeals::deadline_rules(settings)))
 }
 
 /// An import's progress bar, drawn on stderr when it is a terminal.

@@ -13,6 +13,7 @@ mod m20261127_000008_directory_codes;
 mod m20261127_000009_roster_import;
 mod m20261127_000010_roster_match;
 mod m20261127_000011_admin;
+mod m20261127_000012_deadlines;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_roster_import::Migration),
             Box::new(m20261127_000010_roster_match::Migration),
             Box::new(m20261127_000011_admin::Migration),
+            Box::new(m20261127_000012_deadlines::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! What an appeal carries besides the snapshot: the applicant's free-text comment and the
 //! 59-ФЗ answer deadline.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::applicant::Snapshot;
 use super::status::Status;
@@ -27,6 +27,9 @@ pub struct Appeal {
     pub due_at: DateTime<Utc>,
     /// A roster import made the applicant match this roster record exactly.
     pub roster_match: Option<i32>,
+    /// The one extension of the answer term: when it was made and why.
+    pub extension: Option<(DateTime<Utc>, String)>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 impl Appeal {
@@ -36,8 +39,6 @@ impl Appeal {
 }
 
 pub const COMMENT_MAX_CHARS: usize = 2000;
-/// 59-ФЗ, art. 12: a written appeal is answered within 30 days of registration.
-pub const ANSWER_DAYS: i64 = 30;
 
 /// Staff texts (resolutions, reasons, questions) may be longer than a comment.
 pub const STAFF_TEXT_MAX_CHARS: usize = 4000;
@@ -80,10 +81,6 @@ impl Comment {
     pub fn into_inner(self) -> Option<String> {
         self.0
     }
-}
-
-pub fn answer_due(registered_at: DateTime<Utc>) -> DateTime<Utc> {
-    registered_at + Duration::days(ANSWER_DAYS)
 }
 
 /// Organization types: `type` in the API and `org_type` in the form (DESIGN.md).

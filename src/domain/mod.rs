@@ -3,7 +3,9 @@
 
 pub mod appeal;
 pub mod applicant;
+pub mod calendar;
 pub mod candidates;
+pub mod deadlines;
 pub mod directory;
 pub mod eligibility;
 pub mod history;

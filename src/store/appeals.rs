@@ -55,6 +55,10 @@ pub(crate) fn typed(m: appeal::Model) -> Result<Appeal, DbErr> {
         created_at: m.created_at,
         due_at: m.due_at,
         roster_match: m.roster_match_id,
+        extension: m
+            .extended_at
+            .map(|at| (at, m.extension_reason.unwrap_or_default())),
+        answered_at: m.answered_at,
     })
 }
 
@@ -466,6 +470,8 @@ pub struct Change {
     pub status: Option<Status>,
     pub organization_id: Option<i32>,
     pub assigned_staff_id: Option<Option<i32>>,
+    /// The answer term extended to this date, for this reason.
+    pub extension: Option<(DateTime<Utc>, String)>,
 }
 
 /// Roster work done in the same transaction as the appeal change.
@@ -535,6 +541,15 @@ pub async fn apply(
         .col_expr(appeal::Column::UpdatedAt, Expr::value(now));
     if let Some(s) = change.status {
         update = update.col_expr(appeal::Column::Status, Expr::value(s.as_str()));
+        if matches!(s, Status::Resolved | Status::Rejected) {
+            update = update.col_expr(appeal::Column::AnsweredAt, Expr::value(now));
+        }
+    }
+    if let Some((due, reason)) = change.extension {
+        update = update
+            .col_expr(appeal::Column::DueAt, Expr::value(due))
+            .col_expr(appeal::Column::ExtendedAt, Expr::value(now))
+            .col_expr(appeal::Column::ExtensionReason, Expr::value(reason));
     }
     if let Some(o) = change.organization_id {
         // A roster match belongs to the school the appeal leaves.

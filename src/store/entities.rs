@@ -225,6 +225,12 @@ pub mod appeal {
         pub subject_key: String,
         /// The roster record a roster import found the applicant to match exactly.
         pub roster_match_id: Option<i32>,
+        /// The answer term was extended (once, 59-ФЗ ст. 12 ч. 2): when, and why.
+        pub extended_at: Option<DateTimeUtc>,
+        #[sea_orm(column_type = "Text")]
+        pub extension_reason: Option<String>,
+        /// When the appeal was resolved or rejected.
+        pub answered_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

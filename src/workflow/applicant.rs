@@ -254,7 +254,7 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
         route,
         year: now.with_timezone(&wf.offset()).year(),
         now,
-        due_at: appeal::answer_due(now),
+        due_at: wf.deadlines().answer_due(now),
     };
     let mut render_errors = Vec::new();
     let submitted = appeal_store::submit(db, &wf.0.numbering, new, |a| {

@@ -18,6 +18,8 @@ pub mod staff;
 
 use std::sync::Arc;
 
+use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::{Deadlines, Rules};
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -36,16 +38,45 @@ struct Context {
     numbering: Numbering,
     public_url: String,
     offset: FixedOffset,
+    deadlines: Deadlines,
 }
 
 impl Workflow {
+    /// With the default 59-ФЗ terms on the `holidays-ru` calendar; see [`Self::with_deadlines`].
     pub fn new(db: DatabaseConnection, public_url: String, offset: FixedOffset) -> Self {
+        let deadlines = Deadlines {
+            calendar: Calendar::default(),
+            rules: Rules::default(),
+            offset,
+        };
         Self(Arc::new(Context {
             db,
             numbering: Numbering::default(),
             public_url,
             offset,
+            deadlines,
         }))
+    }
+
+    /// The configured terms and calendar corrections (before the workflow is shared).
+    pub fn with_deadlines(self, calendar: Calendar, rules: Rules) -> Self {
+        let c = &self.0;
+        let deadlines = Deadlines {
+            calendar,
+            rules,
+            offset: c.offset,
+        };
+        Self(Arc::new(Context {
+            db: c.db.clone(),
+            numbering: Numbering::default(),
+            public_url: c.public_url.clone(),
+            offset: c.offset,
+            deadlines,
+        }))
+    }
+
+    pub fn deadlines(&self) -> &Deadlines {
+        &self.0.deadlines
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -317,6 +317,7 @@ pub async fn forward(
             status: Some(Status::Forwarded),
             organization_id: Some(target.id),
             assigned_staff_id: Some(None),
+            ..Default::default()
         },
         forwarded_to: Some(target.name.clone()),
         extra_mail: notices,
