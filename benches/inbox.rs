@@ -148,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         class_id: None,
         assignee: AssigneeFilter::Any,
         overdue: false,
+        due_by: None,
         created_from: None,
         created_before: None,
         search: search.map(normalize),

@@ -15,10 +15,12 @@ pub enum EventKind {
     Assigned,
     Roster,
     BindingCode,
+    /// The answer term extended (59-ФЗ ст. 12 ч. 2).
+    Extended,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         Self::Registered,
         Self::Routed,
         Self::Status,
@@ -27,6 +29,7 @@ impl EventKind {
         Self::Assigned,
         Self::Roster,
         Self::BindingCode,
+        Self::Extended,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -43,6 +46,7 @@ impl EventKind {
             Self::Assigned => "assigned",
             Self::Roster => "roster",
             Self::BindingCode => "binding_code",
+            Self::Extended => "extended",
         }
     }
 
@@ -50,7 +54,7 @@ impl EventKind {
     pub fn is_public(self) -> bool {
         matches!(
             self,
-            Self::Registered | Self::Routed | Self::Status | Self::Reply
+            Self::Registered | Self::Routed | Self::Status | Self::Reply | Self::Extended
         )
     }
 }
@@ -100,6 +104,7 @@ impl Entry {
                 self.to_status.map(Status::label).unwrap_or("—")
             ),
             EventKind::Reply => "Ответ заявителя:".to_string(),
+            EventKind::Extended => "Срок ответа продлён".to_string(),
             _ => String::new(),
         };
         match &self.message {

@@ -120,15 +120,51 @@ pub fn status_changed(
     };
     // A question is answered on the appeal page, never by replying to the e-mail.
     let answerable = status == Status::NeedsInfo;
+    let subject = status.label().to_lowercase();
+    notice(
+        f,
+        status.as_str(),
+        &subject,
+        headline,
+        (text_label, text),
+        answerable,
+    )
+}
+
+/// «Срок рассмотрения продлён» (59-ФЗ ст. 12 ч. 2): the new date and the reason.
+pub fn deadline_extended(
+    f: &AppealFacts<'_>,
+    until: &str,
+    reason: &str,
+) -> Result<NewMessage, askama::Error> {
+    let headline = format!(
+        "Срок рассмотрения вашего обращения продлён до {until} (ч. 2 ст. 12 Федерального закона № 59-ФЗ)."
+    );
+    let subject = format!("срок рассмотрения продлён до {until}");
+    notice(
+        f,
+        "extended",
+        &subject,
+        headline,
+        ("Причина", Some(reason)),
+        false,
+    )
+}
+
+/// A letter to the applicant about their appeal, in the status letter's layout.
+fn notice(
+    f: &AppealFacts<'_>,
+    kind: &'static str,
+    subject: &str,
+    headline: String,
+    (text_label, text): (&'static str, Option<&str>),
+    answerable: bool,
+) -> Result<NewMessage, askama::Error> {
     Ok(NewMessage {
-        kind: status.as_str(),
+        kind,
         appeal_id: Some(f.appeal_id),
         recipient: f.recipient.to_string(),
-        subject: format!(
-            "Обращение № {}: {}",
-            f.number,
-            status.label().to_lowercase()
-        ),
+        subject: format!("Обращение № {}: {subject}", f.number),
         body_text: StatusText {
             f,
             headline: headline.clone(),

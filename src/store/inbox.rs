@@ -120,6 +120,8 @@ pub struct InboxQuery {
     pub class_id: Option<i32>,
     pub assignee: AssigneeFilter,
     pub overdue: bool,
+    /// Open and due by this moment, not yet overdue («истекает в ближайшие дни»).
+    pub due_by: Option<DateTime<Utc>>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
     /// An appeal number (or part of one), or a name in normal form.
@@ -138,6 +140,7 @@ impl InboxQuery {
             && self.class_id.is_none()
             && self.assignee == AssigneeFilter::Any
             && !self.overdue
+            && self.due_by.is_none()
             && self.created_from.is_none()
             && self.created_before.is_none()
             && self.search.as_deref().is_none_or(str::is_empty)
@@ -234,6 +237,11 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     if q.overdue {
         sql.push_trusted(&format!(" AND a.status IN {open} AND a.due_at < "))
             .bind(q.now);
+    }
+    if let Some(by) = q.due_by {
+        sql.push_trusted(&format!(" AND a.status IN {open} AND a.due_at >= "))
+            .bind(q.now);
+        sql.push(" AND a.due_at <= ").bind(by);
     }
     if let Some(from) = q.created_from {
         sql.push(" AND a.created_at >= ").bind(from);

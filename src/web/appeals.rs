@@ -16,7 +16,7 @@ use super::csrf::CsrfForm;
 use super::error::{AppError, AppResult};
 use super::security::html;
 use super::session::{ApplicantForm, SignedIn, take_draft};
-use super::templates::{Layout, Opt, flash, opts, ru_date, ru_datetime};
+use super::templates::{Layout, Opt, Terms, flash, opts, ru_date, ru_datetime};
 use crate::domain::appeal::{self, ORG_TYPES};
 use crate::domain::applicant::LoginRole;
 use crate::domain::eligibility::Refusal as Ineligible;
@@ -459,8 +459,7 @@ struct AppealPage {
     organization: String,
     class_name: String,
     subject: String,
-    created: String,
-    due: String,
+    terms: Terms,
     comment: Option<String>,
     email: Option<String>,
     history: Vec<HistoryRow>,
@@ -489,8 +488,7 @@ async fn show_get(
         organization: v.organization,
         class_name: v.class_name,
         subject: a.snapshot.subject_name().full(),
-        created: ru_datetime(a.created_at, offset),
-        due: ru_datetime(a.due_at, offset),
+        terms: Terms::of(&a, state.workflow.deadlines()),
         comment: a.comment,
         email: a.snapshot.identity.email,
         history: v

@@ -104,6 +104,33 @@ pub fn opts<T>(
         .collect()
 }
 
+/// An appeal's 59-ФЗ terms as its pages show them (`partials/terms.html`).
+pub struct Terms {
+    pub registered: String,
+    /// The last day of the answer term (extended, if it was).
+    pub due: String,
+    pub answered: Option<String>,
+    /// Why the term was extended, if it was.
+    pub extended: Option<String>,
+    pub forwarding_due: String,
+    pub extension_days: u32,
+}
+
+impl Terms {
+    pub fn of(a: &crate::domain::appeal::Appeal, d: &crate::domain::deadlines::Deadlines) -> Self {
+        let day =
+            |t: chrono::DateTime<chrono::Utc>| ru_date(t.with_timezone(&d.offset).date_naive());
+        Terms {
+            registered: ru_datetime(a.created_at, d.offset),
+            due: day(a.due_at),
+            answered: a.answered_at.map(|t| ru_datetime(t, d.offset)),
+            extended: a.extension.as_ref().map(|(_, why)| why.clone()),
+            forwarding_due: day(d.forwarding_due(a.created_at)),
+            extension_days: d.rules.extension.days,
+        }
+    }
+}
+
 /// `n` with the Russian word form for it: 1 группа, 2 группы, 5 групп, 11 групп, 21 группа.
 pub fn plural(n: i64, one: &str, few: &str, many: &str) -> String {
     let (last, last_two) = (n.abs() % 10, n.abs() % 100);

@@ -62,8 +62,8 @@ impl Action {
     }
 }
 
-/// Applies `action` to `a` if nobody changed the appeal since it was read.
-pub(super) async fn perform(wf: &Workflow, a: &Appeal, action: Action) -> Result<()> {
+/// The organization's and the class's names, as the applicant's letters show them.
+pub(super) async fn place_names(wf: &Workflow, a: &Appeal) -> Result<(String, String)> {
     let db = wf.db();
     let organization = directory::organization(db, a.organization_id)
         .await?
@@ -73,6 +73,13 @@ pub(super) async fn perform(wf: &Workflow, a: &Appeal, action: Action) -> Result
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
+    Ok((organization, class))
+}
+
+/// Applies `action` to `a` if nobody changed the appeal since it was read.
+pub(super) async fn perform(wf: &Workflow, a: &Appeal, action: Action) -> Result<()> {
+    let db = wf.db();
+    let (organization, class) = place_names(wf, a).await?;
     let mut mail = action.extra_mail;
     if let Some(status) = action.status.filter(|_| !action.by_applicant)
         && let Some(facts) = AppealFacts::new(a, &organization, &class, wf.public_url())

@@ -22,6 +22,8 @@ pub struct InboxFilter {
     pub class_id: Option<i32>,
     pub assignee: AssigneeFilter,
     pub overdue: bool,
+    /// Due within three working days and not yet overdue.
+    pub due_soon: bool,
     /// Registered on or after this day, and on or before `to`, in the region's time.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -34,6 +36,7 @@ pub struct InboxFilter {
 pub struct InboxLine {
     pub row: InboxRow,
     pub overdue: bool,
+    pub due_soon: bool,
 }
 
 pub struct InboxView {
@@ -60,6 +63,7 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
         class_id: f.class_id,
         assignee: f.assignee,
         overdue: f.overdue,
+        due_by: f.due_soon.then(|| wf.deadlines().soon_horizon(now)),
         created_from: f.from.and_then(|d| day_start(wf, d)),
         created_before: f
             .to
@@ -87,6 +91,8 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
             .into_iter()
             .map(|row| InboxLine {
                 overdue: row.appeal.is_overdue(now),
+                due_soon: row.appeal.status.is_open()
+                    && wf.deadlines().due_soon(row.appeal.due_at, now),
                 row,
             })
             .collect(),

@@ -175,6 +175,10 @@ pub enum Refusal {
     NotAdmin,
     /// An import that cannot start or go on, in the words of the person importing.
     Import(String),
+    /// 59-ФЗ allows one extension of the answer term.
+    AlreadyExtended,
+    ExtensionReason,
+    ExtendClosed,
 }
 
 const CHANGED_MEANWHILE: &str = "Обращение уже изменил другой сотрудник. Ниже — актуальное состояние; повторите действие, если оно ещё нужно.";
@@ -207,7 +211,8 @@ impl Refusal {
             | Self::NotStaff
             | Self::StaffWithoutUnit
             | Self::NotAdmin => RefusalKind::Forbidden,
-            Self::Import(_) => RefusalKind::Invalid,
+            Self::Import(_) | Self::ExtensionReason => RefusalKind::Invalid,
+            Self::AlreadyExtended | Self::ExtendClosed => RefusalKind::Conflict,
             Self::UnknownAction | Self::NoReplyExpected | Self::EmptyReply => {
                 RefusalKind::Malformed
             }
@@ -285,6 +290,9 @@ impl Refusal {
             }
             Self::NotAdmin => "Раздел администрирования доступен администраторам школ и операторам. Выберите такую роль при входе или обратитесь к администратору.".to_string(),
             Self::Import(why) => why.clone(),
+            Self::AlreadyExtended => "Срок ответа уже продлевался: по ч. 2 ст. 12 Федерального закона № 59-ФЗ его продлевают только один раз.".to_string(),
+            Self::ExtensionReason => "Укажите причину продления: заявитель получит её в письме.".to_string(),
+            Self::ExtendClosed => "Обращение закрыто: продлевать срок не нужно.".to_string(),
         }
     }
 }

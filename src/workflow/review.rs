@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
-use super::change::{Action, perform};
+use super::change::{Action, perform, place_names};
 use super::linking::{self, StudentPreview};
 use super::notices;
 use super::staff::{StaffActor, appeal_in_scope, colleagues, full_name, log_access};
@@ -16,6 +16,7 @@ use crate::domain::history::{Actor, Entry, EventKind};
 use crate::domain::number::AppealNumber;
 use crate::domain::roster::{LinkState, RosterRole};
 use crate::domain::status::Status;
+use crate::mail::messages::{self, AppealFacts};
 use crate::store::appeals::{self as appeal_store, Change, Event};
 use crate::store::entities::{organization, staff as staff_entity};
 use crate::store::{directory, roster, staff};
@@ -217,6 +218,45 @@ pub async fn change_status(
     }
     log_access(wf, actor, &a, "status").await?;
     perform(wf, &a, action).await
+}
+
+/// «Продлить срок» (59-ФЗ ст. 12 ч. 2): once, with a reason the applicant is e-mailed
+/// together with the new date. Returns the new date as the region reads it.
+pub async fn extend(
+    wf: &Workflow,
+    actor: &StaffActor,
+    number: &AppealNumber,
+    reason: &str,
+    version: Option<i32>,
+) -> Result<String> {
+    let (a, _) = appeal_in_scope(wf, actor, number).await?;
+    check_version(version, a.version)?;
+    if !a.status.is_open() {
+        return Err(Refusal::ExtendClosed.into());
+    }
+    if a.extension.is_some() {
+        return Err(Refusal::AlreadyExtended.into());
+    }
+    let reason = parse_text(reason, STAFF_TEXT_MAX_CHARS)
+        .map_err(Refusal::Text)?
+        .ok_or(Refusal::ExtensionReason)?;
+    let due = wf.deadlines().extended_due(a.due_at);
+    let until = due
+        .with_timezone(&wf.offset())
+        .format("%d.%m.%Y")
+        .to_string();
+    let mut action = Action::new(EventKind::Extended, Some(actor.id()));
+    action.text = Some(format!("до {until}. Причина: {reason}"));
+    action.change.extension = Some((due, reason.clone()));
+    let (organization, class) = place_names(wf, &a).await?;
+    if let Some(facts) = AppealFacts::new(&a, &organization, &class, wf.public_url()) {
+        action
+            .extra_mail
+            .push(messages::deadline_extended(&facts, &until, &reason)?);
+    }
+    log_access(wf, actor, &a, "extend").await?;
+    perform(wf, &a, action).await?;
+    Ok(until)
 }
 
 /// Who an appeal is assigned to.

@@ -68,6 +68,7 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/staff/appeals/{number}/notes", "DDDADAA"),
     ("POST", "/staff/appeals/{number}/forward", "DDDADAA"),
     ("POST", "/staff/appeals/{number}/link", "DDDADAA"),
+    ("POST", "/staff/appeals/{number}/extend", "DDDADAA"),
     ("POST", "/staff/roster/{id}/binding-code", "DDDADAA"),
     ("GET", "/admin", "OOOOOOO"),
     ("GET", "/admin/imports", "DDDDDOO"),

@@ -9,6 +9,7 @@
 mod support;
 
 mod admin_pages;
+mod deadlines;
 mod eligibility;
 mod esia_login;
 mod esia_protocol;

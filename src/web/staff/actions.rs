@@ -151,6 +151,32 @@ pub(super) async fn note(
 }
 
 #[derive(Deserialize)]
+pub(super) struct ExtendForm {
+    reason: Option<String>,
+    version: Option<String>,
+}
+
+/// «Продлить срок ответа».
+pub(super) async fn extend(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(number): Path<String>,
+    CsrfForm(form): CsrfForm<ExtendForm>,
+) -> AppResult<Response> {
+    let number = number_of(&number)?;
+    let reason = form.reason.as_deref().unwrap_or_default();
+    let result = async {
+        let version = version(form.version.as_deref())?;
+        let until = review::extend(&state.workflow, &user.actor, &number, reason, version).await?;
+        Ok(Done::back(format!(
+            "Срок ответа продлён до {until}; заявителю отправлено письмо."
+        )))
+    }
+    .await;
+    respond(&state, &user, &number, Form::Extend, result, reason).await
+}
+
+#[derive(Deserialize)]
 pub(super) struct ForwardForm {
     organization_id: Option<String>,
     resolution: Option<String>,

@@ -18,7 +18,7 @@ use crate::web::AppState;
 use crate::web::error::AppResult;
 use crate::web::security::html;
 use crate::web::session::StaffUser;
-use crate::web::templates::{Layout, Opt, opt, ru_date, ru_datetime};
+use crate::web::templates::{Layout, Opt, Terms, opt, ru_date, ru_datetime};
 use crate::workflow::linking::StudentPreview;
 use crate::workflow::review::{self, AppealView, CandidateLine};
 use crate::workflow::staff::full_name;
@@ -65,6 +65,7 @@ pub enum Form {
     Forward,
     Link,
     Note,
+    Extend,
 }
 
 /// A refusal shown next to the form it concerns (`place`); the form's action URL carries
@@ -83,11 +84,13 @@ impl PageError {
             // Shown with its own «Да, закрыть» form above the status form.
             _ if *refusal == Refusal::ResolveUnlinked => "confirm",
             Form::Note => "note",
-            _ if !appeal_open => "top",
+            // Once extended, the page has no extension form to show it next to.
+            _ if !appeal_open || *refusal == Refusal::AlreadyExtended => "top",
             Form::Status => "status",
             Form::Assign => "assign",
             Form::Forward => "forward",
             Form::Link => "roster",
+            Form::Extend => "extend",
         };
         Self {
             place,
@@ -108,8 +111,9 @@ struct AppealPage {
     organization: String,
     class_name: String,
     created: String,
-    due: String,
+    terms: Terms,
     overdue: bool,
+    due_soon: bool,
     comment: Option<String>,
     fio: String,
     birth_date: String,
@@ -238,8 +242,13 @@ async fn page(
         organization: v.organization,
         class_name: v.class_name,
         created: ru_datetime(a.created_at, offset),
-        due: ru_datetime(a.due_at, offset),
+        terms: Terms::of(&a, state.workflow.deadlines()),
         overdue: v.overdue,
+        due_soon: a.status.is_open()
+            && state
+                .workflow
+                .deadlines()
+                .due_soon(a.due_at, chrono::Utc::now()),
         comment: a.comment.clone(),
         fio: s.name.full(),
         birth_date: ru_date(s.birth_date),

@@ -11,7 +11,7 @@ use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
-use crate::web::templates::{Layout, Opt, opt, plural, ru_datetime};
+use crate::web::templates::{Layout, Opt, opt, plural, ru_date, ru_datetime};
 use crate::workflow::inbox::{self, AssigneeFilter, Cursor, InboxFilter, Sort, StatusFilter};
 use crate::workflow::review::BULK_STATUSES;
 use crate::workflow::staff::full_name;
@@ -22,6 +22,7 @@ pub(super) struct InboxParams {
     class_id: Option<String>,
     assignee: Option<String>,
     overdue: Option<String>,
+    due_soon: Option<String>,
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
@@ -33,7 +34,10 @@ pub struct InboxLine {
     pub number: String,
     pub created: String,
     pub due: String,
+    /// When a closed appeal was answered (empty while open).
+    pub answered: String,
     pub overdue: bool,
+    pub due_soon: bool,
     pub organization: String,
     pub class_name: String,
     pub subject: String,
@@ -81,6 +85,7 @@ struct InboxPage {
     classes: Vec<Opt>,
     assignees: Vec<Opt>,
     overdue: bool,
+    due_soon: bool,
     from: String,
     to: String,
     q: String,
@@ -150,6 +155,7 @@ impl InboxParams {
             class_id,
             assignee,
             overdue: self.overdue.as_deref() == Some("1"),
+            due_soon: self.due_soon.as_deref() == Some("1"),
             from: day(self.from.as_deref())?,
             to: day(self.to.as_deref())?,
             search,
@@ -182,6 +188,7 @@ impl InboxParams {
             ("class_id", self.class_id.as_deref()),
             ("assignee", self.assignee.as_deref()),
             ("overdue", self.overdue.as_deref()),
+            ("due_soon", self.due_soon.as_deref()),
             ("from", self.from.as_deref()),
             ("to", self.to.as_deref()),
             ("q", self.q.as_deref()),
@@ -202,7 +209,7 @@ pub(super) async fn get(
 ) -> AppResult<Html<String>> {
     let me = &user.actor;
     let filter = p.parse(me.id())?;
-    let overdue = filter.overdue;
+    let (overdue, due_soon) = (filter.overdue, filter.due_soon);
     let by_due = filter.sort == Sort::Due;
     let view = inbox::page(&state.workflow, me, filter).await?;
     let offset = state.workflow.offset();
@@ -217,8 +224,13 @@ pub(super) async fn get(
             InboxLine {
                 number: a.number.clone(),
                 created: ru_datetime(a.created_at, offset),
-                due: ru_datetime(a.due_at, offset),
+                due: ru_date(a.due_at.with_timezone(&offset).date_naive()),
+                answered: a
+                    .answered_at
+                    .map(|t| ru_datetime(t, offset))
+                    .unwrap_or_default(),
                 overdue: l.overdue,
+                due_soon: l.due_soon,
                 organization: l.row.organization.clone(),
                 class_name: l.row.class_name.clone(),
                 subject: a.snapshot.subject_name().full(),
@@ -311,9 +323,16 @@ pub(super) async fn get(
         },
         by_due,
         other_order_url: p.reordered(!by_due),
-        more_filters: [&p.class_id, &p.assignee, &p.from, &p.to, &p.overdue]
-            .iter()
-            .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
+        more_filters: [
+            &p.class_id,
+            &p.assignee,
+            &p.from,
+            &p.to,
+            &p.overdue,
+            &p.due_soon,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.is_empty() && v != "any")),
         single_org: view.single_organization,
         admin: me.scope == crate::domain::staff::Scope::All,
         administers: crate::workflow::admin::require_admin(me).is_ok(),
@@ -321,6 +340,7 @@ pub(super) async fn get(
         classes,
         assignees,
         overdue,
+        due_soon,
         next_url: view.next.as_ref().map(|c| p.next_url(c)),
         from: p.from.unwrap_or_default(),
         to: p.to.unwrap_or_default(),

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/appeals/{number}/assign", post(actions::assign))
         .route("/staff/appeals/{number}/notes", post(actions::note))
         .route("/staff/appeals/{number}/forward", post(actions::forward))
+        .route("/staff/appeals/{number}/extend", post(actions::extend))
         .route("/staff/appeals/{number}/link", post(link::post))
         .route("/staff/roster/{id}/binding-code", post(binding_code::post))
 }
