@@ -81,6 +81,7 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub import: ImportSettings,
     pub deadlines: DeadlineSettings,
+    pub status_links: StatusLinkSettings,
 }
 
 fn default_environment() -> Environment {
@@ -182,6 +183,13 @@ pub struct MailSettings {
     /// Seconds before the first retry of a failed send; each later retry waits twice as long.
     pub retry_first_secs: u64,
     pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusLinkSettings {
+    /// HMAC key of the status links in e-mails (`/s/{token}`); empty: no links.
+    pub key: Secret,
 }
 
 /// 59-ФЗ terms and the production calendar's corrections.

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use config::Settings;
+use domain::status_link::StatusLinks;
 use esia::client::{EsiaClient, EsiaClientConfig};
 use esia::emulator::{Emulator, EmulatorConfig};
 use mail::{Transport, Worker};
@@ -119,8 +120,11 @@ impl Application {
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let calendar = production_calendar(&settings)?;
         let state = AppState(Arc::new(Inner {
-            workflow: Workflow::new(db, public_url, offset)
-                .with_deadlines(calendar, deadline_rules(&settings)),
+            workflow: Workflow::new(db, public_url, offset).configured(
+                calendar,
+                deadline_rules(&settings),
+                StatusLinks::new(settings.status_links.key.expose()),
+            ),
             settings,
             esia,
             transport,

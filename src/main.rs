@@ -109,8 +109,14 @@ async fn workflow(settings: &Settings) -> anyhow::Result<Workflow> {
     let db = store::connect(settings.database.url.expose(), 1).await?;
     store::migrate(&db).await?;
     let calendar = appeals::production_calendar(settings)?;
-    Ok(Workflow::new(db, String::new(), settings.server.offset())
-        .with_deadlines(calendar, appeals::deadline_rules(settings)))
+    let links = appeals::domain::status_link::StatusLinks::new(settings.status_links.key.expose());
+    Ok(
+        Workflow::new(db, String::new(), settings.server.offset()).configured(
+            calendar,
+            appeals::deadline_rules(settings),
+            links,
+        ),
+    )
 }
 
 /// An import's progress bar, drawn on stderr when it is a terminal.

@@ -17,3 +17,4 @@ pub mod routing;
 pub mod snils;
 pub mod staff;
 pub mod status;
+pub mod status_link;

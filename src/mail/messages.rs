@@ -17,6 +17,8 @@ pub struct AppealFacts<'a> {
     pub class_name: &'a str,
     pub subject_person: String,
     pub url: String,
+    /// The signed link to the status without a login, when links are on.
+    pub status_url: Option<String>,
 }
 
 impl<'a> AppealFacts<'a> {
@@ -26,6 +28,7 @@ impl<'a> AppealFacts<'a> {
         organization: &'a str,
         class_name: &'a str,
         public_url: &str,
+        links: Option<&crate::domain::status_link::StatusLinks>,
     ) -> Option<Self> {
         let snapshot = &a.snapshot;
         Some(Self {
@@ -39,6 +42,7 @@ impl<'a> AppealFacts<'a> {
             class_name,
             subject_person: snapshot.subject_name().full(),
             url: format!("{public_url}/appeals/{}", a.number),
+            status_url: links.map(|l| format!("{public_url}/s/{}", l.token(&a.number))),
         })
     }
 }

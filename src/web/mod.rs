@@ -15,6 +15,7 @@ mod security;
 mod session;
 mod staff;
 pub mod state;
+mod status;
 mod templates;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
         .merge(appeals::router().route_layer(forms.clone()))
         .merge(api::router())
         .merge(health::router())
+        .merge(status::router())
         .merge(staff::router().route_layer(forms.clone()))
         .merge(admin::router(upload_max).route_layer(forms));
     if state.transport.mailbox_dir().is_some() {

@@ -12,6 +12,7 @@ use crate::domain::eligibility;
 use crate::domain::history::{Entry, EventKind};
 use crate::domain::number::AppealNumber;
 use crate::domain::status::Status;
+use crate::domain::status_link::DAYS_AFTER_ANSWER;
 use crate::mail::messages::{self, AppealFacts, StaffNotice};
 use crate::store::appeals::{self as appeal_store, Change, NewAppeal, Submitted};
 use crate::store::directory::{self, OrganizationFilter};
@@ -260,7 +261,7 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
     let submitted = appeal_store::submit(db, &wf.0.numbering, new, |a| {
         let (org, class) = (&organization.name, &class.name);
         let mut out = Vec::new();
-        if let Some(facts) = AppealFacts::new(a, org, class, wf.public_url()) {
+        if let Some(facts) = AppealFacts::new(a, org, class, wf.public_url(), wf.status_links()) {
             out.push(messages::registered(&facts));
         }
         match recipients.new_appeal_notices(wf, a, org, class) {
@@ -492,6 +493,50 @@ pub async fn appeal(wf: &Workflow, oid: &str, number: &AppealNumber) -> Result<A
         history: entries.into_iter().filter(|e| e.kind.is_public()).collect(),
         answer,
         appeal: a,
+    })
+}
+
+/// What a status link shows: nothing of the snapshot, no history.
+pub struct StatusView {
+    pub appeal: Appeal,
+    pub organization: String,
+    /// The latest answer for the current status: resolution, reason or question.
+    pub answer: Option<String>,
+}
+
+/// The appeal a status link names, while the link lives (the appeal's life and
+/// [`DAYS_AFTER_ANSWER`] days after its answer). A forged, foreign or expired token is
+/// not found, exactly like a wrong one.
+pub async fn status_by_link(wf: &Workflow, token: &str) -> Result<StatusView> {
+    let number = wf
+        .status_links()
+        .and_then(|links| links.verify(token))
+        .ok_or(Error::NotFound)?;
+    let db = wf.db();
+    let a = appeal_store::by_number(db, number)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ended = a
+        .answered_at
+        .filter(|_| !a.status.is_open())
+        .is_some_and(|t| Utc::now() - t > chrono::Duration::days(DAYS_AFTER_ANSWER));
+    if ended {
+        return Err(Error::NotFound);
+    }
+    let organization = directory::organization(db, a.organization_id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let answer = appeal_store::events(db, a.id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Status && e.to_status == Some(a.status))
+        .and_then(|e| e.message);
+    Ok(StatusView {
+        appeal: a,
+        organization,
+        answer,
     })
 }
 

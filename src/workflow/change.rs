@@ -82,7 +82,8 @@ pub(super) async fn perform(wf: &Workflow, a: &Appeal, action: Action) -> Result
     let (organization, class) = place_names(wf, a).await?;
     let mut mail = action.extra_mail;
     if let Some(status) = action.status.filter(|_| !action.by_applicant)
-        && let Some(facts) = AppealFacts::new(a, &organization, &class, wf.public_url())
+        && let Some(facts) =
+            AppealFacts::new(a, &organization, &class, wf.public_url(), wf.status_links())
     {
         mail.push(messages::status_changed(
             &facts,

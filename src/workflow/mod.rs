@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::{Deadlines, Rules};
+use crate::domain::status_link::StatusLinks;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -39,6 +40,7 @@ struct Context {
     public_url: String,
     offset: FixedOffset,
     deadlines: Deadlines,
+    status_links: Option<StatusLinks>,
 }
 
 impl Workflow {
@@ -55,11 +57,18 @@ impl Workflow {
             public_url,
             offset,
             deadlines,
+            status_links: None,
         }))
     }
 
-    /// The configured terms and calendar corrections (before the workflow is shared).
-    pub fn with_deadlines(self, calendar: Calendar, rules: Rules) -> Self {
+    /// The configured terms, calendar corrections and status-link key (before the
+    /// workflow is shared).
+    pub fn configured(
+        self,
+        calendar: Calendar,
+        rules: Rules,
+        status_links: Option<StatusLinks>,
+    ) -> Self {
         let c = &self.0;
         let deadlines = Deadlines {
             calendar,
@@ -72,7 +81,13 @@ impl Workflow {
             public_url: c.public_url.clone(),
             offset: c.offset,
             deadlines,
+            status_links,
         }))
+    }
+
+    /// The signer of status links, when a key is configured.
+    pub fn status_links(&self) -> Option<&StatusLinks> {
+        self.0.status_links.as_ref()
     }
 
     pub fn deadlines(&self) -> &Deadlines {

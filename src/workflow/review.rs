@@ -249,7 +249,13 @@ pub async fn extend(
     action.text = Some(format!("до {until}. Причина: {reason}"));
     action.change.extension = Some((due, reason.clone()));
     let (organization, class) = place_names(wf, &a).await?;
-    if let Some(facts) = AppealFacts::new(&a, &organization, &class, wf.public_url()) {
+    if let Some(facts) = AppealFacts::new(
+        &a,
+        &organization,
+        &class,
+        wf.public_url(),
+        wf.status_links(),
+    ) {
         action
             .extra_mail
             .push(messages::deadline_extended(&facts, &until, &reason)?);

@@ -70,6 +70,7 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/staff/appeals/{number}/link", "DDDADAA"),
     ("POST", "/staff/appeals/{number}/extend", "DDDADAA"),
     ("POST", "/staff/roster/{id}/binding-code", "DDDADAA"),
+    ("GET", "/s/{token}", "DDDDDDD"),
     ("GET", "/admin", "OOOOOOO"),
     ("GET", "/admin/imports", "DDDDDOO"),
     ("POST", "/admin/imports", "DDDDDAA"),

@@ -21,3 +21,4 @@ mod site;
 mod staff_inbox;
 mod staff_isolation;
 mod staff_workplace;
+mod status_links;
