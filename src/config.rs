@@ -82,6 +82,7 @@ pub struct Settings {
     pub import: ImportSettings,
     pub deadlines: DeadlineSettings,
     pub status_links: StatusLinkSettings,
+    pub retention: RetentionSettings,
 }
 
 fn default_environment() -> Environment {
@@ -183,6 +184,25 @@ pub struct MailSettings {
     /// Seconds before the first retry of a failed send; each later retry waits twice as long.
     pub retry_first_secs: u64,
     pub poll_interval_ms: u64,
+}
+
+/// 152-ФЗ: how long personal data of closed appeals and the staff access log are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub appeal_years: u32,
+    pub access_log_years: u32,
+    /// How often the service runs the retention job itself; 0: only by the command.
+    pub every_hours: u64,
+}
+
+impl RetentionSettings {
+    pub fn terms(&self) -> crate::workflow::retention::Terms {
+        crate::workflow::retention::Terms {
+            appeal_years: self.appeal_years,
+            access_log_years: self.access_log_years,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

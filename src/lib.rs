@@ -170,6 +170,42 @@ impl Application {
         )
     }
 
+    /// The retention job every `retention.every_hours`, first soon after the start; a run
+    /// on another instance at the same time changes nothing twice.
+    fn retention_job(
+        &self,
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let settings = &self.state.settings.retention;
+        if settings.every_hours == 0 {
+            return None;
+        }
+        let every = Duration::from_secs(settings.every_hours * 3600);
+        let (wf, terms) = (self.state.workflow.clone(), settings.terms());
+        Some(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_secs(60),
+                every,
+            );
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                match workflow::retention::run(&wf, terms, false).await {
+                    Ok(r) => tracing::info!(
+                        appeals = r.appeals,
+                        events = r.events,
+                        mails = r.mails,
+                        access_log = r.access_log,
+                        "retention run"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "retention run failed"),
+                }
+            }
+        }))
+    }
+
     /// Serves until SIGINT/SIGTERM, with the mail worker beside it. On the signal it takes
     /// no new work; requests in flight and the e-mails being sent get
     /// `mail.shutdown_grace_secs`, unsent e-mails go back to the queue, and it exits.
@@ -184,6 +220,7 @@ impl Application {
         } else {
             None
         };
+        let retention = self.retention_job(stop_rx.clone());
         // The peer address keys the per-client rate limits.
         let service = self
             .router
@@ -212,6 +249,10 @@ impl Application {
         if let Some(w) = worker {
             // The worker keeps to the same grace; a little more for handing rows back.
             let _ = tokio::time::timeout_at(deadline + Duration::from_secs(5), w).await;
+        }
+        if let Some(job) = retention {
+            // A run cut short rolls back; the next one picks it up.
+            job.abort();
         }
         tracing::info!("stopped");
         Ok(())

@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         what: ExportKind,
     },
+    /// Personal-data retention (152-ФЗ).
+    Retention {
+        #[command(subcommand)]
+        what: RetentionKind,
+    },
     /// Issue a one-time «Привязать учетную запись» code for a roster person.
     IssueBindingCode {
         #[arg(long)]
@@ -74,6 +79,17 @@ enum ImportKind {
         archive_missing: bool,
         #[command(flatten)]
         args: ImportArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionKind {
+    /// Anonymise closed appeals past `retention.appeal_years`, prune the staff access log
+    /// past `retention.access_log_years`, and print how many rows were touched.
+    Run {
+        /// Count, write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -250,6 +266,15 @@ async fn run() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Записано строк: {written} → {}", out.display());
+            Ok(())
+        }
+        Command::Retention {
+            what: RetentionKind::Run { dry_run },
+        } => {
+            let wf = workflow(&settings).await?;
+            let report =
+                appeals::workflow::retention::run(&wf, settings.retention.terms(), dry_run).await?;
+            print!("{report}");
             Ok(())
         }
         Command::IssueBindingCode {

@@ -14,6 +14,7 @@ mod m20261127_000009_roster_import;
 mod m20261127_000010_roster_match;
 mod m20261127_000011_admin;
 mod m20261127_000012_deadlines;
+mod m20261127_000013_retention;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_roster_match::Migration),
             Box::new(m20261127_000011_admin::Migration),
             Box::new(m20261127_000012_deadlines::Migration),
+            Box::new(m20261127_000013_retention::Migration),
         ]
     }
 }

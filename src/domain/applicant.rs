@@ -131,6 +131,33 @@ impl Snapshot {
         }
     }
 
+    /// What an appeal keeps of the person after the retention term (152-ФЗ): the role
+    /// and whether the account was confirmed, for statistics; no name, date, СНИЛС,
+    /// e-mail or ESIA id.
+    pub fn anonymized(&self) -> Snapshot {
+        let unknown = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+        let nobody = PersonName::new("Обезличено", "", "");
+        Snapshot {
+            identity: Identity {
+                oid: String::new(),
+                role: self.identity.role,
+                name: nobody.clone(),
+                birth_date: unknown,
+                snils: None,
+                email: None,
+                unverified_email: None,
+                confirmed: self.identity.confirmed,
+            },
+            child: self.child.as_ref().map(|_| Child {
+                esia_id: String::new(),
+                name: nobody,
+                birth_date: unknown,
+                snils: None,
+            }),
+            email_from_applicant: false,
+        }
+    }
+
     /// The child the appeal is about, for a parent's appeal.
     pub fn child_name(&self) -> Option<String> {
         self.child.as_ref().map(|c| c.name.full())

@@ -231,6 +231,8 @@ pub mod appeal {
         pub extension_reason: Option<String>,
         /// When the appeal was resolved or rejected.
         pub answered_at: Option<DateTimeUtc>,
+        /// Personal data replaced after the retention term (152-ФЗ).
+        pub anonymized_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod imports;
 pub mod inbox;
 pub mod outbox;
+pub mod retention;
 pub mod roster;
 pub mod sessions;
 pub mod staff;

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod linking;
 pub mod mail;
 pub mod notices;
+pub mod retention;
 pub mod review;
 pub mod staff;
 

@@ -17,6 +17,7 @@ mod mail_delivery;
 mod parent_appeal;
 mod real_browser;
 mod region_data;
+mod retention;
 mod site;
 mod staff_inbox;
 mod staff_isolation;
