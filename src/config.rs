@@ -183,6 +183,8 @@ pub struct MailSettings {
     pub max_attempts: i32,
     /// Seconds before the first retry of a failed send; each later retry waits twice as long.
     pub retry_first_secs: u64,
+    /// The hour (region's time) after which each working day's deadline digest goes out.
+    pub deadline_digest_hour: u32,
     pub poll_interval_ms: u64,
 }
 

@@ -15,6 +15,7 @@ mod m20261127_000010_roster_match;
 mod m20261127_000011_admin;
 mod m20261127_000012_deadlines;
 mod m20261127_000013_retention;
+mod m20261127_000014_escalation;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_admin::Migration),
             Box::new(m20261127_000012_deadlines::Migration),
             Box::new(m20261127_000013_retention::Migration),
+            Box::new(m20261127_000014_escalation::Migration),
         ]
     }
 }

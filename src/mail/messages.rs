@@ -302,3 +302,57 @@ pub fn staff_digest(
         .render()?,
     })
 }
+
+/// One appeal in the deadline digest.
+pub struct DueLine {
+    pub number: String,
+    pub organization: String,
+    pub due: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/staff_deadlines.txt")]
+struct StaffDeadlinesText<'a> {
+    overdue: &'a [DueLine],
+    soon: &'a [DueLine],
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/staff_deadlines.html")]
+struct StaffDeadlinesHtml<'a> {
+    overdue: &'a [DueLine],
+    soon: &'a [DueLine],
+    public_url: &'a str,
+}
+
+/// The morning digest of overdue appeals and those expiring within three working days.
+pub fn staff_deadlines(
+    recipient: &str,
+    overdue: &[DueLine],
+    soon: &[DueLine],
+    public_url: &str,
+) -> Result<NewMessage, askama::Error> {
+    Ok(NewMessage {
+        kind: "staff_deadlines",
+        appeal_id: None,
+        recipient: recipient.to_string(),
+        subject: format!(
+            "Сроки ответа: просрочено {}, истекает {}",
+            overdue.len(),
+            soon.len()
+        ),
+        body_text: StaffDeadlinesText {
+            overdue,
+            soon,
+            public_url,
+        }
+        .render()?,
+        body_html: StaffDeadlinesHtml {
+            overdue,
+            soon,
+            public_url,
+        }
+        .render()?,
+    })
+}

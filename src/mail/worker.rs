@@ -43,6 +43,7 @@ pub struct Worker {
     retry_first: u64,
     poll: Duration,
     shutdown_grace: Duration,
+    deadline_digest_hour: u32,
 }
 
 /// Delay before attempt `attempt + 1`: `first` seconds (30 by default) doubling to at most
@@ -76,6 +77,7 @@ impl Worker {
             retry_first: s.retry_first_secs,
             poll: Duration::from_millis(s.poll_interval_ms),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            deadline_digest_hour: s.deadline_digest_hour,
         })
     }
 
@@ -245,6 +247,14 @@ impl Worker {
                 }
                 if let Err(e) = self.queue_digests(now).await {
                     tracing::error!(error = %e, "staff digests failed");
+                }
+                let daily = workflow::escalation::send_daily(
+                    &self.workflow,
+                    now,
+                    self.deadline_digest_hour,
+                );
+                if let Err(e) = daily.await {
+                    tracing::error!(error = %e, "deadline digest failed");
                 }
                 let day_ago = now - chrono::Duration::days(1);
                 if let Err(e) =

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod demo;
 pub mod directory;
 pub mod entities;
+pub mod escalation;
 pub mod imports;
 pub mod inbox;
 pub mod outbox;

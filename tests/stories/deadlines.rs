@@ -9,6 +9,23 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::staff_workplace::{file_as, staff_on};
 use crate::support::{TestApp, browser, location};
 
+/// Moves an appeal's due date (as if it had been filed earlier).
+async fn set_due(app: &TestApp, number: &str, due: chrono::DateTime<Utc>) {
+    let sql = if app.is_postgres() {
+        "UPDATE appeals SET due_at = $1 WHERE number = $2"
+    } else {
+        "UPDATE appeals SET due_at = ? WHERE number = ?"
+    };
+    app.db
+        .execute_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            sql,
+            [due.into(), number.into()],
+        ))
+        .await
+        .expect("due date set");
+}
+
 /// The appeal's due date as the region reads it, from the database.
 async fn due_day(app: &TestApp, number: &str) -> chrono::NaiveDate {
     let a = appeals::store::appeals::by_number(&app.db, number)
@@ -124,19 +141,7 @@ story!(
             ),
             (&late, now - chrono::Duration::days(1)),
         ] {
-            let sql = if app.is_postgres() {
-                "UPDATE appeals SET due_at = $1 WHERE number = $2"
-            } else {
-                "UPDATE appeals SET due_at = ? WHERE number = ?"
-            };
-            app.db
-                .execute_raw(Statement::from_sql_and_values(
-                    app.db.get_database_backend(),
-                    sql,
-                    [due.into(), number.clone().into()],
-                ))
-                .await
-                .expect("due date set");
+            set_due(&app, number, due).await;
         }
         let staff = app.staff("staff-school-1").await;
         let (status, page) = app.get_html(&staff, "/staff/inbox?due_soon=1").await;
@@ -147,5 +152,80 @@ story!(
         assert!(page.contains(&late) && !page.contains(&soon), "{page}");
         let (_, all) = app.get_html(&staff, "/staff/inbox").await;
         assert!(all.contains(r#"class="due-soon""#) && all.contains(r#"class="overdue""#));
+    }
+);
+
+story!(
+    the_morning_deadline_digest_goes_out_once_with_two_instances,
+    |app: TestApp| async move {
+        let overdue = file_as(&app, "parent-confirmed", "38420917").await;
+        let soon = file_as(&app, "parent-confirmed", "38420955").await;
+        let d = app.workflow.deadlines();
+        // 9 o'clock of the next working day, in the region.
+        let today = Utc::now().with_timezone(&d.offset).date_naive();
+        let morning = d
+            .calendar
+            .next_working(today.succ_opt().expect("tomorrow"))
+            .and_hms_opt(9, 0, 0)
+            .expect("9:00")
+            .and_local_timezone(d.offset)
+            .single()
+            .expect("a moment")
+            .with_timezone(&Utc);
+        for (number, due) in [
+            (&overdue, morning - chrono::Duration::days(1)),
+            (&soon, d.soon_horizon(morning) - chrono::Duration::hours(1)),
+        ] {
+            set_due(&app, number, due).await;
+        }
+        // A second instance on the same database, sending at the same moment.
+        let second = appeals::workflow::Workflow::new(app.db.clone(), app.url.clone(), d.offset)
+            .configured(d.calendar.clone(), d.rules, None);
+        let send = appeals::workflow::escalation::send_daily;
+        let (one, two) = tokio::join!(send(&app.workflow, morning, 8), send(&second, morning, 8));
+        assert_eq!(
+            one.expect("first") + two.expect("second"),
+            2,
+            "one digest per person"
+        );
+        assert_eq!(
+            send(&app.workflow, morning, 8).await.expect("again"),
+            0,
+            "once a day"
+        );
+
+        // Queued for the morning in question: read from the outbox.
+        let digest_of = |to: &'static str| {
+            let db = app.db.clone();
+            async move {
+                use appeals::store::entities::outbox;
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+                outbox::Entity::find()
+                    .filter(outbox::Column::Kind.eq("staff_deadlines"))
+                    .filter(outbox::Column::Recipient.eq(to))
+                    .all(&db)
+                    .await
+                    .expect("outbox")
+            }
+        };
+        let school = digest_of("orlova@school1.example.com").await;
+        assert_eq!(school.len(), 1);
+        let text = &school[0].body_text;
+        assert!(text.contains(&overdue) && text.contains(&soon), "{text}");
+        let operator = digest_of("belova@edu.example.com").await;
+        assert_eq!(operator.len(), 1);
+        let text = &operator[0].body_text;
+        assert!(text.contains(&overdue) && !text.contains(&soon), "{text}");
+        assert!(digest_of("nikitin@school2.example.com").await.is_empty());
+
+        // Not on a day off, and not before the hour.
+        let new_year = chrono::NaiveDate::from_ymd_opt(2027, 1, 1)
+            .and_then(|day| day.and_hms_opt(9, 0, 0))
+            .and_then(|t| t.and_local_timezone(d.offset).single())
+            .map(|t| t.with_timezone(&Utc))
+            .expect("a moment");
+        assert_eq!(send(&app.workflow, new_year, 8).await.expect("holiday"), 0);
+        let early = morning + chrono::Duration::days(7) - chrono::Duration::hours(3);
+        assert_eq!(send(&app.workflow, early, 8).await.expect("early"), 0);
     }
 );
