@@ -156,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
         cursor: None,
         limit: 50,
         now: Utc::now(),
+        fold: true,
     };
     println!("inbox over {total} appeals of one school:");
     report(

@@ -131,12 +131,16 @@ pub struct InboxQuery {
     pub cursor: Option<Cursor>,
     pub limit: u64,
     pub now: DateTime<Utc>,
+    /// Fold open appeals about the same child into one line (the inbox does; an export
+    /// lists every appeal).
+    pub fold: bool,
 }
 
 impl InboxQuery {
     /// The open queue without any narrowing: the view where duplicates fold.
     pub fn is_plain_queue(&self) -> bool {
-        self.status == StatusFilter::Open
+        self.fold
+            && self.status == StatusFilter::Open
             && self.class_id.is_none()
             && self.assignee == AssigneeFilter::Any
             && !self.overdue

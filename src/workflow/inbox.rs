@@ -17,6 +17,7 @@ pub use crate::store::inbox::{AssigneeFilter, Cursor, Sort, StatusFilter};
 
 const PAGE_SIZE: u64 = 50;
 
+#[derive(Clone)]
 pub struct InboxFilter {
     pub status: StatusFilter,
     pub class_id: Option<i32>,
@@ -54,10 +55,8 @@ pub struct InboxView {
     pub open_appeals: i64,
 }
 
-pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<InboxView> {
-    let db = wf.db();
-    let now = Utc::now();
-    let query = InboxQuery {
+fn query(wf: &Workflow, actor: &StaffActor, f: InboxFilter, now: DateTime<Utc>) -> InboxQuery {
+    InboxQuery {
         scope: actor.scope,
         status: f.status,
         class_id: f.class_id,
@@ -74,7 +73,14 @@ pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<I
         cursor: f.cursor,
         limit: PAGE_SIZE,
         now,
-    };
+        fold: true,
+    }
+}
+
+pub async fn page(wf: &Workflow, actor: &StaffActor, f: InboxFilter) -> Result<InboxView> {
+    let db = wf.db();
+    let now = Utc::now();
+    let query = query(wf, actor, f, now);
     let page = inbox::page(db, &query).await?;
     let (open_groups, open_appeals) = inbox::open_groups(db, actor.scope).await?;
     let single_org = match actor.scope {
@@ -112,4 +118,21 @@ fn day_start(wf: &Workflow, day: NaiveDate) -> Option<DateTime<Utc>> {
         .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
         .single()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// Rows of one export page: every appeal the filters select, none folded.
+const EXPORT_PAGE: u64 = 500;
+
+/// The next page of an inbox export with the inbox's filters (`f.cursor` where the last
+/// one ended); the cursor of the page after, if any.
+pub async fn export_page(
+    wf: &Workflow,
+    actor: &StaffActor,
+    f: InboxFilter,
+) -> Result<(Vec<InboxRow>, Option<Cursor>)> {
+    let mut q = query(wf, actor, f, Utc::now());
+    q.fold = false;
+    q.limit = EXPORT_PAGE;
+    let page = inbox::page(wf.db(), &q).await?;
+    Ok((page.rows, page.next))
 }

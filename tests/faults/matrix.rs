@@ -58,6 +58,7 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/staff/choose", "DDDAAAA"),
     ("GET", "/staff/inbox", "DDDOOOO"),
     ("POST", "/staff/inbox/bulk", "DDDAAAA"),
+    ("GET", "/staff/inbox/export", "DDDOOOO"),
     ("GET", "/staff/settings", "DDDOOOO"),
     ("POST", "/staff/settings", "DDDAAAA"),
     ("GET", "/staff/mail", "DDDDDDO"),

@@ -431,3 +431,65 @@ story!(
         )));
     }
 );
+
+story!(
+    the_inbox_exports_to_xlsx_and_csv_as_it_lists,
+    |app: TestApp| async move {
+        let parent = browser();
+        app.login_as(&parent, "parent", "parent-confirmed").await;
+        let first = app
+            .file_appeal(&parent, &app.school1_submission().await)
+            .await;
+        let again = app
+            .file_again(
+                &parent,
+                &app.school1_submission().await,
+                "Первое обращение подано с ошибкой",
+            )
+            .await;
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox?status=all").await;
+        let link = regex_lite::Regex::new(r#"href="(/staff/inbox/export\?[^"]*format=xlsx)""#)
+            .expect("regex")
+            .captures(&inbox)
+            .map(|c| c[1].replace("&#38;", "&"))
+            .expect("the export link");
+        let resp = app.get(&staff, &link).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let bytes = resp.bytes().await.expect("xlsx");
+        let path = app.file("export.xlsx", &bytes);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).expect("an XLSX file");
+        use calamine::Reader;
+        let range = book
+            .worksheet_range_at(0)
+            .expect("a sheet")
+            .expect("readable");
+        let rows: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(rows[0][0], "Номер");
+        assert_eq!(rows[0][7], "Заявитель");
+        let numbers: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        // Both appeals about Артём, though the inbox folds them into one line.
+        assert!(
+            numbers.contains(&first.as_str()) && numbers.contains(&again.as_str()),
+            "{numbers:?}"
+        );
+        assert_eq!(rows[1][7], "Иванова Мария Петровна");
+        assert!(
+            rows.iter()
+                .all(|r| !r.iter().any(|c| c.contains("134-587-260"))),
+            "no СНИЛС"
+        );
+
+        let csv_link = link.replace("format=xlsx", "format=csv");
+        let csv = app.get(&staff, &csv_link).await;
+        assert_eq!(csv.status(), StatusCode::OK);
+        let bytes = csv.bytes().await.expect("csv");
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+        let text = String::from_utf8_lossy(&bytes[3..]).into_owned();
+        assert!(text.contains(&first) && text.contains(&again), "{text}");
+        assert_eq!(text.lines().count(), rows.len());
+    }
+);

@@ -72,6 +72,9 @@ struct InboxPage {
     by_due: bool,
     /// This list in the other order (the «Срок» column header).
     other_order_url: String,
+    /// This list, every page, as a spreadsheet.
+    export_xlsx: String,
+    export_csv: String,
     /// One school in scope: the organization column says nothing.
     single_org: bool,
     /// An administrator: the mail queue is theirs.
@@ -111,7 +114,7 @@ fn day(s: Option<&str>) -> AppResult<Option<NaiveDate>> {
 
 impl InboxParams {
     /// The filters as the query string says them; a value no page of ours sends is a 400.
-    fn parse(&self, me: i32) -> AppResult<InboxFilter> {
+    pub(super) fn parse(&self, me: i32) -> AppResult<InboxFilter> {
         let status = match self.status.as_deref().unwrap_or("open") {
             "open" | "" => StatusFilter::Open,
             "all" => StatusFilter::All,
@@ -168,6 +171,17 @@ impl InboxParams {
         let mut q = self.query();
         q.append_pair("cursor", &cursor.encode());
         format!("/staff/inbox?{}", q.finish())
+    }
+
+    /// The export of this list, all pages, in `format`.
+    fn export_url(&self, format: &str) -> String {
+        let mut q = Self {
+            cursor: None,
+            ..self.clone()
+        }
+        .query();
+        q.append_pair("format", format);
+        format!("/staff/inbox/export?{}", q.finish())
     }
 
     /// The same filters from the first page, by due date or in queue order.
@@ -323,6 +337,8 @@ pub(super) async fn get(
         },
         by_due,
         other_order_url: p.reordered(!by_due),
+        export_xlsx: p.export_url("xlsx"),
+        export_csv: p.export_url("csv"),
         more_filters: [
             &p.class_id,
             &p.assignee,
