@@ -146,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
         scope: Scope::Organization(org),
         status,
         class_id: None,
+        organization_id: None,
         assignee: AssigneeFilter::Any,
         overdue: false,
         due_by: None,

@@ -16,7 +16,7 @@ use crate::domain::status::Status;
 
 /// `('new', …)`: the open statuses as an SQL list, from the domain's definition of open.
 /// Status names are fixed identifiers, never user input, so they are inlined.
-fn open_list() -> String {
+pub(super) fn open_list() -> String {
     let quoted: Vec<String> = Status::open_values()
         .iter()
         .map(|s| format!("'{s}'"))
@@ -118,6 +118,8 @@ pub struct InboxQuery {
     pub scope: Scope,
     pub status: StatusFilter,
     pub class_id: Option<i32>,
+    /// One organization of the scope (the dashboard's links).
+    pub organization_id: Option<i32>,
     pub assignee: AssigneeFilter,
     pub overdue: bool,
     /// Open and due by this moment, not yet overdue («истекает в ближайшие дни»).
@@ -142,6 +144,7 @@ impl InboxQuery {
         self.fold
             && self.status == StatusFilter::Open
             && self.class_id.is_none()
+            && self.organization_id.is_none()
             && self.assignee == AssigneeFilter::Any
             && !self.overdue
             && self.due_by.is_none()
@@ -167,7 +170,7 @@ pub struct InboxPage {
     pub next: Option<Cursor>,
 }
 
-fn push_scope(sql: &mut Sql, scope: Scope) {
+pub(super) fn push_scope(sql: &mut Sql, scope: Scope) {
     match scope {
         Scope::Organization(o) => {
             sql.push("a.organization_id = ").bind(o);
@@ -225,6 +228,9 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         StatusFilter::Only(s) => {
             sql.push(" AND a.status = ").bind(s.as_str());
         }
+    }
+    if let Some(o) = q.organization_id {
+        sql.push(" AND a.organization_id = ").bind(o);
     }
     if let Some(c) = q.class_id {
         sql.push(" AND a.class_id = ").bind(c);

@@ -2,6 +2,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod dashboard;
 pub mod demo;
 pub mod directory;
 pub mod entities;

@@ -21,6 +21,7 @@ const PAGE_SIZE: u64 = 50;
 pub struct InboxFilter {
     pub status: StatusFilter,
     pub class_id: Option<i32>,
+    pub organization_id: Option<i32>,
     pub assignee: AssigneeFilter,
     pub overdue: bool,
     /// Due within three working days and not yet overdue.
@@ -60,6 +61,7 @@ fn query(wf: &Workflow, actor: &StaffActor, f: InboxFilter, now: DateTime<Utc>) 
         scope: actor.scope,
         status: f.status,
         class_id: f.class_id,
+        organization_id: f.organization_id,
         assignee: f.assignee,
         overdue: f.overdue,
         due_by: f.due_soon.then(|| wf.deadlines().soon_horizon(now)),

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod applicant;
 pub mod binding;
 mod change;
+pub mod dashboard;
 pub mod escalation;
 pub mod handback;
 pub mod import;

@@ -59,6 +59,7 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/staff/inbox", "DDDOOOO"),
     ("POST", "/staff/inbox/bulk", "DDDAAAA"),
     ("GET", "/staff/inbox/export", "DDDOOOO"),
+    ("GET", "/staff/dashboard", "DDDDDOO"),
     ("GET", "/staff/settings", "DDDOOOO"),
     ("POST", "/staff/settings", "DDDAAAA"),
     ("GET", "/staff/mail", "DDDDDDO"),

@@ -493,3 +493,41 @@ story!(
         assert_eq!(text.lines().count(), rows.len());
     }
 );
+
+story!(
+    operators_see_the_dashboard_of_their_scope,
+    |app: TestApp| async move {
+        let parent = browser();
+        app.login_as(&parent, "parent", "parent-confirmed").await;
+        let number = app
+            .file_appeal(&parent, &app.school1_submission().await)
+            .await;
+        let school1 = app.organization_id("«Средняя школа № 1»").await;
+
+        let operator = app.staff("operator-municipal").await;
+        let (status, page) = app.get_html(&operator, "/staff/dashboard").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Сводка по обращениям") && page.contains("Средняя школа № 1"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<svg") && page.contains("<rect"),
+            "a chart drawn on the server"
+        );
+        assert!(
+            page.contains("Время до ответа") && !page.contains("<script"),
+            "{page}"
+        );
+        // A school's row leads to its appeals.
+        let link = format!("/staff/inbox?status=all&amp;organization_id={school1}");
+        assert!(page.contains(&link), "{page}");
+        let (_, inbox) = app.get_html(&operator, &link.replace("&amp;", "&")).await;
+        assert!(inbox.contains(&number), "{inbox}");
+
+        // A responsible employee has the inbox, not the dashboard.
+        let staff = app.staff("staff-school-1").await;
+        let (status, _) = app.get_html(&staff, "/staff/dashboard").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);

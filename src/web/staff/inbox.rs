@@ -20,6 +20,7 @@ use crate::workflow::staff::full_name;
 pub(super) struct InboxParams {
     status: Option<String>,
     class_id: Option<String>,
+    organization_id: Option<String>,
     assignee: Option<String>,
     overdue: Option<String>,
     due_soon: Option<String>,
@@ -134,6 +135,10 @@ impl InboxParams {
             Some(c) => Some(c.parse().map_err(|_| bad("Неизвестный класс."))?),
             None => None,
         };
+        let organization_id = match self.organization_id.as_deref().filter(|c| !c.is_empty()) {
+            Some(o) => Some(o.parse().map_err(|_| bad("Неизвестная организация."))?),
+            None => None,
+        };
         let cursor = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
                 bad("Ссылка на страницу списка устарела. Откройте список заново.")
@@ -156,6 +161,7 @@ impl InboxParams {
             sort,
             status,
             class_id,
+            organization_id,
             assignee,
             overdue: self.overdue.as_deref() == Some("1"),
             due_soon: self.due_soon.as_deref() == Some("1"),
@@ -200,6 +206,7 @@ impl InboxParams {
         for (k, v) in [
             ("status", self.status.as_deref()),
             ("class_id", self.class_id.as_deref()),
+            ("organization_id", self.organization_id.as_deref()),
             ("assignee", self.assignee.as_deref()),
             ("overdue", self.overdue.as_deref()),
             ("due_soon", self.due_soon.as_deref()),

@@ -8,6 +8,7 @@ mod appeal;
 mod binding_code;
 mod bulk;
 mod choose;
+mod dashboard;
 mod export;
 mod inbox;
 mod link;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff_root))
         .route("/staff/choose", get(choose::get).post(choose::post))
         .route("/staff/inbox", get(inbox::get))
+        .route("/staff/dashboard", get(dashboard::get))
         .route("/staff/inbox/bulk", post(bulk::post))
         .route("/staff/inbox/export", get(export::get))
         .route("/staff/settings", get(settings::get).post(settings::post))
