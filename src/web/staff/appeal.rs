@@ -110,7 +110,6 @@ struct AppealPage {
     is_open: bool,
     organization: String,
     class_name: String,
-    created: String,
     terms: Terms,
     overdue: bool,
     due_soon: bool,
@@ -241,7 +240,6 @@ async fn page(
         is_open: a.status.is_open(),
         organization: v.organization,
         class_name: v.class_name,
-        created: ru_datetime(a.created_at, offset),
         terms: Terms::of(&a, state.workflow.deadlines()),
         overdue: v.overdue,
         due_soon: a.status.is_open()

@@ -10,7 +10,7 @@ use crate::web::AppState;
 use crate::web::error::AppResult;
 use crate::web::security::html;
 use crate::web::session::StaffUser;
-use crate::web::templates::{Layout, ru_date};
+use crate::web::templates::{Layout, plural, ru_date};
 use crate::workflow::dashboard::{self, Dashboard, OrganizationLine};
 
 /// One bar of the chart, in the SVG's own units.
@@ -45,7 +45,8 @@ struct DashboardPage {
     chart_max: u32,
     chart_from: String,
     chart_to: String,
-    chart_total: u32,
+    /// «12 обращений».
+    chart_total: String,
 }
 
 fn days(d: Option<f64>) -> String {
@@ -100,7 +101,12 @@ pub(super) async fn get(State(state): State<AppState>, user: StaffUser) -> AppRe
             .last()
             .map(|(day, _)| ru_date(*day))
             .unwrap_or_default(),
-        chart_total: d.per_day.iter().map(|(_, n)| n).sum(),
+        chart_total: plural(
+            d.per_day.iter().map(|(_, n)| i64::from(*n)).sum(),
+            "обращение",
+            "обращения",
+            "обращений",
+        ),
         totals: d.totals,
         organizations: d.organizations,
         bars,
