@@ -46,6 +46,16 @@ enum Command {
         #[command(subcommand)]
         what: ExportKind,
     },
+    /// Everything stored about a person (152-ФЗ ст. 14), by СНИЛС or e-mail, into one
+    /// JSON file (readable by its owner only).
+    PersonData {
+        #[arg(long)]
+        snils: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Personal-data retention (152-ФЗ).
     Retention {
         #[command(subcommand)]
@@ -266,6 +276,38 @@ async fn run() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Записано строк: {written} → {}", out.display());
+            Ok(())
+        }
+        Command::PersonData { snils, email, out } => {
+            let snils = match snils.as_deref() {
+                Some(s) => Some(
+                    appeals::domain::snils::Snils::parse(s)
+                        .map_err(|e| anyhow::anyhow!("СНИЛС: {e}"))?,
+                ),
+                None => None,
+            };
+            let email = email
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty());
+            if snils.is_none() && email.is_none() {
+                anyhow::bail!("укажите --snils или --email");
+            }
+            let wf = workflow(&settings).await?;
+            let found =
+                appeals::workflow::person_data::gather(&wf, snils.as_ref(), email.as_deref())
+                    .await?;
+            let text = serde_json::to_string_pretty(&found.document)?;
+            import::export::write_private(&out, text.as_bytes())
+                .with_context(|| format!("{}: cannot write", out.display()))?;
+            println!(
+                "Обращений: {}, записей в списках школ: {}, связей с Госуслугами: {}, \
+                 просмотров сотрудниками: {} → {}",
+                found.appeals,
+                found.roster_records,
+                found.links,
+                found.access_log,
+                out.display()
+            );
             Ok(())
         }
         Command::Retention {

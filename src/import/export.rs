@@ -90,14 +90,15 @@ pub fn write(rows: &[Row], aliases: &Aliases, out: &Path) -> Result<(), String> 
                 }
                 w.flush().map_err(|e| e.to_string())?;
             }
-            write_private(out, &bytes)
+            write_private(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))
         }
         _ => Err("файл для выгрузки: .xlsx или .csv".into()),
     }
 }
 
-/// The file holds children's СНИЛС and parents' phones: readable by its owner only.
-fn write_private(out: &Path, bytes: &[u8]) -> Result<(), String> {
+/// A file that holds personal data (children's СНИЛС, parents' phones, a person's whole
+/// record): readable by its owner only.
+pub fn write_private(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
@@ -107,5 +108,4 @@ fn write_private(out: &Path, bytes: &[u8]) -> Result<(), String> {
         .mode(0o600)
         .open(out)
         .and_then(|mut f| f.write_all(bytes))
-        .map_err(|e| format!("{}: {e}", out.display()))
 }

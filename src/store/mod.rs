@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod imports;
 pub mod inbox;
 pub mod outbox;
+pub mod person_data;
 pub mod retention;
 pub mod roster;
 pub mod sessions;

@@ -242,7 +242,9 @@ async fn execute(
         "appeals-import-{id}-{}.{ext}",
         uuid::Uuid::new_v4()
     ));
-    write_private(&path, &data).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    // Readable by the service only, and removed after the run.
+    import::export::write_private(&path, &data)
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     drop(data);
     let counter = Arc::new(Counter::default());
     let ticker = {
@@ -324,18 +326,6 @@ async fn read_and_apply(
         .file
         .replace(&path.display().to_string(), &run.file_name);
     Ok(report)
-}
-
-/// The file holds personal data: readable by the service only, and removed after the run.
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?
-        .write_all(data)
 }
 
 /// A run as its page and the history show it.

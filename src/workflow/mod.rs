@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod linking;
 pub mod mail;
 pub mod notices;
+pub mod person_data;
 pub mod retention;
 pub mod review;
 pub mod staff;

@@ -172,3 +172,51 @@ story!(
         assert!(again.contains("Обезличено обращений: 0"), "{again}");
     }
 );
+
+story!(
+    a_person_gets_everything_stored_about_them_in_one_file,
+    |app: TestApp| async move {
+        let number = file_as(&app, "parent-confirmed", "38420917").await;
+        staff_on(&app, &number).await;
+        let out = app.dir_path("person.json");
+        let (ok, said) = app
+            .cli(&["person-data", "--snils", "134-587-260 76", "--out", &out])
+            .await;
+        assert!(ok, "{said}");
+        assert!(said.contains("Обращений: 1"), "{said}");
+        let text = std::fs::read_to_string(&out).expect("the file");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let appeal = &doc["appeals"][0];
+        assert_eq!(appeal["number"], number.as_str());
+        assert_eq!(
+            appeal["esia_snapshot"]["name"]["last"], "Иванова",
+            "{appeal}"
+        );
+        assert!(!appeal["history"].as_array().expect("history").is_empty());
+        assert!(
+            !appeal["opened_by_staff"]
+                .as_array()
+                .expect("access log")
+                .is_empty()
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+
+        let (ok, said) = app
+            .cli(&[
+                "person-data",
+                "--email",
+                "m.ivanova@example.com",
+                "--out",
+                &out,
+            ])
+            .await;
+        assert!(ok && said.contains("Обращений: 1"), "{said}");
+        let (ok, said) = app.cli(&["person-data", "--out", &out]).await;
+        assert!(
+            !ok && said.contains("укажите --snils или --email"),
+            "{said}"
+        );
+    }
+);
