@@ -4,26 +4,14 @@
 
 use chrono::{Datelike, Utc};
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 
 use crate::staff_workplace::{file_as, staff_on};
 use crate::support::{TestApp, browser, location};
 
 /// Moves an appeal's due date (as if it had been filed earlier).
 async fn set_due(app: &TestApp, number: &str, due: chrono::DateTime<Utc>) {
-    let sql = if app.is_postgres() {
-        "UPDATE appeals SET due_at = $1 WHERE number = $2"
-    } else {
-        "UPDATE appeals SET due_at = ? WHERE number = ?"
-    };
-    app.db
-        .execute_raw(Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            sql,
-            [due.into(), number.into()],
-        ))
-        .await
-        .expect("due date set");
+    let sql = "UPDATE appeals SET due_at = $1 WHERE number = $2";
+    app.execute(sql, vec![due.into(), number.into()]).await;
 }
 
 /// The appeal's due date as the region reads it, from the database.

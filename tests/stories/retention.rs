@@ -18,23 +18,6 @@ const HERS: [&str; 6] = [
     "1000451732",
 ];
 
-async fn sql(app: &TestApp, pg: &str, values: Vec<sea_orm::Value>) {
-    // SQLite numbers its parameters `?1`, PostgreSQL `$1`.
-    let sql = if app.is_postgres() {
-        pg.to_string()
-    } else {
-        pg.replace('$', "?")
-    };
-    app.db
-        .execute_raw(Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            sql,
-            values,
-        ))
-        .await
-        .expect("sql");
-}
-
 /// Every text column of every table (but the sessions of people signed in now) that
 /// holds `needle`, as `table.column`.
 async fn holders(app: &TestApp, needle: &str) -> Vec<String> {
@@ -124,15 +107,13 @@ story!(
         );
 
         let long_ago = chrono::Utc::now() - chrono::Duration::days(4 * 366);
-        sql(
-            &app,
+        app.execute(
             "UPDATE appeals SET answered_at = $1, updated_at = $1 WHERE number = $2",
             vec![long_ago.into(), number.clone().into()],
         )
         .await;
         let older = chrono::Utc::now() - chrono::Duration::days(6 * 366);
-        sql(
-            &app,
+        app.execute(
             "UPDATE appeal_access_log SET created_at = $1",
             vec![older.into()],
         )

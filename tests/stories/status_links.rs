@@ -2,7 +2,6 @@
 //! and nothing of the applicant; a tampered or expired link is an ordinary 404.
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 
 use crate::staff_workplace::{file_as, staff_on};
 use crate::support::{TestApp, browser};
@@ -70,19 +69,9 @@ story!(
             "{page}"
         );
         let long_ago = chrono::Utc::now() - chrono::Duration::days(91);
-        let sql = if app.is_postgres() {
-            "UPDATE appeals SET answered_at = $1 WHERE number = $2"
-        } else {
-            "UPDATE appeals SET answered_at = ? WHERE number = ?"
-        };
-        app.db
-            .execute_raw(Statement::from_sql_and_values(
-                app.db.get_database_backend(),
-                sql,
-                [long_ago.into(), number.clone().into()],
-            ))
-            .await
-            .expect("answered long ago");
+        let sql = "UPDATE appeals SET answered_at = $1 WHERE number = $2";
+        app.execute(sql, vec![long_ago.into(), number.clone().into()])
+            .await;
         let (status, _) = app.get_html(&browser(), &link).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }

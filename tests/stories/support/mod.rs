@@ -600,6 +600,24 @@ impl TestApp {
         s
     }
 
+    /// Runs `sql` written with PostgreSQL's `$1` parameters on the story's database (SQLite
+    /// takes them as `?1`): for a story that moves time, as if things happened long ago.
+    pub async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) {
+        let sql = if self.is_postgres() {
+            sql.to_string()
+        } else {
+            sql.replace('$', "?")
+        };
+        self.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                self.db.get_database_backend(),
+                sql,
+                values,
+            ))
+            .await
+            .expect("sql");
+    }
+
     /// Runs `sql` on the PostgreSQL server as its administrator (never on SQLite): for
     /// stories that break the database on purpose. `{db}` is this test's database.
     pub async fn as_postgres_admin(&self, sql: &str) {
