@@ -85,6 +85,7 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/admin/roster/{id}", "DDDDDAA"),
     ("GET", "/admin/staff", "DDDDDOO"),
     ("GET", "/admin/audit", "DDDDDOO"),
+    ("GET", "/admin/person-data", "DDDDDDO"),
     // Last: it ends the visitor's session.
     ("POST", "/logout", "OOOOOOO"),
 ];

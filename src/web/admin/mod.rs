@@ -5,6 +5,7 @@
 
 mod imports;
 mod lists;
+mod person_data;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +66,7 @@ pub fn router(upload_max_bytes: usize) -> Router<AppState> {
         .route("/admin/roster/{id}", get(lists::person))
         .route("/admin/staff", get(lists::staff))
         .route("/admin/audit", get(lists::audit))
+        .route("/admin/person-data", get(person_data::get))
         // The upload form's other fields and the multipart framing come on top of the file.
         .layer(DefaultBodyLimit::max(upload_max_bytes + 64 * 1024))
 }
