@@ -89,31 +89,24 @@ impl Deadlines {
             .map_or_else(|| end.and_utc(), |t| t.with_timezone(&Utc))
     }
 
+    /// The end of `rule`'s term that starts on the region's day of `from`.
+    fn term_end(&self, rule: Rule, from: DateTime<Utc>) -> DateTime<Utc> {
+        self.end_of(rule.last_day(self.local_day(from), &self.calendar))
+    }
+
     /// When the answer is due for an appeal registered at `registered_at`.
     pub fn answer_due(&self, registered_at: DateTime<Utc>) -> DateTime<Utc> {
-        let last = self
-            .rules
-            .answer
-            .last_day(self.local_day(registered_at), &self.calendar);
-        self.end_of(last)
+        self.term_end(self.rules.answer, registered_at)
     }
 
     /// By when an appeal registered at `registered_at` may still be forwarded.
     pub fn forwarding_due(&self, registered_at: DateTime<Utc>) -> DateTime<Utc> {
-        let last = self
-            .rules
-            .forwarding
-            .last_day(self.local_day(registered_at), &self.calendar);
-        self.end_of(last)
+        self.term_end(self.rules.forwarding, registered_at)
     }
 
     /// The answer term after the one extension, counted from the current due date.
     pub fn extended_due(&self, due: DateTime<Utc>) -> DateTime<Utc> {
-        let last = self
-            .rules
-            .extension
-            .last_day(self.local_day(due), &self.calendar);
-        self.end_of(last)
+        self.term_end(self.rules.extension, due)
     }
 
     /// Not yet overdue, and due within [`DUE_SOON_WORKING_DAYS`] working days.

@@ -131,19 +131,25 @@ const QUEUE_ROWS: usize = 256;
 /// Hands a row over; false once nobody reads any more (the import stopped).
 type Emit<'a> = &'a mut dyn FnMut(Row) -> bool;
 
+/// The format a file's name says it is in, if it is one this reader reads.
+fn format_of(path: &Path) -> Option<Format> {
+    let extension = path.extension()?.to_str()?.to_lowercase();
+    match extension.as_str() {
+        "csv" | "txt" => Some(Format::Csv),
+        "xls" => Some(Format::Xls),
+        "xlsx" | "xlsm" => Some(Format::Xlsx),
+        _ => None,
+    }
+}
+
+/// Whether a file of this name can be read (an upload is refused before it is stored).
+pub fn is_readable_name(name: &str) -> bool {
+    format_of(Path::new(name)).is_some()
+}
+
 /// Starts reading `path` on a thread of its own.
 pub fn open(path: &Path) -> Result<Rows, SheetError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .unwrap_or_default();
-    let format = match extension.as_str() {
-        "csv" | "txt" => Format::Csv,
-        "xls" => Format::Xls,
-        "xlsx" | "xlsm" => Format::Xlsx,
-        _ => return Err(SheetError::UnknownFormat),
-    };
+    let format = format_of(path).ok_or(SheetError::UnknownFormat)?;
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
     if file.metadata().map_or(true, |m| m.is_dir()) {
         return Err(SheetError::Unreadable(path.display().to_string()));

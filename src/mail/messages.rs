@@ -304,6 +304,7 @@ pub fn staff_digest(
 }
 
 /// One appeal in the deadline digest.
+#[derive(Clone)]
 pub struct DueLine {
     pub number: String,
     pub organization: String,

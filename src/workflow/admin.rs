@@ -86,13 +86,6 @@ pub struct Upload {
     pub archive_missing: bool,
 }
 
-const EXTENSIONS: [&str; 5] = ["csv", "txt", "xls", "xlsx", "xlsm"];
-
-fn extension(file_name: &str) -> Option<String> {
-    let ext = Path::new(file_name).extension()?.to_str()?.to_lowercase();
-    EXTENSIONS.contains(&ext.as_str()).then_some(ext)
-}
-
 /// Where an import's file lives while it runs, and the settings it runs with.
 #[derive(Clone)]
 pub struct Imports {
@@ -115,7 +108,7 @@ pub async fn start(
     if upload.data.is_empty() {
         return refuse("Выберите файл: он не передан или пуст.");
     }
-    if extension(&upload.file_name).is_none() {
+    if !import::sheet::is_readable_name(&upload.file_name) {
         return refuse("Нужен файл .xls, .xlsx или .csv, выгруженный из школьной системы.");
     }
     let organization_id = match (kind, actor.scope) {
@@ -237,7 +230,12 @@ async fn execute(
     let (Some(run), Some(data)) = (runs::by_id(db, id).await?, runs::file(db, id).await?) else {
         return Ok(());
     };
-    let ext = extension(&run.file_name).unwrap_or_else(|| "csv".into());
+    // The name was checked at upload: its extension tells the reader the format.
+    let ext = Path::new(&run.file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("csv")
+        .to_lowercase();
     let path = std::env::temp_dir().join(format!(
         "appeals-import-{id}-{}.{ext}",
         uuid::Uuid::new_v4()

@@ -3,7 +3,7 @@
 //! due within three working days and those overdue, a municipal operator the overdue ones
 //! of its schools. A row per day claims it, so several instances send it once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -34,8 +34,21 @@ pub async fn send_daily(wf: &Workflow, now: DateTime<Utc>, hour: u32) -> Result<
         txn.rollback().await?;
         return Ok(0);
     }
-    let due = escalation::open_due_by(&txn, d.soon_horizon(now)).await?;
-    let places = directory::organizations_in_scope(&txn, Scope::All).await?;
+    // Each appeal due with its school's place, once; then each person picks theirs.
+    let places: HashMap<i32, (String, i32)> = directory::organizations_in_scope(&txn, Scope::All)
+        .await?
+        .into_iter()
+        .map(|(o, _)| (o.id, (o.name, o.municipality_id)))
+        .collect();
+    let due: Vec<(i32, i32, bool, DueLine)> = escalation::open_due_by(&txn, d.soon_horizon(now))
+        .await?
+        .iter()
+        .filter_map(|a| {
+            let (name, municipality) = places.get(&a.organization_id)?;
+            let overdue = a.due_at < now;
+            Some((a.organization_id, *municipality, overdue, line(a, name, wf)))
+        })
+        .collect();
     let mut digests: BTreeMap<String, Digest> = BTreeMap::new();
     for record in staff::all(&txn).await? {
         if !record.active || record.email.is_empty() {
@@ -50,28 +63,23 @@ pub async fn send_daily(wf: &Workflow, now: DateTime<Utc>, hour: u32) -> Result<
                 email: record.email.clone(),
                 ..Digest::default()
             });
-        for a in &due {
-            let Some((org, _)) = places.iter().find(|(o, _)| o.id == a.organization_id) else {
-                continue;
-            };
-            let overdue = a.due_at < now;
+        for (org, municipality, overdue, line) in &due {
             let mine = match role {
                 StaffRole::Responsible | StaffRole::SchoolAdmin => {
-                    record.organization_id == Some(org.id)
+                    record.organization_id == Some(*org)
                 }
                 StaffRole::MunicipalOperator => {
-                    overdue && record.municipality_id == Some(org.municipality_id)
+                    *overdue && record.municipality_id == Some(*municipality)
                 }
                 StaffRole::RegionalOperator | StaffRole::Admin => false,
             };
             if mine {
-                let line = line(a, &org.name, wf);
-                let list = if overdue {
+                let list = if *overdue {
                     &mut digest.overdue
                 } else {
                     &mut digest.soon
                 };
-                list.insert(a.number.clone(), line);
+                list.insert(line.number.clone(), line.clone());
             }
         }
     }
