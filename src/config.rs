@@ -83,6 +83,7 @@ pub struct Settings {
     pub deadlines: DeadlineSettings,
     pub status_links: StatusLinkSettings,
     pub retention: RetentionSettings,
+    pub consent: ConsentSettings,
 }
 
 fn default_environment() -> Environment {
@@ -186,6 +187,15 @@ pub struct MailSettings {
     /// The hour (region's time) after which each working day's deadline digest goes out.
     pub deadline_digest_hour: u32,
     pub poll_interval_ms: u64,
+}
+
+/// Who processes the applicants' personal data: the operator named in the consent text
+/// (152-ФЗ ст. 9 ч. 4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentSettings {
+    pub operator: String,
+    pub operator_address: String,
 }
 
 /// 152-ФЗ: how long personal data of closed appeals and the staff access log are kept.
@@ -320,6 +330,14 @@ impl Settings {
         {
             return invalid("limits must be at least 1");
         }
+        if self.consent.operator.trim().is_empty()
+            || self.consent.operator_address.trim().is_empty()
+        {
+            return invalid(
+                "consent.operator and consent.operator_address must name the operator of the \
+                 personal data (the consent text shows them)",
+            );
+        }
         if self.mail.retry_first_secs < 1 {
             return invalid("mail.retry_first_secs must be at least 1");
         }
@@ -450,5 +468,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("emulator"), "{err}");
+    }
+
+    #[test]
+    fn production_needs_the_operator_the_consent_names() {
+        let with = |operator: &str| {
+            Settings::load_for(
+                &dir(),
+                Environment::Production,
+                &[
+                    ("database.url", "postgres://x@localhost/db".into()),
+                    ("esia.signer", "command:/bin/false".into()),
+                    ("esia.verifier", "command:/bin/false".into()),
+                    ("mail.smtp_url", "smtp://localhost:25".into()),
+                    ("consent.operator", operator.into()),
+                    ("consent.operator_address", "г. Образцовск".into()),
+                ],
+            )
+        };
+        let err = with("").unwrap_err();
+        assert!(err.to_string().contains("consent.operator"), "{err}");
+        assert!(with("Министерство образования").is_ok());
     }
 }

@@ -198,6 +198,7 @@ impl Application {
                         events = r.events,
                         mails = r.mails,
                         access_log = r.access_log,
+                        consents = r.consents,
                         "retention run"
                     ),
                     Err(e) => tracing::error!(error = %e, "retention run failed"),

@@ -16,6 +16,7 @@ mod m20261127_000011_admin;
 mod m20261127_000012_deadlines;
 mod m20261127_000013_retention;
 mod m20261127_000014_escalation;
+mod m20261127_000015_consent;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_deadlines::Migration),
             Box::new(m20261127_000013_retention::Migration),
             Box::new(m20261127_000014_escalation::Migration),
+            Box::new(m20261127_000015_consent::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::applicant::Snapshot;
+use super::consent::Consent;
 use super::status::Status;
 
 /// An appeal as the application works with it: typed status and snapshot, read once at
@@ -30,6 +31,8 @@ pub struct Appeal {
     /// The one extension of the answer term: when it was made and why.
     pub extension: Option<(DateTime<Utc>, String)>,
     pub answered_at: Option<DateTime<Utc>>,
+    /// None for appeals filed before consent was asked for.
+    pub consent: Option<Consent>,
 }
 
 impl Appeal {

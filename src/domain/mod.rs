@@ -5,6 +5,7 @@ pub mod appeal;
 pub mod applicant;
 pub mod calendar;
 pub mod candidates;
+pub mod consent;
 pub mod deadlines;
 pub mod directory;
 pub mod eligibility;

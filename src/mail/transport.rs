@@ -37,6 +37,12 @@ pub enum SendError {
     Transient(String),
 }
 
+/// lettre times out each SMTP command itself and then drops the connection; this outer
+/// limit only catches a server that answers too slowly overall. Were it the first to fire,
+/// the connection, abandoned mid-command, would go back to lettre's pool and stall the
+/// next message as well.
+const BACKSTOP: Duration = Duration::from_secs(5);
+
 impl Transport {
     pub fn from_settings(s: &MailSettings) -> anyhow::Result<Self> {
         Ok(match s.transport {
@@ -79,12 +85,14 @@ impl Transport {
             ))
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self {
-            Self::Smtp(smtp) => match tokio::time::timeout(timeout, smtp.send(email)).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
-                Err(_) => Err(SendError::Transient("SMTP send timed out".into())),
-            },
+            Self::Smtp(smtp) => {
+                match tokio::time::timeout(timeout + BACKSTOP, smtp.send(email)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+                    Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
+                    Err(_) => Err(SendError::Transient("SMTP send timed out".into())),
+                }
+            }
             Self::Mailbox(dir) => {
                 let io = |e: std::io::Error| SendError::Transient(e.to_string());
                 tokio::fs::create_dir_all(dir).await.map_err(io)?;

@@ -127,6 +127,9 @@ impl Worker {
             if sending.is_empty() {
                 return Ok(stats);
             }
+            // A free slot looks for new mail every poll interval, so messages queued while
+            // a send hangs go out beside it instead of waiting for it.
+            let slot_free = sending.len() < CONCURRENCY;
             tokio::select! {
                 done = sending.join_next() => {
                     if let Some(Ok((row, result))) = done {
@@ -134,6 +137,7 @@ impl Worker {
                         self.record(&row, result, &mut stats).await;
                     }
                 }
+                _ = tokio::time::sleep(self.poll), if slot_free => {}
                 _ = stop.changed() => {}
             }
         }

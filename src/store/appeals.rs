@@ -16,6 +16,7 @@ use super::roster::{Linked, NewPerson};
 use super::{corrupt, is_postgres, is_unique_violation};
 use crate::domain::appeal::Appeal;
 use crate::domain::applicant::Snapshot;
+use crate::domain::consent::Consent;
 use crate::domain::history::{Actor, Entry, EventKind};
 use crate::domain::names::PersonName;
 use crate::domain::number::AppealNumber;
@@ -59,6 +60,10 @@ pub(crate) fn typed(m: appeal::Model) -> Result<Appeal, DbErr> {
             .extended_at
             .map(|at| (at, m.extension_reason.unwrap_or_default())),
         answered_at: m.answered_at,
+        consent: m
+            .consent_version
+            .zip(m.consent_given_at)
+            .map(|(version, given_at)| Consent { version, given_at }),
     })
 }
 
@@ -99,6 +104,7 @@ pub struct NewAppeal {
     pub year: i32,
     pub now: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
+    pub consent: Consent,
 }
 
 pub enum Submitted {
@@ -214,6 +220,8 @@ where
         created_at: Set(new.now),
         updated_at: Set(new.now),
         due_at: Set(new.due_at),
+        consent_version: Set(Some(new.consent.version)),
+        consent_given_at: Set(Some(new.consent.given_at)),
         ..Default::default()
     }
     .insert(&txn)

@@ -233,6 +233,9 @@ pub mod appeal {
         pub answered_at: Option<DateTimeUtc>,
         /// Personal data replaced after the retention term (152-ФЗ).
         pub anonymized_at: Option<DateTimeUtc>,
+        /// The consent to personal-data processing the appeal was filed under.
+        pub consent_version: Option<String>,
+        pub consent_given_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -326,6 +329,25 @@ pub mod appeal_counter {
         #[sea_orm(primary_key, auto_increment = false)]
         pub year: i32,
         pub last_value: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod consent {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "consents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub applicant_oid: String,
+        pub version: String,
+        pub given_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod consents;
 pub mod dashboard;
 pub mod demo;
 pub mod directory;

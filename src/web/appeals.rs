@@ -1,5 +1,6 @@
-//! The appeal flow: confirmation (`/appeals/new`), the form (`/appeals/form`), submission
-//! (`POST /appeals`) and the applicant's views of their appeals.
+//! The appeal flow: confirmation (`/appeals/new`), consent to the processing of personal
+//! data (`/appeals/consent`), the form (`/appeals/form`), submission (`POST /appeals`) and
+//! the applicant's views of their appeals.
 
 use std::sync::atomic::Ordering;
 
@@ -12,13 +13,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::csrf::CsrfForm;
+use super::csrf::{Button, CsrfForm};
 use super::error::{AppError, AppResult};
 use super::security::html;
-use super::session::{ApplicantForm, SignedIn, take_draft};
-use super::templates::{Layout, Opt, Terms, flash, opts, ru_date, ru_datetime};
+use super::session::{ApplicantForm, SignedIn, keep_draft, take_draft};
+use super::templates::{Layout, Opt, Terms, flash, opts, plural, ru_date, ru_datetime};
 use crate::domain::appeal::{self, ORG_TYPES};
 use crate::domain::applicant::LoginRole;
+use crate::domain::consent;
 use crate::domain::eligibility::Refusal as Ineligible;
 use crate::domain::number::AppealNumber;
 use crate::domain::status::Status;
@@ -115,6 +117,75 @@ async fn new_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Res
         layout: Layout::new(&user.session).await?,
     })?
     .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "appeals/consent.html")]
+struct ConsentPage {
+    layout: Layout,
+    fio: String,
+    operator: String,
+    operator_address: String,
+    is_parent: bool,
+    /// The retention term as words: «3 года».
+    retention: String,
+    version: &'static str,
+    /// When the person agreed to this wording already: the page only shows it again.
+    given: Option<String>,
+}
+
+async fn consent_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Response> {
+    if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
+        return Ok(refusal);
+    }
+    let given = applicant::consent_given(&state.workflow, &user.applicant).await?;
+    let c = &state.settings.consent;
+    Ok(html(ConsentPage {
+        layout: Layout::new(&user.session).await?,
+        fio: user.applicant.name.full(),
+        operator: c.operator.clone(),
+        operator_address: c.operator_address.clone(),
+        is_parent: user.applicant.role == LoginRole::Parent,
+        retention: plural(
+            state.settings.retention.appeal_years.into(),
+            "год",
+            "года",
+            "лет",
+        ),
+        version: consent::VERSION,
+        given: given.map(|t| ru_datetime(t, state.workflow.offset())),
+    })?
+    .into_response())
+}
+
+/// «Даю согласие», then the form (with what was typed before, if anything was kept).
+async fn consent_post(
+    State(state): State<AppState>,
+    user: SignedIn,
+    CsrfForm(Button {}): CsrfForm<Button>,
+) -> AppResult<Response> {
+    match applicant::give_consent(&state.workflow, &user.applicant).await {
+        Ok(_) => Ok(Redirect::to("/appeals/form").into_response()),
+        Err(workflow::Error::Refused(Refusal::Ineligible(r))) => {
+            refusal_page(&user, r.into()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the person agreed to the consent wording in force: the form is only for them.
+async fn consented(state: &AppState, user: &SignedIn) -> AppResult<bool> {
+    Ok(applicant::consent_given(&state.workflow, &user.applicant)
+        .await?
+        .is_some())
+}
+
+/// Sends the person to the consent first; what they typed waits for the form.
+async fn ask_consent(user: &SignedIn, typed: Option<AppealForm>) -> AppResult<Response> {
+    if let Some(form) = typed {
+        keep_draft(&user.session, &user.applicant.oid, form).await?;
+    }
+    Ok(Redirect::to("/appeals/consent").into_response())
 }
 
 /// The cascade of selectors as the query string carries it (ids only: no personal data
@@ -337,11 +408,14 @@ async fn form_get(
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
     }
+    if !consented(&state, &user).await? {
+        return ask_consent(&user, None).await;
+    }
     let kept = take_draft::<AppealForm>(&user.session, &user.applicant.oid).await?;
     if kept.is_some() {
         flash(
             &user.session,
-            "Форма заполнена тем, что вы ввели до окончания сеанса. Проверьте и отправьте.",
+            "Форма заполнена тем, что вы ввели раньше. Проверьте и отправьте.",
         )
         .await?;
     }
@@ -373,6 +447,9 @@ async fn form_post(
 ) -> AppResult<Response> {
     if let Some(refusal) = refuse_unless_eligible(&state, &user).await? {
         return Ok(refusal);
+    }
+    if !consented(&state, &user).await? {
+        return ask_consent(&user, Some(form)).await;
     }
     let page = form_page(&state, &user, form, Vec::new(), Vec::new()).await?;
     Ok(html(page)?.into_response())
@@ -411,6 +488,7 @@ async fn submit_post(
         Submission::Repeated(number) => {
             return Ok(Redirect::to(&format!("/appeals/{number}")).into_response());
         }
+        Submission::NeedsConsent => return ask_consent(&user, Some(form)).await,
         Submission::Check(summary) => {
             let page = CheckPage {
                 layout: Layout::new(&user.session).await?,
@@ -562,6 +640,7 @@ async fn mine_get(State(state): State<AppState>, user: SignedIn) -> AppResult<Ht
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/appeals/new", get(new_get))
+        .route("/appeals/consent", get(consent_get).post(consent_post))
         .route("/appeals/form", get(form_get).post(form_post))
         .route("/appeals", post(submit_post))
         .route("/appeals/{number}", get(show_get))

@@ -44,6 +44,10 @@ pub async fn is_token(session: &Session, sent: &str) -> AppResult<bool> {
     Ok(!expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
 }
 
+/// A form with no field but its token: the button pressed is the whole request.
+#[derive(serde::Deserialize)]
+pub struct Button {}
+
 /// A form whose `csrf_token` matched the session's; otherwise the request is refused
 /// with 403 before any field is looked at.
 pub struct CsrfForm<T>(pub T);

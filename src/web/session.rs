@@ -289,13 +289,18 @@ where
         let Some(form) = form else {
             return Err(AppError::Unauthenticated);
         };
-        let draft = Draft {
-            oid: expired.applicant.oid.clone(),
-            form,
-        };
-        session.insert(DRAFT, draft).await?;
+        keep_draft(&session, &expired.applicant.oid, form).await?;
         Err(AppError::FormKept)
     }
+}
+
+/// Keeps what `oid` typed into the appeal form until the form opens for them again.
+pub async fn keep_draft<T: Serialize>(session: &Session, oid: &str, form: T) -> AppResult<()> {
+    let draft = Draft {
+        oid: oid.to_string(),
+        form,
+    };
+    Ok(session.insert(DRAFT, draft).await?)
 }
 
 /// The form kept when `oid`'s sign-in expired, once; anybody else's is dropped.

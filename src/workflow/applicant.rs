@@ -1,13 +1,14 @@
 //! What a parent or student does: opens the form, files an appeal, answers a question,
 //! looks at their appeals and the school accounts they are linked to.
 
-use chrono::{Datelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use super::change::{Action, perform};
 use super::notices;
 use super::{Error, Refusal, Result, Workflow};
 use crate::domain::appeal::{self, Appeal, Comment, DEFAULT_ORG_TYPE};
 use crate::domain::applicant::{Applicant, LoginRole, Snapshot};
+use crate::domain::consent::{self, Consent};
 use crate::domain::eligibility;
 use crate::domain::history::{Entry, EventKind};
 use crate::domain::number::AppealNumber;
@@ -15,6 +16,7 @@ use crate::domain::status::Status;
 use crate::domain::status_link::DAYS_AFTER_ANSWER;
 use crate::mail::messages::{self, AppealFacts, StaffNotice};
 use crate::store::appeals::{self as appeal_store, Change, NewAppeal, Submitted};
+use crate::store::consents;
 use crate::store::directory::{self, OrganizationFilter};
 use crate::store::entities::{class, municipality, organization, region};
 use crate::store::roster::{self, LinkedAccount};
@@ -23,6 +25,24 @@ use crate::store::staff;
 /// Eligibility is checked on every step, server-side.
 pub fn check_eligible(wf: &Workflow, applicant: &Applicant) -> Result<()> {
     eligibility::check(applicant, wf.today()).map_err(|r| Refusal::Ineligible(r).into())
+}
+
+/// When the applicant agreed to the consent text in force, if they did.
+pub async fn consent_given(wf: &Workflow, applicant: &Applicant) -> Result<Option<DateTime<Utc>>> {
+    check_eligible(wf, applicant)?;
+    Ok(consents::given_at(wf.db(), &applicant.oid, consent::VERSION).await?)
+}
+
+/// «Даю согласие»: the consent to the processing of personal data, a step of its own
+/// before the first appeal (152-ФЗ ст. 9).
+pub async fn give_consent(wf: &Workflow, applicant: &Applicant) -> Result<DateTime<Utc>> {
+    check_eligible(wf, applicant)?;
+    let given_at = consents::give(wf.db(), &applicant.oid, consent::VERSION, Utc::now()).await?;
+    tracing::info!(
+        version = consent::VERSION,
+        "consent to personal-data processing given"
+    );
+    Ok(given_at)
 }
 
 /// The selectors of the form as chosen so far (ids from the page, nothing personal).
@@ -178,6 +198,8 @@ pub enum Submission {
     Repeated(String),
     /// The form's token is not this person's or was used up: show the form again.
     StaleForm,
+    /// No consent to the wording in force: ask for it, then show the form again.
+    NeedsConsent,
     /// What to correct, one message per problem.
     Invalid(Vec<FieldError>),
     /// Everything is in order: «Проверьте данные» before it is sent.
@@ -208,6 +230,10 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
     if token_owner.as_deref() != Some(applicant.oid.as_str()) {
         return Ok(Submission::StaleForm);
     }
+    // The form opens only after the consent; a new wording since then is asked for first.
+    let Some(given_at) = consents::given_at(db, &applicant.oid, consent::VERSION).await? else {
+        return Ok(Submission::NeedsConsent);
+    };
     let (snapshot, organization, class, comment) = match check_form(wf, applicant, form).await? {
         Ok(checked) => checked,
         Err(errors) => return Ok(Submission::Invalid(errors)),
@@ -256,6 +282,10 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
         year: now.with_timezone(&wf.offset()).year(),
         now,
         due_at: wf.deadlines().answer_due(now),
+        consent: Consent {
+            version: consent::VERSION.to_string(),
+            given_at,
+        },
     };
     let mut render_errors = Vec::new();
     let submitted = appeal_store::submit(db, &wf.0.numbering, new, |a| {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Workflow;
 use crate::domain::snils::Snils;
+use crate::store::consents;
 use crate::store::person_data as store;
 
 /// The document and how many records of each kind it holds.
@@ -36,6 +37,7 @@ pub async fn gather(
     oids.dedup();
     let roster_ids: Vec<i32> = roster.iter().map(|r| r.id).collect();
     let links = store::links(db, &oids, &roster_ids).await?;
+    let consents = consents::of_people(db, &oids).await?;
     let document = json!({
         "requested_at": Utc::now(),
         "by": {"snils": snils.map(ToString::to_string), "email": email},
@@ -50,6 +52,9 @@ pub async fn gather(
             "due_at": a.due_at,
             "answered_at": a.answered_at,
             "anonymized_at": a.anonymized_at,
+            "consent": a.consent_version.as_ref().map(|v| json!({
+                "version": v, "given_at": a.consent_given_at,
+            })),
             "history": events.iter().filter(|e| e.appeal_id == a.id).map(|e| json!({
                 "at": e.created_at, "kind": e.kind, "status": e.to_status,
                 "by": e.actor, "text": e.message,
@@ -63,6 +68,9 @@ pub async fn gather(
             "last_name": r.last_name, "first_name": r.first_name, "middle_name": r.middle_name,
             "birth_date": r.birth_date, "snils": r.snils, "email": r.email, "phone": r.phone,
             "archived_at": r.archived_at,
+        })).collect::<Vec<_>>(),
+        "consents": consents.iter().map(|c| json!({
+            "esia_oid": c.applicant_oid, "version": c.version, "given_at": c.given_at,
         })).collect::<Vec<_>>(),
         "esia_links": links.iter().map(|l| json!({
             "esia_oid": l.esia_oid, "roster_person_id": l.roster_person_id,

@@ -8,7 +8,7 @@ use sea_orm::DbErr;
 use super::Workflow;
 use crate::domain::applicant::{Identity, LoginRole, Snapshot};
 use crate::domain::names::PersonName;
-use crate::store::{self, retention};
+use crate::store::{self, consents, retention};
 
 /// The terms, in years.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,7 @@ pub struct Report {
     pub events: u64,
     pub mails: u64,
     pub access_log: u64,
+    pub consents: u64,
 }
 
 impl std::fmt::Display for Report {
@@ -35,7 +36,8 @@ impl std::fmt::Display for Report {
         writeln!(f, "Обезличено обращений: {}", self.appeals)?;
         writeln!(f, "  записей истории: {}", self.events)?;
         writeln!(f, "  писем: {}", self.mails)?;
-        writeln!(f, "Удалено записей журнала доступа: {}", self.access_log)
+        writeln!(f, "Удалено записей журнала доступа: {}", self.access_log)?;
+        writeln!(f, "Удалено согласий на обработку данных: {}", self.consents)
     }
 }
 
@@ -97,9 +99,7 @@ pub async fn run(wf: &Workflow, terms: Terms, dry_run: bool) -> Result<Report, D
             }
         }
         if dry_run {
-            report.access_log =
-                retention::prune_access_log(&txn, years_before(now, terms.access_log_years))
-                    .await?;
+            prune(&txn, &mut report, now, terms).await?;
             txn.rollback().await?;
             return Ok(report);
         }
@@ -108,7 +108,20 @@ pub async fn run(wf: &Workflow, terms: Terms, dry_run: bool) -> Result<Report, D
             break;
         }
     }
-    report.access_log =
-        retention::prune_access_log(wf.db(), years_before(now, terms.access_log_years)).await?;
+    prune(wf.db(), &mut report, now, terms).await?;
     Ok(report)
+}
+
+/// What is deleted outright: old access-log entries, and the consents of people no
+/// appeal names any more (the appeals keep which wording and when).
+async fn prune(
+    db: &impl sea_orm::ConnectionTrait,
+    report: &mut Report,
+    now: DateTime<Utc>,
+    terms: Terms,
+) -> Result<(), DbErr> {
+    report.access_log =
+        retention::prune_access_log(db, years_before(now, terms.access_log_years)).await?;
+    report.consents = consents::prune(db, years_before(now, terms.appeal_years)).await?;
+    Ok(())
 }

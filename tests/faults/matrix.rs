@@ -47,6 +47,8 @@ pub const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/link", "DOODDDD"),
     ("POST", "/link", "DAADDDD"),
     ("GET", "/appeals/new", "DOODDDD"),
+    ("GET", "/appeals/consent", "DOODDDD"),
+    ("POST", "/appeals/consent", "DAADDDD"),
     ("GET", "/appeals/form", "DOODDDD"),
     ("POST", "/appeals/form", "DAADDDD"),
     ("POST", "/appeals", "DAADDDD"),

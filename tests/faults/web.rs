@@ -149,6 +149,23 @@ impl Site {
     }
 }
 
+/// «Даю согласие» with the consent page's CSRF token.
+async fn give_consent(site: &Site, who: &Client) -> Result<(), Outcome> {
+    let (status, page) = site
+        .page(who, "/appeals/consent")
+        .await
+        .map_err(|_| Outcome::NoAnswer)?;
+    let csrf = hidden_value(&page, "csrf_token").ok_or(Outcome::Answered(status))?;
+    let resp = site
+        .post(who, "/appeals/consent", &[("csrf_token", &csrf)])
+        .await
+        .map_err(|_| Outcome::NoAnswer)?;
+    match resp.status() {
+        StatusCode::SEE_OTHER => Ok(()),
+        other => Err(Outcome::Answered(other)),
+    }
+}
+
 /// The appeal parent-confirmed files about her son at school 1, again and again: a repeat
 /// while one is open carries a reason, as the form asks.
 #[derive(Clone)]
@@ -169,10 +186,15 @@ impl Filing {
         })
     }
 
-    /// Opens the form: its CSRF token and submission id.
+    /// Opens the form: its CSRF token and submission id. The first time, the person gives
+    /// the consent to the processing of personal data on the way.
     pub async fn open(&self, site: &Site, who: &Client) -> Result<(String, String), Outcome> {
         let path = format!("/appeals/form?organization_id={}", self.organization_id);
-        let resp = site.get(who, &path).await.map_err(|_| Outcome::NoAnswer)?;
+        let mut resp = site.get(who, &path).await.map_err(|_| Outcome::NoAnswer)?;
+        if location(&resp) == "/appeals/consent" {
+            give_consent(site, who).await?;
+            resp = site.get(who, &path).await.map_err(|_| Outcome::NoAnswer)?;
+        }
         let status = resp.status();
         let page = resp.text().await.map_err(|_| Outcome::NoAnswer)?;
         match (

@@ -10,7 +10,7 @@ const NO_KIDS_TEXT: &str = "Для возможности подачи обра�
 async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str) {
     let client = browser();
     assert_eq!(app.login_as(&client, role, persona).await, "/no-account");
-    for path in ["/appeals/new", "/appeals/form"] {
+    for path in ["/appeals/new", "/appeals/consent", "/appeals/form"] {
         let (status, page) = app.get_html(&client, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{persona} at {path}");
         assert!(
@@ -42,7 +42,20 @@ async fn refused_everywhere(app: &TestApp, persona: &str, role: &str, text: &str
         "submission re-checks eligibility"
     );
     assert!(resp.text().await.unwrap().contains(text));
+    let consent = app
+        .post_form(
+            &client,
+            "/appeals/consent",
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(
+        consent.status(),
+        StatusCode::FORBIDDEN,
+        "nor is a consent taken"
+    );
     assert_eq!(app.count("appeals").await, 0);
+    assert_eq!(app.count("consents").await, 0);
     assert_eq!(app.count("outbox").await, 0);
 }
 
@@ -116,6 +129,7 @@ story!(
             "/no-account"
         );
         let s = app.school1_submission().await;
+        app.give_consent(&student).await;
         let (_, form) = app
             .get_html(
                 &student,

@@ -28,6 +28,25 @@ story!(
         assert_eq!(status, StatusCode::OK);
         assert!(confirm.contains("/appeals/form"));
 
+        // Before the first appeal: the consent to the processing of personal data, a
+        // document of its own naming her, the operator and what is done with which data.
+        let to_form = app.get(&mum, "/appeals/form").await;
+        assert_eq!(location(&to_form), "/appeals/consent");
+        let (status, consent) = app.get_html(&mum, "/appeals/consent").await;
+        assert_eq!(status, StatusCode::OK);
+        for part in [
+            "Согласие на обработку персональных данных",
+            "Иванова Мария Петровна",
+            "как законный представитель своего ребёнка",
+            "Министерство образования Демонстрационной области",
+            "через 3 года после ответа",
+            "Редакция 1",
+            "Не даю согласия",
+        ] {
+            assert!(consent.contains(part), "{part}: {consent}");
+        }
+        app.give_consent(&mum).await;
+
         let (_, form) = app.get_html(&mum, "/appeals/form").await;
         for prefilled in [
             "Иванова Мария Петровна",
@@ -351,6 +370,7 @@ story!(
         let mum = browser();
         app.login_as(&mum, "parent", "parent-confirmed").await;
         let s = app.school1_submission().await;
+        app.give_consent(&mum).await;
         let (_, page) = app.get_html(&mum, "/appeals/form").await;
         let csrf = support::hidden_value(&page, "csrf_token").unwrap();
         let submission_id = support::hidden_value(&page, "submission_id").unwrap();
@@ -469,7 +489,7 @@ story!(
             "/appeals/form"
         );
         let (_, form) = app.get_html(&mum, "/appeals/form").await;
-        assert!(form.contains("Форма заполнена тем, что вы ввели до окончания сеанса"));
+        assert!(form.contains("Форма заполнена тем, что вы ввели раньше"));
         assert!(form.contains(">Не могу войти в дневник сына</textarea>"));
         assert!(form.contains("value=\"38420917\" checked"));
         let (_, again) = app.get_html(&mum, "/appeals/form").await;
@@ -489,6 +509,7 @@ story!(
             app.sign_in_from(&shared, login, "parent-typo").await,
             "/appeals/form"
         );
+        app.give_consent(&shared).await;
         let (_, form) = app.get_html(&shared, "/appeals/form").await;
         assert!(!form.contains("Не могу войти в дневник сына"));
 
@@ -515,6 +536,7 @@ story!(
             child_id: "38421101".into(),
             ..app.school1_submission().await
         };
+        app.give_consent(&parent).await;
         let (status, form) = app
             .get_html(
                 &parent,
@@ -551,5 +573,90 @@ story!(
         );
         let (_, page) = app.get_html(&parent, &format!("/appeals/{number}")).await;
         assert!(page.contains("olga.g@example.com"), "{page}");
+    }
+);
+
+story!(
+    the_consent_is_given_once_and_stored_with_every_appeal,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (csrf, submission_id) = app.open_form(&mum, &s.organization_id).await;
+        // Pressing «Даю согласие» again (a double tap, another tab) keeps the first time.
+        let twice = app
+            .post_form(&mum, "/appeals/consent", &[("csrf_token", csrf.as_str())])
+            .await;
+        assert_eq!(location(&twice), "/appeals/form");
+        assert_eq!(app.count("consents").await, 1);
+        let (_, again) = app.get_html(&mum, "/appeals/consent").await;
+        assert!(again.contains("Вы дали это согласие"), "{again}");
+
+        // The wording changed while she typed: the new one is asked for first, and what
+        // she typed waits for her on the form.
+        app.execute("DELETE FROM consents", vec![]).await;
+        let sent = app
+            .post_form(&mum, "/appeals", &s.fields(&csrf, &submission_id))
+            .await;
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&sent), "/appeals/consent");
+        assert_eq!(app.count("appeals").await, 0);
+        app.give_consent(&mum).await;
+        let (_, form) = app.get_html(&mum, "/appeals/form").await;
+        assert!(form.contains("Форма заполнена тем, что вы ввели раньше"));
+        assert!(form.contains(">Не могу войти в дневник сына</textarea>"));
+
+        let number = app.file_appeal(&mum, &s).await;
+        let appeal = appeals::store::appeals::by_number(&app.db, &number)
+            .await
+            .expect("read")
+            .expect("filed");
+        let consent = appeal
+            .consent
+            .expect("the consent is stored with the appeal");
+        assert_eq!(consent.version, "1");
+        let age = chrono::Utc::now() - consent.given_at;
+        assert!(age < chrono::Duration::minutes(5), "given just now: {age}");
+
+        // Her next appeal goes straight to the form, under the same consent.
+        let to_form = app.get(&mum, "/appeals/form").await;
+        assert_eq!(to_form.status(), StatusCode::OK);
+        let second = Submission {
+            child_id: "38420955".into(),
+            ..s
+        };
+        let next = app.file_appeal(&mum, &second).await;
+        let next = appeals::store::appeals::by_number(&app.db, &next)
+            .await
+            .expect("read")
+            .expect("filed");
+        assert_eq!(next.consent.map(|c| c.given_at), Some(consent.given_at));
+
+        let staff = app.staff("staff-school-1").await;
+        let (_, page) = app
+            .get_html(&staff, &format!("/staff/appeals/{number}"))
+            .await;
+        assert!(page.contains("Согласие на обработку ПДн"), "{page}");
+        assert!(page.contains("редакция 1"), "{page}");
+    }
+);
+
+story!(
+    without_consent_there_is_no_form,
+    |app: TestApp| async move {
+        let dad = browser();
+        app.login_as(&dad, "parent", "parent-typo").await;
+        let (_, consent) = app.get_html(&dad, "/appeals/consent").await;
+        assert!(consent.contains(r#"href="/no-account">Не даю согласия"#));
+        for path in ["/appeals/form", "/appeals/form?organization_id=1"] {
+            let resp = app.get(&dad, path).await;
+            assert_eq!(location(&resp), "/appeals/consent", "{path}");
+        }
+        // A consent is only ever the person's own press of the button.
+        let forged = app
+            .post_form(&dad, "/appeals/consent", &[("csrf_token", "forged")])
+            .await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count("consents").await, 0);
     }
 );

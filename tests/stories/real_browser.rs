@@ -34,6 +34,15 @@ story!(
         b.check("before-the-form").await;
         b.tab_to_and_press("a[href=\"/appeals/form\"]", Key::Enter)
             .await;
+        assert_eq!(
+            b.path().await,
+            "/appeals/consent",
+            "the consent comes first"
+        );
+        b.check("consent").await;
+        b.tab_to_and_press("form[action=\"/appeals/consent\"] button", Key::Enter)
+            .await;
+        assert_eq!(b.path().await, "/appeals/form");
         b.check("form").await;
 
         b.tab_to("input[name=child_id][value=\"38420917\"]").await;

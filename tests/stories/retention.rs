@@ -112,6 +112,8 @@ story!(
             vec![long_ago.into(), number.clone().into()],
         )
         .await;
+        app.execute("UPDATE consents SET given_at = $1", vec![long_ago.into()])
+            .await;
         let older = chrono::Utc::now() - chrono::Duration::days(6 * 366);
         app.execute(
             "UPDATE appeal_access_log SET created_at = $1",
@@ -134,6 +136,10 @@ story!(
         assert!(ok, "{run}");
         assert!(run.contains("Обезличено обращений: 1"), "{run}");
         assert!(!run.contains("Удалено записей журнала доступа: 0"), "{run}");
+        assert!(
+            run.contains("Удалено согласий на обработку данных: 1"),
+            "her consent goes with the last appeal that named her: {run}"
+        );
         for needle in HERS {
             assert_eq!(
                 holders(&app, needle).await,
@@ -174,6 +180,8 @@ story!(
             "{appeal}"
         );
         assert!(!appeal["history"].as_array().expect("history").is_empty());
+        assert_eq!(appeal["consent"]["version"], "1", "{appeal}");
+        assert_eq!(doc["consents"][0]["version"], "1", "{doc}");
         assert!(
             !appeal["opened_by_staff"]
                 .as_array()

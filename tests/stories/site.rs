@@ -121,6 +121,7 @@ story!(
     |app: TestApp| async move {
         let mum = browser();
         app.login_as(&mum, "parent", "parent-confirmed").await;
+        app.give_consent(&mum).await;
         let (_, page) = app.get_html(&mum, "/appeals/form").await;
         assert!(
             page.contains("Камчатский край"),

@@ -31,6 +31,7 @@ async fn seed_appeal(app: &TestApp, i: usize, org: i32, class: i32) -> String {
         kids: vec![child],
     };
     let wf = &app.workflow;
+    applicant::give_consent(wf, &applicant).await.unwrap();
     let selection = Selection {
         organization_id: Some(org),
         ..Default::default()

@@ -7,11 +7,10 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::Tabs;
 use crate::web::AppState;
-use crate::web::csrf::{CsrfForm, is_token};
+use crate::web::csrf::{Button, CsrfForm, is_token};
 use crate::web::error::{AppError, AppResult};
 use crate::web::security::html;
 use crate::web::session::StaffUser;
@@ -175,14 +174,11 @@ pub(super) async fn show(
     })?)
 }
 
-#[derive(Deserialize)]
-pub(super) struct Confirm {}
-
 pub(super) async fn apply(
     State(state): State<AppState>,
     user: StaffUser,
     Path(id): Path<i32>,
-    CsrfForm(_): CsrfForm<Confirm>,
+    CsrfForm(_): CsrfForm<Button>,
 ) -> AppResult<Redirect> {
     admin::apply(&state.workflow, &imports(&state), &user.actor, id).await?;
     Ok(Redirect::to(&format!("/admin/imports/{id}")))
@@ -192,7 +188,7 @@ pub(super) async fn discard(
     State(state): State<AppState>,
     user: StaffUser,
     Path(id): Path<i32>,
-    CsrfForm(_): CsrfForm<Confirm>,
+    CsrfForm(_): CsrfForm<Button>,
 ) -> AppResult<Redirect> {
     admin::discard(&state.workflow, &user.actor, id).await?;
     flash(&user.session, "Загрузка отменена, файл удалён.").await?;

@@ -120,6 +120,8 @@ struct AppealPage {
     role: &'static str,
     snils: String,
     child: Option<String>,
+    /// «27.11.2026 10:00, редакция 1»; None for appeals filed before consent was asked.
+    consent: Option<String>,
     assignee: String,
     history: Vec<EventView>,
     duplicates: Vec<String>,
@@ -247,6 +249,13 @@ async fn page(
                 .workflow
                 .deadlines()
                 .due_soon(a.due_at, chrono::Utc::now()),
+        consent: a.consent.as_ref().map(|c| {
+            format!(
+                "{}, редакция {}",
+                ru_datetime(c.given_at, offset),
+                c.version
+            )
+        }),
         comment: a.comment.clone(),
         fio: s.name.full(),
         birth_date: ru_date(s.birth_date),

@@ -360,19 +360,33 @@ impl TestApp {
         }
     }
 
-    /// Opens the form for `organization_id` and returns (csrf_token, submission_id).
+    /// Opens the form for `organization_id` and returns (csrf_token, submission_id). A
+    /// person filing for the first time gives the consent on the way, as on the site.
     pub async fn open_form(&self, client: &Client, organization_id: &str) -> (String, String) {
-        let (status, html) = self
-            .get_html(
-                client,
-                &format!("/appeals/form?organization_id={organization_id}"),
-            )
-            .await;
+        let path = format!("/appeals/form?organization_id={organization_id}");
+        if location(&self.get(client, &path).await) == "/appeals/consent" {
+            self.give_consent(client).await;
+        }
+        let (status, html) = self.get_html(client, &path).await;
         assert_eq!(status, StatusCode::OK, "form opens: {html}");
         (
             hidden_value(&html, "csrf_token").expect("csrf token in form"),
             hidden_value(&html, "submission_id").expect("submission id in form"),
         )
+    }
+
+    /// «Даю согласие» on the consent to the processing of personal data; the person is
+    /// sent on to the form.
+    pub async fn give_consent(&self, client: &Client) {
+        let (status, page) = self.get_html(client, "/appeals/consent").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Даю согласие"), "{page}");
+        let csrf = hidden_value(&page, "csrf_token").expect("csrf token on the consent");
+        let resp = self
+            .post_form(client, "/appeals/consent", &[("csrf_token", csrf.as_str())])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&resp), "/appeals/form");
     }
 
     pub async fn post_form(

@@ -1,0 +1,240 @@
+//! Benchmark harness: the inbox export (`/staff/inbox/export`) of a municipality's appeals
+//! through the real service, as XLSX and as CSV: time to the last byte and the service's
+//! own peak RSS while it writes. Prints numbers; asserts nothing but that every row came.
+//!
+//! `cargo bench --bench export` (SQLite in a temporary file), or against PostgreSQL:
+//! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<fresh db> cargo bench --bench export`.
+//! `BENCH_APPEALS` sets how many appeals to export (default 100000).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use appeals::store::appeals::{Numbering, submit};
+use appeals::store::directory::{self, OrganizationFilter};
+use common::new_appeal;
+use reqwest::header::LOCATION;
+
+/// One figure of `/proc/<pid>/status` in MiB (`VmRSS`, `VmHWM`).
+fn memory_mib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Starts the peak-RSS count of `pid` afresh (Linux: «5» to clear_refs).
+fn reset_peak(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The service as `cargo run` starts it, on this database, its log thrown away.
+fn serve(url: &str, port: u16, dir: &Path) -> anyhow::Result<Child> {
+    Ok(Command::new(env!("CARGO_BIN_EXE_appeals"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("APPEALS_ENV", "test")
+        .env("APPEALS__SERVER__PORT", port.to_string())
+        .env("APPEALS__DATABASE__URL", url)
+        .env("APPEALS__MAIL__MAILBOX_DIR", dir.join("mailbox"))
+        .env("APPEALS__RETENTION__EVERY_HOURS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?)
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the service did not get ready in 60 s")
+}
+
+/// The ESIA round trip through the built-in emulator as `persona`.
+async fn sign_in(http: &reqwest::Client, base: &str, persona: &str) -> anyhow::Result<String> {
+    let mut next = format!("{base}/login/esia?role=staff");
+    for hop in 0..4 {
+        let url = match hop {
+            1 => format!("{next}&persona={persona}"),
+            _ => next.clone(),
+        };
+        let resp = http.get(&url).send().await?;
+        let to = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| anyhow::anyhow!("sign-in hop {hop}: {}", resp.status()))?;
+        next = if to.starts_with('/') {
+            format!("{base}{to}")
+        } else {
+            to.to_string()
+        };
+    }
+    Ok(next)
+}
+
+struct Measured {
+    seconds: f64,
+    bytes: u64,
+    peak_mib: f64,
+}
+
+/// Downloads the export chunk by chunk, as a browser saving it would, into `out`.
+async fn export(
+    http: &reqwest::Client,
+    base: &str,
+    format: &str,
+    pid: u32,
+    out: &Path,
+) -> anyhow::Result<Measured> {
+    use std::io::Write;
+    reset_peak(pid);
+    let start = Instant::now();
+    let mut resp = http
+        .get(format!("{base}/staff/inbox/export?format={format}"))
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut bytes = 0u64;
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len() as u64;
+        file.write_all(&chunk)?;
+    }
+    file.flush()?;
+    Ok(Measured {
+        seconds: start.elapsed().as_secs_f64(),
+        bytes,
+        peak_mib: memory_mib(pid, "VmHWM:"),
+    })
+}
+
+/// Rows of the exported file, header included.
+fn rows_in(path: &Path, format: &str) -> anyhow::Result<usize> {
+    if format == "csv" {
+        return Ok(std::fs::read(path)?.iter().filter(|b| **b == b'\n').count());
+    }
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path)?;
+    let sheet = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| anyhow::anyhow!("no sheet"))??;
+    Ok(sheet.height())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("appeals-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
+    let total: usize = std::env::var("BENCH_APPEALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let db = appeals::store::connect(&url, 8).await?;
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-directory.toml");
+    appeals::store::prepare(&db, Some(&demo)).await?;
+
+    // The municipal operator's schools, each with its first class, share the appeals.
+    let school1 = directory::organizations(&db, &OrganizationFilter::default())
+        .await?
+        .into_iter()
+        .find(|(o, _)| o.name.contains("«Средняя школа № 1»"))
+        .map(|(o, _)| o)
+        .ok_or_else(|| anyhow::anyhow!("demo school 1 missing"))?;
+    let mut places = Vec::new();
+    let same_municipality = OrganizationFilter {
+        municipality_id: Some(school1.municipality_id),
+        ..Default::default()
+    };
+    for (o, _) in directory::organizations(&db, &same_municipality).await? {
+        if let Some(c) = directory::classes(&db, o.id).await?.first() {
+            places.push((o.id, c.id));
+        }
+    }
+    let started = Instant::now();
+    let numbering = std::sync::Arc::new(Numbering::default());
+    for i in 0..total {
+        let (org, class) = places[i % places.len()];
+        submit(&db, &numbering, new_appeal(i, org, class), |_| Vec::new()).await?;
+    }
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
+    println!(
+        "{} appeals in {} schools of one municipality ({}), registered in {:.0} s",
+        total,
+        places.len(),
+        if url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        started.elapsed().as_secs_f64()
+    );
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut service = serve(&url, port, &dir)?;
+    let pid = service.id();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(1800))
+        .build()?;
+    let result = async {
+        wait_ready(&http, &base).await?;
+        let landing = sign_in(&http, &base, "operator-municipal").await?;
+        anyhow::ensure!(landing.ends_with("/staff/inbox"), "landed on {landing}");
+        http.get(&landing).send().await?.error_for_status()?;
+        println!(
+            "service RSS after sign-in and one inbox page: {:.0} MiB",
+            memory_mib(pid, "VmRSS:")
+        );
+        println!(
+            "{:<6} {:>10} {:>10} {:>10} {:>16}",
+            "format", "rows", "seconds", "MiB out", "peak RSS (MiB)"
+        );
+        for format in ["csv", "xlsx"] {
+            let out = dir.join(format!("export.{format}"));
+            let m = export(&http, &base, format, pid, &out).await?;
+            let rows = rows_in(&out, format)?;
+            anyhow::ensure!(
+                rows == total + 1,
+                "{format}: {rows} rows for {total} appeals"
+            );
+            println!(
+                "{format:<6} {:>10} {:>10.1} {:>10.1} {:>16.0}",
+                rows - 1,
+                m.seconds,
+                m.bytes as f64 / 1048576.0,
+                m.peak_mib
+            );
+        }
+        Ok(())
+    }
+    .await;
+    let _ = service.kill();
+    let _ = service.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
