@@ -73,7 +73,7 @@ async fn wait_ready(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
 /// The ESIA round trip through the built-in emulator as `persona`.
 async fn sign_in(http: &reqwest::Client, base: &str, persona: &str) -> anyhow::Result<String> {
     let mut next = format!("{base}/login/esia?role=staff");
-    for hop in 0..4 {
+    for hop in 0..3 {
         let url = match hop {
             1 => format!("{next}&persona={persona}"),
             _ => next.clone(),

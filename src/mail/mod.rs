@@ -3,6 +3,7 @@
 //! development mailbox).
 
 pub mod messages;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 

@@ -4,15 +4,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
+use super::smtp::SmtpServer;
 use crate::config::{MailSettings, MailTransportKind};
 use crate::store::entities::outbox;
 
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpServer),
     Mailbox(PathBuf),
 }
 
@@ -37,20 +38,15 @@ pub enum SendError {
     Transient(String),
 }
 
-/// lettre times out each SMTP command itself and then drops the connection; this outer
-/// limit only catches a server that answers too slowly overall. Were it the first to fire,
-/// the connection, abandoned mid-command, would go back to lettre's pool and stall the
-/// next message as well.
-const BACKSTOP: Duration = Duration::from_secs(5);
-
 impl Transport {
     pub fn from_settings(s: &MailSettings) -> anyhow::Result<Self> {
         Ok(match s.transport {
             MailTransportKind::Smtp => Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(s.smtp_url.expose())
-                    .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?
-                    .timeout(Some(Duration::from_secs(s.send_timeout_secs)))
-                    .build(),
+                SmtpServer::from_url(
+                    s.smtp_url.expose(),
+                    Duration::from_secs(s.send_timeout_secs),
+                )
+                .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?,
             ),
             MailTransportKind::File => Self::Mailbox(s.mailbox_dir.clone()),
         })
@@ -69,25 +65,13 @@ impl Transport {
         from: &Mailbox,
         timeout: Duration,
     ) -> Result<(), SendError> {
-        let message_id = message_id(row.id, from);
-        let to: Mailbox = row
-            .recipient
-            .parse()
-            .map_err(|_| SendError::Permanent("invalid recipient address".into()))?;
-        let email = Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(row.subject.clone())
-            .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(
-                row.body_text.clone(),
-                row.body_html.clone(),
-            ))
-            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let email = message(row, from)?;
         match self {
             Self::Smtp(smtp) => {
-                match tokio::time::timeout(timeout + BACKSTOP, smtp.send(email)).await {
-                    Ok(Ok(_)) => Ok(()),
+                let bytes = email.formatted();
+                let send = smtp.send(email.envelope(), &bytes);
+                match tokio::time::timeout(timeout, send).await {
+                    Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
                     Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
                     Err(_) => Err(SendError::Transient("SMTP send timed out".into())),
@@ -101,7 +85,7 @@ impl Transport {
                     .map_err(io)?;
                 let entry = MailboxEntry {
                     id: row.id,
-                    message_id,
+                    message_id: message_id(row.id, from),
                     to: row.recipient.clone(),
                     subject: row.subject.clone(),
                     text: row.body_text.clone(),
@@ -116,6 +100,24 @@ impl Transport {
             }
         }
     }
+}
+
+/// The e-mail of an outbox row: plain text and HTML alternatives.
+pub fn message(row: &outbox::Model, from: &Mailbox) -> Result<Message, SendError> {
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|_| SendError::Permanent("invalid recipient address".into()))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(row.subject.clone())
+        .message_id(Some(message_id(row.id, from)))
+        .multipart(MultiPart::alternative_plain_html(
+            row.body_text.clone(),
+            row.body_html.clone(),
+        ))
+        .map_err(|e| SendError::Permanent(e.to_string()))
 }
 
 /// Stable per outbox row, so a message retried after a crash is recognisably the same.

@@ -1,6 +1,7 @@
-//! Delivers outbox rows: lease a few, send them side by side (one silent SMTP server holds
-//! one slot, not the queue), then mark each sent, retry it later (exponential backoff with
-//! jitter) or mark it dead after `max_attempts`. A dead message stays in the table for
+//! Delivers outbox rows: lease as many as there are free slots, send them side by side on
+//! connections of their own (one silent SMTP server holds one slot, not the queue), then
+//! mark those that went out sent together, retry the others later (exponential backoff
+//! with jitter) or mark them dead after `max_attempts`. A dead message stays in the table for
 //! operators; nothing is dropped silently. A lease lasts about one send, so rows of a
 //! crashed worker come back in seconds; on shutdown the worker stops claiming, lets the
 //! sends in flight finish for a bounded time and hands back the rest.
@@ -16,13 +17,19 @@ use tokio::task::JoinSet;
 
 use crate::store::entities::outbox::Model as OutboxRow;
 
+/// A finished send: the row and how it went.
+type Sent = (OutboxRow, Result<(), SendError>);
+
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::store::{outbox, sessions::DbSessionStore};
 use crate::workflow::{self, Workflow};
 
-/// Messages sent at once.
-const CONCURRENCY: usize = 4;
+/// Messages sent at once, each on its own SMTP connection.
+const CONCURRENCY: usize = 16;
+/// Slots are refilled once this many are free (or none is busy, or a poll interval
+/// passed): one claim then leases several rows instead of one row a statement.
+const REFILL_AT: usize = CONCURRENCY / 2;
 /// What a lease covers beyond one send's timeout: the bookkeeping around it.
 const LEASE_MARGIN_SECS: i64 = 15;
 
@@ -89,19 +96,21 @@ impl Worker {
 
     /// Sends due messages until none is left, or until `stop` flips: then it takes no
     /// more, waits for the sends in flight up to the shutdown grace and hands back the
-    /// rows still unsent.
+    /// rows still unsent. Slots are filled as they free up, each row leased for one send;
+    /// the results that came in meanwhile are written down together.
     async fn drain(&self, mut stop: watch::Receiver<bool>) -> Result<DrainStats, sea_orm::DbErr> {
         let mut stats = DrainStats::default();
-        let mut sending: JoinSet<(OutboxRow, Result<(), SendError>)> = JoinSet::new();
+        let mut sending: JoinSet<Sent> = JoinSet::new();
         let mut in_flight: Vec<i64> = Vec::new();
         let lease =
             chrono::Duration::seconds(self.send_timeout.as_secs() as i64 + LEASE_MARGIN_SECS);
+        let mut polled = true;
         loop {
             if *stop.borrow() {
                 return self.finish(sending, in_flight, stats).await;
             }
             let free = CONCURRENCY - sending.len();
-            if free > 0 {
+            if free >= REFILL_AT || (free > 0 && (sending.is_empty() || polled)) {
                 let now = Utc::now();
                 // A database hiccup must not drop the sends in flight: they finish and are
                 // recorded; only with none running does the pass end with the error.
@@ -130,16 +139,18 @@ impl Worker {
             // A free slot looks for new mail every poll interval, so messages queued while
             // a send hangs go out beside it instead of waiting for it.
             let slot_free = sending.len() < CONCURRENCY;
+            let mut done = Vec::new();
+            polled = false;
             tokio::select! {
-                done = sending.join_next() => {
-                    if let Some(Ok((row, result))) = done {
-                        in_flight.retain(|id| *id != row.id);
-                        self.record(&row, result, &mut stats).await;
-                    }
-                }
-                _ = tokio::time::sleep(self.poll), if slot_free => {}
+                first = sending.join_next() => done.extend(first.and_then(Result::ok)),
+                _ = tokio::time::sleep(self.poll), if slot_free => polled = true,
                 _ = stop.changed() => {}
             }
+            while let Some(next) = sending.try_join_next() {
+                done.extend(next.ok());
+            }
+            in_flight.retain(|id| !done.iter().any(|(row, _)| row.id == *id));
+            self.record(&done, &mut stats).await;
         }
     }
 
@@ -147,15 +158,15 @@ impl Worker {
     /// then go back to the queue for the next start (or another instance).
     async fn finish(
         &self,
-        mut sending: JoinSet<(OutboxRow, Result<(), SendError>)>,
+        mut sending: JoinSet<Sent>,
         mut in_flight: Vec<i64>,
         mut stats: DrainStats,
     ) -> Result<DrainStats, sea_orm::DbErr> {
         let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         while let Ok(Some(done)) = tokio::time::timeout_at(deadline, sending.join_next()).await {
-            if let Ok((row, result)) = done {
-                in_flight.retain(|id| *id != row.id);
-                self.record(&row, result, &mut stats).await;
+            if let Ok(sent) = done {
+                in_flight.retain(|id| *id != sent.0.id);
+                self.record(&[sent], &mut stats).await;
             }
         }
         sending.abort_all();
@@ -169,24 +180,36 @@ impl Worker {
         Ok(stats)
     }
 
-    /// Writes down how a send went, trying again for a few seconds when the database
+    /// Writes down how the sends went, trying again for a few seconds when the database
     /// connection was lost (the pool gives a fresh one). If the database still refuses,
-    /// the row keeps its lease and comes back when it runs out (a second delivery rather
+    /// the rows keep their lease and come back when it runs out (a second delivery rather
     /// than a lost message).
-    async fn record(&self, row: &OutboxRow, result: Result<(), SendError>, stats: &mut DrainStats) {
+    async fn record(&self, done: &[Sent], stats: &mut DrainStats) {
+        if done.is_empty() {
+            return;
+        }
         let mut pause = Duration::from_millis(200);
         loop {
-            match self.try_record(row, &result, stats).await {
-                Ok(()) => return,
+            let mut counted = DrainStats::default();
+            match self.try_record(done, &mut counted).await {
+                Ok(()) => {
+                    stats.sent += counted.sent;
+                    stats.retried += counted.retried;
+                    stats.dead += counted.dead;
+                    return;
+                }
                 Err(e)
                     if crate::store::is_connection_lost(&e) && pause < Duration::from_secs(4) =>
                 {
-                    tracing::warn!(outbox_id = row.id, "mail result not recorded yet, retrying");
+                    tracing::warn!(
+                        mails = done.len(),
+                        "mail results not recorded yet, retrying"
+                    );
                     tokio::time::sleep(pause).await;
                     pause *= 2;
                 }
                 Err(e) => {
-                    tracing::error!(outbox_id = row.id, error = %e, "mail result not recorded");
+                    tracing::error!(mails = done.len(), error = %e, "mail results not recorded");
                     return;
                 }
             }
@@ -195,34 +218,45 @@ impl Worker {
 
     async fn try_record(
         &self,
-        row: &OutboxRow,
-        result: &Result<(), SendError>,
+        done: &[Sent],
         stats: &mut DrainStats,
     ) -> Result<(), sea_orm::DbErr> {
-        match result {
-            Ok(()) => {
-                outbox::mark_sent(&self.db, row.id, Utc::now()).await?;
-                tracing::info!(outbox_id = row.id, kind = %row.kind, "mail sent");
-                stats.sent += 1;
-            }
-            Err(err) => {
-                let permanent = matches!(err, SendError::Permanent(_));
-                let retry_at = (!permanent && row.attempts < self.max_attempts).then(|| {
-                    Utc::now() + backoff(self.retry_first, row.attempts, rand::random::<f64>())
-                });
-                outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
-                // The error text can name the recipient: only the id goes to the log.
-                if retry_at.is_some() {
-                    tracing::warn!(
-                        outbox_id = row.id,
-                        attempts = row.attempts,
-                        "mail send failed, will retry"
-                    );
-                    stats.retried += 1;
-                } else {
-                    tracing::error!(outbox_id = row.id, attempts = row.attempts, "mail is dead");
-                    stats.dead += 1;
-                }
+        let sent: Vec<i64> = done
+            .iter()
+            .filter(|(_, result)| result.is_ok())
+            .map(|(row, _)| row.id)
+            .collect();
+        outbox::mark_sent(&self.db, &sent, Utc::now()).await?;
+        for id in &sent {
+            tracing::debug!(outbox_id = id, "mail sent");
+        }
+        if let (Some(first), Some(last)) = (sent.first(), sent.last()) {
+            tracing::info!(
+                mails = sent.len(),
+                first_id = first,
+                last_id = last,
+                "mail sent"
+            );
+        }
+        stats.sent += sent.len();
+        for (row, result) in done {
+            let Err(err) = result else { continue };
+            let permanent = matches!(err, SendError::Permanent(_));
+            let retry_at = (!permanent && row.attempts < self.max_attempts).then(|| {
+                Utc::now() + backoff(self.retry_first, row.attempts, rand::random::<f64>())
+            });
+            outbox::mark_failed(&self.db, row.id, &err.to_string(), retry_at).await?;
+            // The error text can name the recipient: only the id goes to the log.
+            if retry_at.is_some() {
+                tracing::warn!(
+                    outbox_id = row.id,
+                    attempts = row.attempts,
+                    "mail send failed, will retry"
+                );
+                stats.retried += 1;
+            } else {
+                tracing::error!(outbox_id = row.id, attempts = row.attempts, "mail is dead");
+                stats.dead += 1;
             }
         }
         Ok(())

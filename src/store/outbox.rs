@@ -7,6 +7,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use sea_orm::sea_query::Expr;
+
 use super::entities::outbox;
 use super::{Sql, is_postgres};
 
@@ -80,22 +82,30 @@ pub async fn claim_due(
     Ok(rows)
 }
 
+/// Marks the messages sent, in one statement however many there are.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
-    id: i64,
+    ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    outbox::ActiveModel {
-        id: Set(id),
-        status: Set(SENT.to_string()),
-        sent_at: Set(Some(now)),
-        locked_until: Set(None),
-        last_error: Set(None),
-        ..Default::default()
+    if ids.is_empty() {
+        return Ok(());
     }
-    .update(db)
-    .await
-    .map(|_| ())
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(SENT))
+        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Schedules a retry at `retry_at`, or marks the message dead when there is none.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -18,6 +19,8 @@ struct Shared {
     stall_next: usize,
     /// Message-ID → how many times it was accepted.
     accepted: HashMap<String, usize>,
+    /// ACK every segment at once (TCP_QUICKACK) instead of the kernel's delayed ACK.
+    ack_at_once: bool,
 }
 
 pub struct Sink {
@@ -71,6 +74,14 @@ impl Sink {
         self.lock().stall_next = n;
     }
 
+    /// A server tuned for throughput: it acknowledges every segment at once, so a client
+    /// that leaves Nagle's algorithm on is not held up by the delayed ACK (the mail
+    /// benchmark's second server; the fault suite keeps the kernel's delayed ACK).
+    #[allow(dead_code)]
+    pub fn ack_at_once(&self) {
+        self.lock().ack_at_once = true;
+    }
+
     pub fn accepted(&self) -> HashMap<String, usize> {
         self.lock().accepted.clone()
     }
@@ -120,6 +131,10 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
         if silent(&shared) {
             return;
         }
+        let ack_at_once = shared.lock().is_ok_and(|s| s.ack_at_once);
+        if ack_at_once {
+            quick_ack(&lines);
+        }
         let verb = line.trim_end().to_ascii_uppercase();
         let reply: &[u8] = if verb.starts_with("EHLO") {
             b"250-sink\r\n250 8BITMIME\r\n"
@@ -127,7 +142,7 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             if write.write_all(b"354 go on\r\n").await.is_err() {
                 return;
             }
-            let Some(message_id) = read_message(&mut lines).await else {
+            let Some(message_id) = read_message(&mut lines, ack_at_once).await else {
                 return;
             };
             if let Ok(mut s) = shared.lock() {
@@ -149,15 +164,35 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
     }
 }
 
+/// Linux turns TCP_QUICKACK off again on its own, so it is set after every read.
+fn quick_ack(lines: &BufReader<OwnedReadHalf>) {
+    use std::os::fd::AsRawFd;
+    let stream: &TcpStream = lines.get_ref().as_ref();
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a c_int option of the size given.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
 /// Reads the message up to the lone dot and returns its Message-ID (empty when it has
 /// none).
-async fn read_message<R: AsyncBufReadExt + Unpin>(lines: &mut R) -> Option<String> {
+async fn read_message(lines: &mut BufReader<OwnedReadHalf>, ack_at_once: bool) -> Option<String> {
     let mut message_id = String::new();
     let mut line = String::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await.ok()? == 0 {
             return None;
+        }
+        if ack_at_once {
+            quick_ack(lines);
         }
         let text = line.trim_end_matches(['\r', '\n']);
         if text == "." {
