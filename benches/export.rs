@@ -6,6 +6,7 @@
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<fresh db> cargo bench --bench export`.
 //! `BENCH_APPEALS` sets how many appeals to export (default 100000).
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::Path;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use appeals::store::appeals::{Numbering, submit};
 use appeals::store::directory::{self, OrganizationFilter};
-use common::new_appeal;
+use common::{demo_database, env_number, new_appeal, scratch};
 use reqwest::header::LOCATION;
 
 /// One figure of `/proc/<pid>/status` in MiB (`VmRSS`, `VmHWM`).
@@ -144,25 +145,11 @@ fn rows_in(path: &Path, format: &str) -> anyhow::Result<usize> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("appeals-bench-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
-    let total: usize = std::env::var("BENCH_APPEALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let db = appeals::store::connect(&url, 8).await?;
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-directory.toml");
-    appeals::store::prepare(&db, Some(&demo)).await?;
+    let (dir, url) = scratch()?;
+    let total: usize = env_number("BENCH_APPEALS", 100_000);
+    let (db, school1) = demo_database(&url, 8).await?;
 
     // The municipal operator's schools, each with its first class, share the appeals.
-    let school1 = directory::organizations(&db, &OrganizationFilter::default())
-        .await?
-        .into_iter()
-        .find(|(o, _)| o.name.contains("«Средняя школа № 1»"))
-        .map(|(o, _)| o)
-        .ok_or_else(|| anyhow::anyhow!("demo school 1 missing"))?;
     let mut places = Vec::new();
     let same_municipality = OrganizationFilter {
         municipality_id: Some(school1.municipality_id),

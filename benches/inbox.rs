@@ -5,59 +5,23 @@
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<fresh db> cargo bench --bench inbox`.
 //! `BENCH_APPEALS` sets how many appeals to register (default 20000).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+#[allow(dead_code)]
 mod common;
 
 use appeals::domain::names::normalize;
 use appeals::domain::staff::Scope;
 use appeals::store::appeals::{Numbering, submit};
-use appeals::store::inbox::{self, AssigneeFilter, InboxQuery, Sort, StatusFilter};
-use chrono::Utc;
-use common::new_appeal;
-use sea_orm::DatabaseConnection;
-
-fn report(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let p = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    println!(
-        "{label:<44} median {:>8.2} ms   p95 {:>8.2} ms   ({} runs)",
-        ms(p(0.5)),
-        ms(p(0.95)),
-        samples.len()
-    );
-}
-
-async fn time_query(db: &DatabaseConnection, q: &InboxQuery, runs: usize) -> Vec<Duration> {
-    let mut out = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        inbox::page(db, q).await.expect("inbox page");
-        out.push(start.elapsed());
-    }
-    out
-}
+use appeals::store::inbox::{self, InboxQuery, StatusFilter};
+use common::{demo_database, env_number, new_appeal, open_queue, report, scratch, time_query};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("appeals-bench-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
-    let total: usize = std::env::var("BENCH_APPEALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
-    let db = appeals::store::connect(&url, 16).await?;
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-directory.toml");
-    appeals::store::prepare(&db, Some(&demo)).await?;
-    let org = appeals::store::directory::organizations(&db, &Default::default())
-        .await?
-        .into_iter()
-        .find(|(o, _)| o.name.contains("«Средняя школа № 1»"))
-        .map(|(o, _)| o.id)
-        .ok_or_else(|| anyhow::anyhow!("demo school 1 missing"))?;
+    let (dir, url) = scratch()?;
+    let total: usize = env_number("BENCH_APPEALS", 20_000);
+    let (db, school1) = demo_database(&url, 16).await?;
+    let org = school1.id;
     let class = appeals::store::directory::classes(&db, org).await?[0].id;
     println!(
         "database: {}",
@@ -107,21 +71,9 @@ async fn main() -> anyhow::Result<()> {
     // them after a September flood; without them the planner guesses wrong.
     sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
     let base = |search: Option<&str>, status| InboxQuery {
-        scope: Scope::Organization(org),
         status,
-        class_id: None,
-        organization_id: None,
-        assignee: AssigneeFilter::Any,
-        overdue: false,
-        due_by: None,
-        created_from: None,
-        created_before: None,
         search: search.map(normalize),
-        sort: Sort::Queue,
-        cursor: None,
-        limit: 50,
-        now: Utc::now(),
-        fold: true,
+        ..open_queue(Scope::Organization(org))
     };
     println!("inbox over {total} appeals of one school:");
     report(

@@ -6,6 +6,8 @@
 //! PostgreSQL). `BENCH_MAILS` sets the messages per run (default 5000).
 
 #[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
 #[path = "../tests/stories/support/process.rs"]
 mod process;
 #[allow(dead_code)]
@@ -23,6 +25,7 @@ use appeals::store::entities::outbox;
 use appeals::store::outbox::{NewMessage, enqueue};
 use appeals::workflow::Workflow;
 use chrono::{FixedOffset, Utc};
+use common::{env_number, scratch};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
@@ -101,14 +104,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("appeals-bench-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
-    let n: usize = std::env::var("BENCH_MAILS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
+    let (dir, url) = scratch()?;
+    let n: usize = env_number("BENCH_MAILS", 5000);
     let db = appeals::store::connect(&url, 8).await?;
     appeals::store::prepare(&db, None).await?;
     let mut json = Vec::new();

@@ -17,6 +17,7 @@ mod m20261127_000012_deadlines;
 mod m20261127_000013_retention;
 mod m20261127_000014_escalation;
 mod m20261127_000015_consent;
+mod m20261127_000016_inbox_scope;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_retention::Migration),
             Box::new(m20261127_000014_escalation::Migration),
             Box::new(m20261127_000015_consent::Migration),
+            Box::new(m20261127_000016_inbox_scope::Migration),
         ]
     }
 }

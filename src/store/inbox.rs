@@ -114,6 +114,7 @@ impl Cursor {
     }
 }
 
+#[derive(Clone)]
 pub struct InboxQuery {
     pub scope: Scope,
     pub status: StatusFilter,
@@ -175,21 +176,87 @@ pub(super) fn push_scope(sql: &mut Sql, scope: Scope) {
         Scope::Organization(o) => {
             sql.push("a.organization_id = ").bind(o);
         }
+        // Kept on every appeal by triggers (migration 016): an index prefix in page order.
         Scope::Municipality(m) => {
-            sql.push("a.organization_id IN (SELECT id FROM organizations WHERE municipality_id = ")
-                .bind(m)
-                .push(")");
+            sql.push("a.municipality_id = ").bind(m);
         }
         Scope::Region(r) => {
-            sql.push(
-                "a.organization_id IN (SELECT o.id FROM organizations o \
-                 JOIN municipalities m ON m.id = o.municipality_id WHERE m.region_id = ",
-            )
-            .bind(r)
-            .push(")");
+            sql.push("a.region_id = ").bind(r);
         }
         Scope::All => {
             sql.push("1 = 1");
+        }
+    }
+}
+
+/// What a search of digits (and a dash) means: a whole number, the sequence part of one
+/// («123» or «000123»: that appeal of any recent year), or the start of one («2026-0001»).
+/// Each is an index lookup, never a scan of the scope.
+#[derive(Debug, PartialEq, Eq)]
+enum NumberSearch {
+    Exact(Vec<String>),
+    Prefix { from: String, to: String },
+}
+
+/// How many years back a bare sequence number looks (appeals are kept 3 years after the
+/// answer, then anonymised: their numbers stay).
+const SEQUENCE_YEARS: i32 = 10;
+
+impl NumberSearch {
+    fn parse(s: &str, now: DateTime<Utc>) -> Option<Self> {
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            return None;
+        }
+        if let Some(n) = crate::domain::number::AppealNumber::parse(s) {
+            return Some(Self::Exact(vec![n.to_string()]));
+        }
+        if !s.contains('-') && s.len() <= 6 {
+            let seq: u32 = s.parse().ok()?;
+            let year = chrono::Datelike::year(&now);
+            return Some(Self::Exact(
+                (year - SEQUENCE_YEARS..=year + 1)
+                    .rev()
+                    .map(|y| {
+                        crate::domain::number::AppealNumber::new(y, i64::from(seq)).to_string()
+                    })
+                    .collect(),
+            ));
+        }
+        // The numbers starting with `s`: [s, s with its last character advanced).
+        let mut to = s.to_string();
+        let last = to.pop()?;
+        to.push(char::from_u32(u32::from(last) + 1)?);
+        Some(Self::Prefix {
+            from: s.to_string(),
+            to,
+        })
+    }
+}
+
+fn push_number(sql: &mut Sql, search: &NumberSearch) {
+    // PostgreSQL compares under the database's collation unless told otherwise; the
+    // index of migration 016 is in byte order, as SQLite's is.
+    let column = if sql.is_postgres() {
+        "a.number COLLATE \"C\""
+    } else {
+        "a.number"
+    };
+    match search {
+        NumberSearch::Exact(numbers) => {
+            sql.push(" AND a.number IN (");
+            for (i, n) in numbers.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(n.clone());
+            }
+            sql.push(")");
+        }
+        NumberSearch::Prefix { from, to } => {
+            sql.push_trusted(&format!(" AND {column} >= "))
+                .bind(from.clone());
+            sql.push_trusted(&format!(" AND {column} < "))
+                .bind(to.clone());
         }
     }
 }
@@ -260,10 +327,8 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
         sql.push(" AND a.created_at < ").bind(before);
     }
     if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
-        if s.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            sql.push(" AND a.number LIKE ")
-                .bind(like_pattern(s))
-                .push(" ESCAPE '\\'");
+        if let Some(number) = NumberSearch::parse(s, q.now) {
+            push_number(&mut sql, &number);
         } else {
             sql.push(" AND a.search_norm LIKE ")
                 .bind(like_pattern(s))
@@ -375,6 +440,37 @@ pub async fn status_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_search_is_an_exact_or_a_prefix_lookup() {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let exact = |n: &str| NumberSearch::Exact(vec![n.to_string()]);
+        assert_eq!(
+            NumberSearch::parse("2026-000123", now),
+            Some(exact("2026-000123"))
+        );
+        let Some(NumberSearch::Exact(years)) = NumberSearch::parse("123", now) else {
+            panic!("a sequence number");
+        };
+        assert_eq!(years.first().map(String::as_str), Some("2027-000123"));
+        assert!(years.contains(&"2026-000123".to_string()));
+        assert_eq!(years.last().map(String::as_str), Some("2016-000123"));
+        assert_eq!(
+            NumberSearch::parse("000123", now),
+            NumberSearch::parse("123", now)
+        );
+        assert_eq!(
+            NumberSearch::parse("2026-0001", now),
+            Some(NumberSearch::Prefix {
+                from: "2026-0001".into(),
+                to: "2026-0002".into()
+            })
+        );
+        assert_eq!(NumberSearch::parse("иванова", now), None);
+        assert_eq!(NumberSearch::parse("", now), None);
+    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {

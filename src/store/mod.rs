@@ -219,6 +219,10 @@ impl Sql {
         self
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == DbBackend::Postgres
+    }
+
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

@@ -137,6 +137,9 @@ story!(
             "иванова мария петровна",
             &number,
             &number[5..],
+            // Its sequence without the zeros, and the start of the number.
+            "1",
+            &number[..9],
         ] {
             let url = format!(
                 "/staff/inbox?q={}",
@@ -148,7 +151,7 @@ story!(
                 "search {q:?} finds the appeal"
             );
         }
-        for q in ["смирнов", "2025-000001", "%", "_"] {
+        for q in ["смирнов", "2025-000001", "2", "-0000", "%", "_"] {
             let url = format!(
                 "/staff/inbox?q={}",
                 url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()

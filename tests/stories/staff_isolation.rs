@@ -275,3 +275,50 @@ story!(
         assert_eq!(status, StatusCode::OK);
     }
 );
+
+story!(
+    the_operator_inbox_follows_an_appeal_and_a_school_across_municipalities,
+    |app: TestApp| async move {
+        let number = school1_appeal(&app).await;
+        let operator = app.staff("operator-municipal").await;
+        let in_inbox = |page: &str| page.contains(&format!("/staff/appeals/{number}\""));
+        let (_, page) = app.get_html(&operator, "/staff/inbox").await;
+        assert!(
+            in_inbox(&page),
+            "school 1 is in the operator's municipality"
+        );
+        let (_, page) = app
+            .get_html(&operator, &format!("/staff/inbox?q={}", &number[5..]))
+            .await;
+        assert!(in_inbox(&page), "found by its sequence number");
+
+        // Forwarded to a school of the Елизовский district: it leaves her inbox.
+        let elizovo = app.organization_id("Елизовская средняя школа").await;
+        let moved = app
+            .staff_action(
+                &operator,
+                &number,
+                "forward",
+                &[
+                    ("organization_id", &elizovo),
+                    ("resolution", "Ребёнок учится в Елизово"),
+                ],
+            )
+            .await;
+        assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.get_html(&operator, "/staff/inbox?status=all").await;
+        assert!(!in_inbox(&page), "another municipality's appeal now");
+
+        // The school itself moves to her municipality (a directory correction): its
+        // appeals come with it.
+        app.execute(
+            "UPDATE organizations SET municipality_id = \
+             (SELECT municipality_id FROM organizations WHERE name LIKE '%Средняя школа № 1%') \
+             WHERE id = $1",
+            vec![elizovo.parse::<i32>().unwrap().into()],
+        )
+        .await;
+        let (_, page) = app.get_html(&operator, "/staff/inbox?status=all").await;
+        assert!(in_inbox(&page), "the moved school's appeals are hers");
+    }
+);

@@ -1,0 +1,239 @@
+//! Benchmark harness: the municipal operator's inbox on PostgreSQL with 1,000 appeals in the
+//! database and with `BENCH_BIG` (default 1,000,000), a tenth of them in the operator's
+//! municipality. The data are written with bulk SQL (one filed appeal copied by
+//! `generate_series`), not through HTTP. Each inbox query runs on both databases in
+//! alternating rounds; prints p50 and p99 per query and the ratio of the p99s, then JSON.
+//!
+//! `cargo bench --bench scale`; `BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) is the server, where it creates and drops two
+//! databases of its own.
+
+#[allow(dead_code)]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use appeals::domain::names::normalize;
+use appeals::domain::staff::Scope;
+use appeals::store::appeals::{Numbering, submit};
+use appeals::store::directory::{self, OrganizationFilter};
+use appeals::store::inbox::{self, InboxQuery, StatusFilter};
+use common::{demo_database, env_number, new_appeal, open_queue, quantile_ms};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// Rounds of each query on each database; the p99 is the worst of them.
+const ROUNDS: usize = 10;
+const RUNS_PER_ROUND: usize = 10;
+
+struct Place {
+    org: i32,
+    class: i32,
+}
+
+/// The schools that have classes, each with its first class: those of `municipality_id`
+/// and the others.
+async fn places(
+    db: &DatabaseConnection,
+    municipality_id: i32,
+) -> anyhow::Result<(Vec<Place>, Vec<Place>)> {
+    let (mut mine, mut others) = (Vec::new(), Vec::new());
+    for (o, _) in directory::organizations(db, &OrganizationFilter::default()).await? {
+        if let Some(c) = directory::classes(db, o.id).await?.first() {
+            let place = Place {
+                org: o.id,
+                class: c.id,
+            };
+            if o.municipality_id == municipality_id {
+                mine.push(place);
+            } else {
+                others.push(place);
+            }
+        }
+    }
+    Ok((mine, others))
+}
+
+fn array(values: impl Iterator<Item = i32>) -> String {
+    let list: Vec<String> = values.map(|v| v.to_string()).collect();
+    format!("ARRAY[{}]", list.join(","))
+}
+
+/// A database with `total` appeals, one in ten at the operator's schools; returns the
+/// operator's municipality.
+async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, i32)> {
+    let (db, school1) = demo_database(url, 4).await?;
+    let (mine, others) = places(&db, school1.municipality_id).await?;
+    // One appeal through the store, as the form files it: the template of the others.
+    submit(
+        &db,
+        &Numbering::default(),
+        new_appeal(0, mine[0].org, mine[0].class),
+        |_| Vec::new(),
+    )
+    .await?;
+    let sql = format!(
+        "INSERT INTO appeals (number, applicant_oid, applicant_role, snapshot, applicant_email, \
+         search_norm, child_esia_id, organization_id, class_id, comment, status, route, \
+         submission_id, version, created_at, updated_at, due_at, subject_key, consent_version, \
+         consent_given_at) \
+         SELECT '2025-' || lpad(g::text, 7, '0'), '8' || g, t.applicant_role, \
+         replace(replace(t.snapshot, 'Мама0', 'Мама' || g), 'Ребёнок0', 'Ребёнок' || g), \
+         'parent' || g || '@example.com', \
+         replace(replace(t.search_norm, 'мама0', 'мама' || g), 'ребенок0', 'ребенок' || g), \
+         'k' || g, p.org, p.class, t.comment, \
+         (ARRAY['new','in_progress','needs_info','resolved','rejected'])[1 + g % 5], \
+         t.route, 'bench-' || g, 1, \
+         now() - make_interval(secs => g * 30), now(), now() + make_interval(days => 30 - g % 60), \
+         'k' || g, t.consent_version, t.consent_given_at \
+         FROM generate_series(1, {n}) g \
+         CROSS JOIN (SELECT * FROM appeals LIMIT 1) t \
+         CROSS JOIN LATERAL (SELECT \
+           CASE WHEN g % 10 = 0 THEN ({mine_orgs})[1 + (g / 10) % {mine_n}] \
+                ELSE ({other_orgs})[1 + g % {other_n}] END AS org, \
+           CASE WHEN g % 10 = 0 THEN ({mine_classes})[1 + (g / 10) % {mine_n}] \
+                ELSE ({other_classes})[1 + g % {other_n}] END AS class) p",
+        n = total - 1,
+        mine_orgs = array(mine.iter().map(|p| p.org)),
+        mine_classes = array(mine.iter().map(|p| p.class)),
+        mine_n = mine.len(),
+        other_orgs = array(others.iter().map(|p| p.org)),
+        other_classes = array(others.iter().map(|p| p.class)),
+        other_n = others.len(),
+    );
+    db.execute_unprepared(&sql).await?;
+    db.execute_unprepared("VACUUM ANALYZE appeals").await?;
+    Ok((db, school1.municipality_id))
+}
+
+fn query(municipality: i32) -> InboxQuery {
+    open_queue(Scope::Municipality(municipality))
+}
+
+/// The inbox queries an operator runs, by name.
+async fn scenarios(
+    db: &DatabaseConnection,
+    m: i32,
+) -> anyhow::Result<Vec<(&'static str, InboxQuery)>> {
+    let mut deep = query(m);
+    for _ in 0..20 {
+        deep.cursor = inbox::page(db, &deep).await?.next;
+    }
+    let searching = |s: &str| InboxQuery {
+        search: Some(normalize(s)),
+        status: StatusFilter::All,
+        ..query(m)
+    };
+    // An appeal of the operator's that both databases have: number 2025-0000010.
+    Ok(vec![
+        ("first page", query(m)),
+        (
+            "filtered page (status «new»)",
+            InboxQuery {
+                status: StatusFilter::Only(appeals::domain::status::Status::New),
+                ..query(m)
+            },
+        ),
+        ("deep keyset page (21st)", deep),
+        ("search by number 2025-0000010", searching("2025-0000010")),
+        (
+            "search by number prefix 2025-00000",
+            searching("2025-00000"),
+        ),
+        ("search by surname «родителева»", searching("родителева")),
+        (
+            "search by full ФИО",
+            searching("Родителева Мама10 Ивановна"),
+        ),
+    ])
+}
+
+async fn time_once(
+    db: &DatabaseConnection,
+    name: &str,
+    q: &InboxQuery,
+    m: i32,
+) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    if name == "counts" {
+        inbox::status_counts(db, Scope::Municipality(m)).await?;
+        inbox::open_groups(db, Scope::Municipality(m)).await?;
+    } else {
+        inbox::page(db, q).await?;
+    }
+    Ok(start.elapsed())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let server = std::env::var("BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let big: i64 = env_number("BENCH_BIG", 1_000_000);
+    let admin = appeals::store::connect(&server, 1).await?;
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let names = [
+        format!("bench_small_{suffix}"),
+        format!("bench_big_{suffix}"),
+    ];
+    for name in &names {
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+    }
+    let result = async {
+        let started = Instant::now();
+        let (small, m_small) = fill(&format!("{base}/{}", names[0]), 1_000).await?;
+        let (large, m_large) = fill(&format!("{base}/{}", names[1]), big).await?;
+        println!(
+            "data: 1,000 and {big} appeals written in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        let small_q = scenarios(&small, m_small).await?;
+        let large_q = scenarios(&large, m_large).await?;
+        let mut names: Vec<&str> = small_q.iter().map(|(n, _)| *n).collect();
+        names.push("counts");
+        println!(
+            "{:<38} {:>9} {:>9} {:>11} {:>11} {:>9}",
+            "operator inbox query", "1k p50", "1k p99", "big p50", "big p99", "p99 ratio"
+        );
+        for (i, name) in names.iter().enumerate() {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let pick = |qs: &[(&str, InboxQuery)]| qs.get(i).map(|(_, q)| q.clone());
+            let (qa, qb) = (
+                pick(&small_q).unwrap_or_else(|| query(m_small)),
+                pick(&large_q).unwrap_or_else(|| query(m_large)),
+            );
+            for _ in 0..ROUNDS {
+                for _ in 0..RUNS_PER_ROUND {
+                    a.push(time_once(&small, name, &qa, m_small).await?);
+                }
+                for _ in 0..RUNS_PER_ROUND {
+                    b.push(time_once(&large, name, &qb, m_large).await?);
+                }
+            }
+            let (a99, b99) = (quantile_ms(&a, 0.99), quantile_ms(&b, 0.99));
+            println!(
+                "{name:<38} {:>9.2} {a99:>9.2} {:>11.2} {b99:>11.2} {:>9.1}",
+                quantile_ms(&a, 0.5),
+                quantile_ms(&b, 0.5),
+                b99 / a99
+            );
+            println!(
+                "{}",
+                serde_json::json!({"scenario": name, "baseline": "1k appeals", "p50_1k_ms": quantile_ms(&a, 0.5),
+                    "p99_1k_ms": a99, "p50_big_ms": quantile_ms(&b, 0.5), "p99_big_ms": b99,
+                    "ratio": b99 / a99, "errors": 0})
+            );
+        }
+        small.close().await?;
+        large.close().await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    for name in &names {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+    result
+}
