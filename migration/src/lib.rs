@@ -18,6 +18,15 @@ mod m20261127_000013_retention;
 mod m20261127_000014_escalation;
 mod m20261127_000015_consent;
 mod m20261127_000016_inbox_scope;
+mod m20261127_000017_inbox_counts;
+
+/// A bulk load with the counting triggers off (a benchmark's million appeals) recounts
+/// after it with this SQL.
+pub use m20261127_000017_inbox_counts::recount as recount_inbox_sql;
+
+/// The statuses of an open appeal, as the counting triggers of migration 017 know them;
+/// the application checks them against its own (`domain::status`).
+pub const OPEN_STATUSES: [&str; 4] = ["new", "in_progress", "needs_info", "forwarded"];
 
 pub struct Migrator;
 
@@ -41,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_escalation::Migration),
             Box::new(m20261127_000015_consent::Migration),
             Box::new(m20261127_000016_inbox_scope::Migration),
+            Box::new(m20261127_000017_inbox_counts::Migration),
         ]
     }
 }

@@ -398,18 +398,31 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     Ok(InboxPage { rows, next })
 }
 
+/// `FROM appeal_counts c … WHERE` the organizations of `scope`: the figures the triggers of
+/// migration 017 keep, one row per organization and status, summed.
+fn counts_in(sql: &mut Sql, scope: Scope) {
+    sql.push(
+        "FROM appeal_counts c JOIN organizations o ON o.id = c.organization_id \
+         JOIN municipalities m ON m.id = o.municipality_id WHERE ",
+    );
+    match scope {
+        Scope::Organization(id) => sql.push("c.organization_id = ").bind(id),
+        Scope::Municipality(id) => sql.push("o.municipality_id = ").bind(id),
+        Scope::Region(id) => sql.push("m.region_id = ").bind(id),
+        Scope::All => sql.push("1 = 1"),
+    };
+}
+
 /// Open appeals in the scope and the groups they fold into (one per child and
 /// organization), for the inbox's «Открытые» tab.
 pub async fn open_groups(db: &impl ConnectionTrait, scope: Scope) -> Result<(i64, i64), DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT COUNT(*) AS appeals, COUNT(DISTINCT CASE WHEN a.subject_key = '' \
-         THEN 'appeal ' || CAST(a.id AS TEXT) \
-         ELSE CAST(a.organization_id AS TEXT) || '|' || a.subject_key END) AS groups \
-         FROM appeals a WHERE ",
-    );
-    push_scope(&mut sql, scope);
-    sql.push_trusted(&format!(" AND a.status IN {}", open_list()));
+    sql.push_trusted(&format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN c.status = '{GROUPS}' THEN c.n ELSE 0 END), 0) AS BIGINT) AS groups, \
+         CAST(COALESCE(SUM(CASE WHEN c.status IN {} THEN c.n ELSE 0 END), 0) AS BIGINT) AS appeals ",
+        open_list()
+    ));
+    counts_in(&mut sql, scope);
     let row = db
         .query_one_raw(sql.build())
         .await?
@@ -417,15 +430,20 @@ pub async fn open_groups(db: &impl ConnectionTrait, scope: Scope) -> Result<(i64
     Ok((row.try_get("", "groups")?, row.try_get("", "appeals")?))
 }
 
+/// The row of `appeal_counts` that counts open groups rather than a status.
+const GROUPS: &str = "_groups";
+
 /// Appeals per status in the scope, for the inbox tabs.
 pub async fn status_counts(
     db: &impl ConnectionTrait,
     scope: Scope,
 ) -> Result<Vec<(Status, i64)>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT a.status AS status, COUNT(*) AS n FROM appeals a WHERE ");
-    push_scope(&mut sql, scope);
-    sql.push(" GROUP BY a.status");
+    sql.push("SELECT c.status AS status, CAST(SUM(c.n) AS BIGINT) AS n ");
+    counts_in(&mut sql, scope);
+    sql.push_trusted(&format!(
+        " AND c.status <> '{GROUPS}' GROUP BY c.status HAVING SUM(c.n) > 0"
+    ));
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|r| {
@@ -440,6 +458,11 @@ pub async fn status_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_counting_triggers_know_the_open_statuses() {
+        assert_eq!(Status::open_values(), migration::OPEN_STATUSES.to_vec());
+    }
 
     #[test]
     fn a_number_search_is_an_exact_or_a_prefix_lookup() {

@@ -535,3 +535,89 @@ story!(
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 );
+
+/// (organization, status or `_groups`, n) as the triggers keep them, and as counting the
+/// appeals themselves gives them.
+async fn kept_and_counted(app: &TestApp) -> (Vec<(i32, String, i64)>, Vec<(i32, String, i64)>) {
+    use sea_orm::ConnectionTrait;
+    let open = "('new', 'in_progress', 'needs_info', 'forwarded')";
+    let rows = |sql: String| async move {
+        let db = &app.db;
+        let found = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("counts");
+        let mut out: Vec<(i32, String, i64)> = found
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "org").unwrap(),
+                    r.try_get("", "status").unwrap(),
+                    r.try_get("", "n").unwrap(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let kept = rows(
+        "SELECT organization_id AS org, status, CAST(SUM(n) AS BIGINT) AS n FROM appeal_counts \
+         GROUP BY organization_id, status HAVING SUM(n) <> 0"
+            .into(),
+    )
+    .await;
+    let counted = rows(format!(
+        "SELECT organization_id AS org, status, COUNT(*) AS n FROM appeals GROUP BY organization_id, status \
+         UNION ALL SELECT organization_id, '_groups', COUNT(DISTINCT CASE WHEN subject_key = '' \
+         THEN 'appeal ' || CAST(id AS TEXT) ELSE subject_key END) FROM appeals WHERE status IN {open} \
+         GROUP BY organization_id"
+    ))
+    .await;
+    (kept, counted)
+}
+
+story!(
+    the_tab_counts_stay_exact_through_filing_folding_answering_and_forwarding,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let first = app.file_appeal(&mum, &s).await;
+        let second = app.file_again(&mum, &s, "Не получили ответ").await;
+        let (kept, counted) = kept_and_counted(&app).await;
+        assert_eq!(kept, counted, "two appeals about Артём: one group");
+        assert!(
+            kept.iter().any(|(_, s, n)| s == "_groups" && *n == 1),
+            "{kept:?}"
+        );
+
+        let staff = app.staff("staff-school-1").await;
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox").await;
+        assert!(inbox.contains("1 группа · 2 обращения"), "{inbox}");
+        app.staff_action(
+            &staff,
+            &second,
+            "status",
+            &[("status", "rejected"), ("resolution", "Повтор")],
+        )
+        .await;
+        let elizovo = app.organization_id("Елизовская средняя школа").await;
+        app.staff_action(
+            &staff,
+            &first,
+            "forward",
+            &[
+                ("organization_id", &elizovo),
+                ("resolution", "Не наш ученик"),
+            ],
+        )
+        .await;
+        let (kept, counted) = kept_and_counted(&app).await;
+        assert_eq!(kept, counted, "after an answer and a forwarding");
+        let (_, inbox) = app.get_html(&staff, "/staff/inbox?status=all").await;
+        assert!(!numbers_on(&inbox).contains(&first), "forwarded away");
+    }
+);
