@@ -2,12 +2,11 @@
 //! that causes it, delivered later by `mail::worker`.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-
-use sea_orm::sea_query::Expr;
 
 use super::entities::outbox;
 use super::{Sql, is_postgres};
