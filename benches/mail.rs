@@ -134,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
             FixedOffset::east_opt(0).expect("UTC"),
         );
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
-        let ours = Worker::new(wf, transport, &settings.mail)?;
+        let ours = Worker::new(wf, transport, &settings.mail, Default::default())?;
         fill_outbox(&db, n).await?;
         let rows = outbox::Entity::find().all(&db).await?;
         let (mut bare, mut mine) = (Vec::new(), Vec::new());

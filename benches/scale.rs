@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench scale`; `BENCH_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) is the server, where it creates and drops two
-//! databases of its own.
+//! databases of its own. `BENCH_KEEP=1` leaves them there (their names are printed) for
+//! reading plans with `EXPLAIN`; drop them by hand afterwards.
 
 #[allow(dead_code)]
 mod common;
@@ -238,6 +239,10 @@ async fn main() -> anyhow::Result<()> {
         Ok::<_, anyhow::Error>(())
     }
     .await;
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("kept: {}", names.join(" "));
+        return result;
+    }
     for name in &names {
         let _ = admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

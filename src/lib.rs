@@ -6,13 +6,13 @@ pub mod domain;
 pub mod esia;
 pub mod import;
 pub mod mail;
+pub mod metrics;
 pub mod store;
 pub mod web;
 pub mod workflow;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,12 +21,13 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::metrics::Metrics;
 use config::Settings;
 use domain::status_link::StatusLinks;
 use esia::client::{EsiaClient, EsiaClientConfig};
 use esia::emulator::{Emulator, EmulatorConfig};
 use mail::{Transport, Worker};
-use web::{AppState, CALLBACK_PATH, EMULATOR_PREFIX, Inner, Metrics};
+use web::{AppState, CALLBACK_PATH, EMULATOR_PREFIX, Inner};
 use workflow::Workflow;
 
 pub struct Application {
@@ -45,10 +46,13 @@ impl Application {
         )
         .await
         .context("cannot connect to the database")?;
-        let db_queries = Arc::new(AtomicU64::new(0));
-        let counter = db_queries.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
+        let metrics = Arc::new(Metrics::new());
+        let (statements, failed) = metrics.statements();
+        db.set_metric_callback(move |info| {
+            statements.record(info.elapsed);
+            if info.failed {
+                failed.increment(1);
+            }
         });
         let demo = settings
             .demo
@@ -128,10 +132,7 @@ impl Application {
             settings,
             esia,
             transport,
-            metrics: Metrics {
-                db_queries,
-                ..Default::default()
-            },
+            metrics,
         }));
         let router = web::router(state.clone(), emulator);
         Ok(Self {
@@ -167,6 +168,7 @@ impl Application {
             self.state.workflow.clone(),
             self.state.transport.clone(),
             &self.state.settings.mail,
+            self.state.metrics.clone(),
         )
     }
 
@@ -222,6 +224,14 @@ impl Application {
             None
         };
         let retention = self.retention_job(stop_rx.clone());
+        let metrics = self.state.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                ticks.tick().await;
+                metrics.upkeep();
+            }
+        });
         // The peer address keys the per-client rate limits.
         let service = self
             .router
@@ -255,6 +265,7 @@ impl Application {
             // A run cut short rolls back; the next one picks it up.
             job.abort();
         }
+        upkeep.abort();
         tracing::info!("stopped");
         Ok(())
     }

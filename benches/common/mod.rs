@@ -1,4 +1,7 @@
-//! What the benchmarks share: appeals as the form files them, without the HTTP round trip.
+//! What the benchmarks share: appeals as the form files them, without the HTTP round trip,
+//! and the service started as a process of its own.
+
+pub mod service;
 
 use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot};
 use appeals::domain::consent::{self, Consent};

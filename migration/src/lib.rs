@@ -19,6 +19,7 @@ mod m20261127_000014_escalation;
 mod m20261127_000015_consent;
 mod m20261127_000016_inbox_scope;
 mod m20261127_000017_inbox_counts;
+mod m20261127_000018_search_words;
 
 /// A bulk load with the counting triggers off (a benchmark's million appeals) recounts
 /// after it with this SQL.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_consent::Migration),
             Box::new(m20261127_000016_inbox_scope::Migration),
             Box::new(m20261127_000017_inbox_counts::Migration),
+            Box::new(m20261127_000018_search_words::Migration),
         ]
     }
 }

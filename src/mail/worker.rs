@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::metrics::Metrics;
 use crate::store::entities::outbox::Model as OutboxRow;
 
 /// A finished send: the row and how it went.
@@ -51,6 +52,7 @@ pub struct Worker {
     poll: Duration,
     shutdown_grace: Duration,
     deadline_digest_hour: u32,
+    metrics: Arc<Metrics>,
 }
 
 /// Delay before attempt `attempt + 1`: `first` seconds (30 by default) doubling to at most
@@ -70,6 +72,7 @@ impl Worker {
         workflow: Workflow,
         transport: Arc<Transport>,
         s: &MailSettings,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             db: workflow.db().clone(),
@@ -85,6 +88,7 @@ impl Worker {
             poll: Duration::from_millis(s.poll_interval_ms),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             deadline_digest_hour: s.deadline_digest_hour,
+            metrics,
         })
     }
 
@@ -125,10 +129,16 @@ impl Worker {
                 };
                 for row in claimed {
                     in_flight.push(row.id);
-                    let (transport, from, timeout) =
-                        (self.transport.clone(), self.from.clone(), self.send_timeout);
+                    let (transport, from, timeout, metrics) = (
+                        self.transport.clone(),
+                        self.from.clone(),
+                        self.send_timeout,
+                        self.metrics.clone(),
+                    );
                     sending.spawn(async move {
+                        let started = std::time::Instant::now();
                         let result = transport.send(&row, &from, timeout).await;
+                        metrics.mail_send(result.is_ok(), started.elapsed());
                         (row, result)
                     });
                 }

@@ -172,6 +172,21 @@ pub(crate) fn corrupt(table: &str, id: impl std::fmt::Display, what: &str) -> Db
     DbErr::Custom(format!("corrupt value in {table} row {id}: {what}"))
 }
 
+/// The pool's connections now: open, and of those idle.
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}
+
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }

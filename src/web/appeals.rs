@@ -2,8 +2,6 @@
 //! data (`/appeals/consent`), the form (`/appeals/form`), submission (`POST /appeals`) and
 //! the applicant's views of their appeals.
 
-use std::sync::atomic::Ordering;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -479,10 +477,7 @@ async fn submit_post(
     };
     let (values, errors, already_open) = match outcome {
         Submission::Registered(number) => {
-            state
-                .metrics
-                .appeals_submitted
-                .fetch_add(1, Ordering::Relaxed);
+            state.metrics.appeal_submitted();
             return Ok(Redirect::to(&format!("/appeals/{number}")).into_response());
         }
         Submission::Repeated(number) => {

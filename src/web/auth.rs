@@ -1,8 +1,6 @@
 //! ESIA sign-in: `/login/esia` → ESIA → `/login/esia/callback` → account matching; and
 //! `/logout`, which ends the session here and at ESIA.
 
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -66,12 +64,7 @@ async fn callback_get(
     Query(q): Query<CallbackQuery>,
 ) -> AppResult<Response> {
     let result = callback(&state, &session, q).await;
-    let counter = if result.is_ok() {
-        &state.metrics.logins_succeeded
-    } else {
-        &state.metrics.logins_failed
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
+    state.metrics.login(result.is_ok());
     result
 }
 

@@ -1,8 +1,5 @@
 //! Liveness, readiness (the database answers) and Prometheus metrics.
 
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -50,49 +47,38 @@ async fn metrics(
     let m = &state.metrics;
     let pending = outbox::count_by_status(state.db(), outbox::PENDING).await?;
     let dead = outbox::count_by_status(state.db(), outbox::DEAD).await?;
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    };
-    metric(
-        "appeals_submitted_total",
-        "counter",
-        "Appeals registered by this instance.",
-        m.appeals_submitted.load(Ordering::Relaxed),
-    );
-    metric(
-        "esia_logins_succeeded_total",
-        "counter",
-        "ESIA callbacks that signed someone in.",
-        m.logins_succeeded.load(Ordering::Relaxed),
-    );
-    metric(
-        "esia_logins_failed_total",
-        "counter",
-        "ESIA callbacks that failed.",
-        m.logins_failed.load(Ordering::Relaxed),
-    );
-    metric(
-        "db_queries_total",
-        "counter",
-        "Statements sent to the database by this instance.",
-        m.db_queries.load(Ordering::Relaxed),
-    );
-    metric(
-        "outbox_pending",
-        "gauge",
-        "E-mails waiting to be sent.",
-        pending,
-    );
-    metric(
-        "outbox_dead",
-        "gauge",
-        "E-mails given up after all retries.",
-        dead,
-    );
+    let (open, idle) = store::pool_usage(state.db());
+    let max = state.settings.database.max_connections;
+    for (name, help, value) in [
+        (
+            "outbox_pending",
+            "E-mails waiting to be sent.",
+            pending as f64,
+        ),
+        (
+            "outbox_dead",
+            "E-mails given up after all retries.",
+            dead as f64,
+        ),
+        (
+            "db_pool_max",
+            "Connections the pool may open.",
+            f64::from(max),
+        ),
+        (
+            "db_pool_open",
+            "Connections the pool holds now.",
+            f64::from(open),
+        ),
+        (
+            "db_pool_in_use",
+            "Connections lent out to requests and jobs now.",
+            f64::from(open) - idle as f64,
+        ),
+    ] {
+        m.gauge(name, help, value);
+    }
+    let out = m.render();
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 

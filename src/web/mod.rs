@@ -20,7 +20,7 @@ mod templates;
 
 use axum::Router;
 
-pub use state::{AppState, Inner, Metrics};
+pub use state::{AppState, Inner};
 
 /// Where ESIA sends the browser back after sign-in.
 pub const CALLBACK_PATH: &str = "/login/esia/callback";
@@ -34,6 +34,7 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     let idle = state.settings.session.idle_timeout_minutes;
     let timeout = std::time::Duration::from_secs(state.settings.server.request_timeout_secs);
     let sessions = crate::store::sessions::DbSessionStore::new(state.db().clone());
+    let metrics = state.metrics.clone();
     let l = &state.settings.limits;
     let upload_max = state.settings.import.upload_max_mb * 1024 * 1024;
     let sign_in = limits::per_minute(l.sign_in_per_minute, None);
@@ -55,5 +56,5 @@ pub fn router(state: AppState, emulator: Option<Router>) -> Router {
     if let Some(emulator) = emulator {
         app = app.nest(EMULATOR_PREFIX, emulator);
     }
-    security::wrap(app, sessions, secure, idle, timeout, &esia_origin)
+    security::wrap(app, metrics, sessions, secure, idle, timeout, &esia_origin)
 }

@@ -1,7 +1,8 @@
 //! The middleware stack: request ids, tracing without personal data, sessions, security
 //! headers, request timeout, panic containment, and error pages.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Router;
@@ -10,17 +11,19 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Instrument;
 
 use super::error::{ErrorView, LoginOffer};
 use super::templates::Layout;
+use crate::metrics::Metrics;
 use crate::store::sessions::DbSessionStore;
 use tower_sessions::Session;
 
@@ -91,17 +94,9 @@ async fn render_errors(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let session = req.extensions().get::<Session>().cloned();
     let method = req.method().clone();
-    let path_and_query = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    // Cheap clones (shared bytes): most responses are no error and never read them.
+    let uri = req.uri().clone();
+    let request_id = req.extensions().get::<RequestId>().cloned();
     let resp = next.run(req).await;
     let status = resp.status();
     let mut view = match resp.extensions().get::<ErrorView>() {
@@ -142,6 +137,11 @@ async fn render_errors(req: Request, next: Next) -> Response {
         }
         None => return resp,
     };
+    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
+    let request_id = request_id
+        .as_ref()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = if api {
@@ -151,7 +151,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
         );
         Body::from(serde_json::json!({"error": view.message, "request_id": request_id}).to_string())
     } else {
-        let (logins, next) = login_offer(&mut view, &method, &path_and_query);
+        let (logins, next) = login_offer(&mut view, &method, path_and_query);
         // The site's header as on any page: signed in or not, with the logout button.
         let layout = match &session {
             Some(s) => Layout::new(s).await.unwrap_or_else(|_| Layout::anonymous()),
@@ -160,7 +160,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
         match (ErrorPage {
             layout,
             view: &view,
-            request_id: &request_id,
+            request_id,
             logins,
             next,
         })
@@ -179,7 +179,7 @@ async fn render_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
-fn security_headers(esia_origin: &str, https: bool) -> Vec<(HeaderName, HeaderValue)> {
+fn security_headers(esia_origin: &str, https: bool) -> Arc<[(HeaderName, HeaderValue)]> {
     // No inline script or style anywhere; forms may only post here, and the logout
     // redirect to ESIA counts as a form target in Chromium.
     let csp = format!(
@@ -216,11 +216,11 @@ fn security_headers(esia_origin: &str, https: bool) -> Vec<(HeaderName, HeaderVa
             HeaderValue::from_static("max-age=31536000"),
         ));
     }
-    headers
+    headers.into()
 }
 
 async fn add_headers(
-    headers: axum::extract::State<Vec<(HeaderName, HeaderValue)>>,
+    headers: axum::extract::State<Arc<[(HeaderName, HeaderValue)]>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -257,6 +257,36 @@ async fn form_script() -> impl IntoResponse {
     )
 }
 
+/// Per request, once routed: the log span (method, route template, request id; never the
+/// URI, whose query carries ESIA codes and ids), the latency for `/metrics`, and a log
+/// line for a server error.
+async fn observe(
+    metrics: axum::extract::State<Arc<Metrics>>,
+    route: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("");
+    let span = tracing::info_span!("http", method = %method, route, request_id = id);
+    let resp = next.run(req).instrument(span.clone()).await;
+    let took = started.elapsed();
+    let status = resp.status();
+    metrics.request(method.as_str(), route, status.as_u16(), took);
+    if status.is_server_error() {
+        span.in_scope(|| tracing::error!(status = status.as_u16(), ?took, "request failed"));
+    } else {
+        span.in_scope(|| tracing::debug!(status = status.as_u16(), ?took, "request done"));
+    }
+    resp
+}
+
 /// A client's `X-Request-Id` is kept only when it looks like one (it goes into the log and
 /// onto error pages); otherwise a new one is made.
 async fn drop_bad_request_id(mut req: Request, next: Next) -> Response {
@@ -274,6 +304,7 @@ async fn drop_bad_request_id(mut req: Request, next: Next) -> Response {
 
 pub fn wrap(
     app: Router,
+    metrics: Arc<Metrics>,
     sessions: DbSessionStore,
     secure: bool,
     idle_minutes: i64,
@@ -289,39 +320,31 @@ pub fn wrap(
         // Every request of a signed-in person extends the idle timeout, not only the ones
         // that change the session: a parent reading a page is not idle.
         .with_always_save(true);
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        // The route template, never the URI: query strings carry ESIA codes and ids.
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str)
-            .unwrap_or("unmatched");
-        let id = req
-            .extensions()
-            .get::<RequestId>()
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("");
-        tracing::info_span!("http", method = %req.method(), route, request_id = id)
-    });
-    app.route("/static/app.css", axum::routing::get(stylesheet))
+    // Layers on a router wrap each route and are cloned for every request; only what
+    // needs the matched route goes there, the rest wraps the router once.
+    let app = app
+        .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/form.js", axum::routing::get(form_script))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::new())
-        // Inside the session layer: an error page shows the site's header for whoever is
-        // signed in.
-        .layer(middleware::from_fn(render_errors))
-        .layer(session_layer)
+        .layer(middleware::from_fn_with_state(metrics, observe));
+    let stack = ServiceBuilder::new()
+        .layer(middleware::from_fn(drop_bad_request_id))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(middleware::from_fn_with_state(
             security_headers(esia_origin, secure),
             add_headers,
         ))
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
-        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn(drop_bad_request_id))
+        .layer(session_layer)
+        // Inside the session layer: an error page shows the site's header for whoever is
+        // signed in.
+        .layer(middleware::from_fn(render_errors))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .service(app);
+    Router::new().fallback_service(stack)
 }
 
 pub fn html(page: impl Template) -> Result<Html<String>, askama::Error> {

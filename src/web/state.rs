@@ -2,30 +2,21 @@
 //! transport (for the development mailbox) and the counters of `/metrics`.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::esia::EsiaClient;
 use crate::mail::Transport;
+use crate::metrics::Metrics;
 use crate::workflow::Workflow;
-
-#[derive(Default)]
-pub struct Metrics {
-    pub appeals_submitted: AtomicU64,
-    pub logins_succeeded: AtomicU64,
-    pub logins_failed: AtomicU64,
-    /// Every statement sent to the database, counted by the connection's metric callback.
-    pub db_queries: Arc<AtomicU64>,
-}
 
 pub struct Inner {
     pub workflow: Workflow,
     pub settings: Settings,
     pub esia: EsiaClient,
     pub transport: Arc<Transport>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Clone)]

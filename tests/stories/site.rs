@@ -155,14 +155,32 @@ story!(health_readiness_and_metrics, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     let mum = browser();
     app.login_as(&mum, "parent", "parent-confirmed").await;
-    app.file_appeal(&mum, &app.school1_submission().await).await;
+    let number = app.file_appeal(&mum, &app.school1_submission().await).await;
+    app.get_html(&mum, &format!("/appeals/{number}")).await;
     let (_, metrics) = app.get_html(&browser(), "/metrics").await;
     assert!(metrics.contains("appeals_submitted_total 1"), "{metrics}");
-    assert!(metrics.contains("esia_logins_succeeded_total 1"));
+    assert!(metrics.contains("esia_logins_total{result=\"succeeded\"} 1"));
     assert!(
         metrics.contains("outbox_pending 2"),
         "the confirmation and the staff notice"
     );
+    // Latency by route template, never by the path with the number in it.
+    assert!(
+        metrics.contains(
+            "http_request_duration_seconds_count{method=\"GET\",route=\"/appeals/{number}\",status=\"2xx\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&number), "{metrics}");
+    assert!(metrics.contains("db_pool_max ") && metrics.contains("db_pool_open "));
+    assert!(metrics.contains("db_statement_duration_seconds_count "));
+    app.drain_mail().await;
+    let (_, metrics) = app.get_html(&browser(), "/metrics").await;
+    assert!(
+        metrics.contains("mail_send_duration_seconds_count{result=\"sent\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("outbox_pending 0"));
 });
 
 story!(dev_mailbox_shows_sent_mail, |app: TestApp| async move {
