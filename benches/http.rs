@@ -13,8 +13,8 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use common::env_number;
 use common::service::{free_port, memory_mib, reset_peak, serve, wait_ready};
+use common::{env_number, median};
 
 const ROUNDS: usize = 3;
 const CONNECTIONS: u32 = 64;
@@ -107,12 +107,6 @@ fn wrk(url: &str, seconds: u64) -> anyhow::Result<Run> {
     }
     anyhow::ensure!(run.rps > 0.0, "wrk printed no rate for {url}:\n{text}");
     Ok(run)
-}
-
-fn median(runs: &[Run], f: impl Fn(&Run) -> f64) -> f64 {
-    let mut v: Vec<f64> = runs.iter().map(f).collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 struct Stop(Child);

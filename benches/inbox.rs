@@ -91,6 +91,19 @@ async fn main() -> anyhow::Result<()> {
         time_query(&db, &base(Some("ребёнок1234"), StatusFilter::All), 30).await,
     );
     report(
+        "search by surname «родителева»",
+        time_query(&db, &base(Some("Родителева"), StatusFilter::All), 30).await,
+    );
+    report(
+        "search by full ФИО",
+        time_query(
+            &db,
+            &base(Some("Родителева Мама123 Ивановна"), StatusFilter::All),
+            30,
+        )
+        .await,
+    );
+    report(
         "search by number «2026-0012»",
         time_query(&db, &base(Some("2026-0012"), StatusFilter::All), 30).await,
     );

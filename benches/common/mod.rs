@@ -67,6 +67,13 @@ pub fn quantile_ms(samples: &[Duration], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
 }
 
+/// The median of one figure over alternating runs.
+pub fn median<T>(runs: &[T], figure: impl Fn(&T) -> f64) -> f64 {
+    let mut v: Vec<f64> = runs.iter().map(figure).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// Prints the median, 95th and 99th percentile of `samples`.
 pub fn report(label: &str, samples: Vec<Duration>) {
     println!(

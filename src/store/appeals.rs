@@ -248,7 +248,6 @@ where
             .as_ref()
             .map(|r| format!("Повторное обращение. Причина: {r}")),
     };
-    record_event(&txn, appeal.id, None, registered, new.now).await?;
     let routed = Event {
         kind: EventKind::Routed,
         to: None,
@@ -256,10 +255,14 @@ where
         actor_staff_id: None,
         message: Some(new.route.history_message().to_string()),
     };
-    record_event(&txn, appeal.id, None, routed, new.now).await?;
-    for msg in message(&appeal) {
-        outbox::enqueue(&txn, msg, new.now).await?;
-    }
+    // One statement each for the history and the mail: a registration is a handful of
+    // round trips at a September peak, not one per row.
+    appeal_event::Entity::insert_many(
+        [registered, routed].map(|e| event_row(appeal.id, None, e, new.now)),
+    )
+    .exec(&txn)
+    .await?;
+    outbox::enqueue_all(&txn, message(&appeal), new.now).await?;
     super::staff::queue_for_digest(&txn, &new.digest_staff, appeal.id, new.now).await?;
     txn.commit().await?;
     Ok(Submitted::Created(appeal))
@@ -273,6 +276,18 @@ pub async fn record_event(
     event: Event,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    event_row(appeal_id, from, event, now)
+        .insert(db)
+        .await
+        .map(|_| ())
+}
+
+fn event_row(
+    appeal_id: i64,
+    from: Option<Status>,
+    event: Event,
+    now: DateTime<Utc>,
+) -> appeal_event::ActiveModel {
     appeal_event::ActiveModel {
         appeal_id: Set(appeal_id),
         kind: Set(event.kind.as_str().to_string()),
@@ -284,9 +299,6 @@ pub async fn record_event(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .map(|_| ())
 }
 
 /// The appeal if `oid` filed it; anybody else gets nothing, exactly as for a wrong number.
@@ -679,9 +691,7 @@ pub async fn apply(
     for event in events {
         record_event(&txn, a.id, Some(a.status), event, now).await?;
     }
-    for m in mail {
-        outbox::enqueue(&txn, m, now).await?;
-    }
+    outbox::enqueue_all(&txn, mail, now).await?;
     super::staff::queue_for_digest(&txn, &digest_staff, a.id, now).await?;
     txn.commit().await?;
     Ok(Applied::Done)

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, TransactionTrait};
 
 use super::entities::appeal;
 use super::{Sql, corrupt};
@@ -306,7 +306,7 @@ fn push_name(sql: &mut Sql, s: &str) {
         .push(" ESCAPE '\\'");
 }
 
-pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage, DbErr> {
+pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, DbErr> {
     let open = open_list();
     let mut sql = Sql::new(db.get_database_backend());
     let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
@@ -328,8 +328,8 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
     // Several words go through the word index, which finds a handful of appeals in the
     // whole database; ANDing the scope's index with it would read every entry of a
     // municipality (35 ms at a hundred thousand) to narrow a handful.
-    let by_words = number.is_none() && search.is_some_and(|s| s.contains(' '));
-    if by_words && sql.is_postgres() {
+    let by_words = number.is_none() && search.is_some_and(|s| s.contains(' ')) && sql.is_postgres();
+    if by_words {
         push_scope_as(&mut sql, q.scope, " + 0");
     } else {
         push_scope(&mut sql, q.scope);
@@ -403,7 +403,19 @@ pub async fn page(db: &impl ConnectionTrait, q: &InboxQuery) -> Result<InboxPage
          ORDER BY {keys}, a.id",
         q.limit + 1
     ));
-    let results = db.query_all_raw(sql.build()).await?;
+    let results = if by_words {
+        // Planned for these words every time: a plan made once for any words (PostgreSQL
+        // switches a prepared statement to one after five runs) cannot tell a surname
+        // half the region has from a first name of one child, and picks the wrong index.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = txn.query_all_raw(sql.build()).await?;
+        txn.commit().await?;
+        rows
+    } else {
+        db.query_all_raw(sql.build()).await?
+    };
     let mut rows = Vec::with_capacity(results.len());
     for r in &results {
         let name = |col: &str| r.try_get::<Option<String>>("", col);

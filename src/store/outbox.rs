@@ -30,7 +30,26 @@ pub async fn enqueue(
     msg: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
-    let row = outbox::ActiveModel {
+    Ok(pending(msg, now).insert(db).await?.id)
+}
+
+/// Queues several messages in one statement (a registration's confirmation and notices).
+pub async fn enqueue_all(
+    db: &impl ConnectionTrait,
+    msgs: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::insert_many(msgs.into_iter().map(|m| pending(m, now)))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+fn pending(msg: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         appeal_id: Set(msg.appeal_id),
         kind: Set(msg.kind.to_string()),
         recipient: Set(msg.recipient),
@@ -46,9 +65,6 @@ pub async fn enqueue(
         sent_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(row.id)
 }
 
 /// Leases up to `limit` due messages until `lease_until` and counts the attempt. On

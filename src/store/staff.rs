@@ -195,18 +195,20 @@ pub async fn queue_for_digest(
     appeal_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    for id in staff_ids {
-        staff_digest_item::ActiveModel {
-            staff_id: Set(*id),
-            appeal_id: Set(appeal_id),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+    if staff_ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let items = staff_ids.iter().map(|id| staff_digest_item::ActiveModel {
+        staff_id: Set(*id),
+        appeal_id: Set(appeal_id),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    });
+    staff_digest_item::Entity::insert_many(items)
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Takes a subscriber's pending digest items: marks them sent and returns the appeal ids.
