@@ -189,7 +189,11 @@ async fn run() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+                // tower-sessions opens an INFO span around every request: a span the log
+                // never shows, costing an allocation and formatted fields each time.
+                .unwrap_or_else(|_| {
+                    EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn")
+                }),
         )
         .init();
     let cli = Cli::parse();
