@@ -246,14 +246,9 @@ fn push_number(sql: &mut Sql, search: &NumberSearch) {
     };
     match search {
         NumberSearch::Exact(numbers) => {
-            sql.push(" AND a.number IN (");
-            for (i, n) in numbers.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(n.clone());
-            }
-            sql.push(")");
+            sql.push(" AND a.number IN (")
+                .bind_list(numbers.iter().cloned())
+                .push(")");
         }
         NumberSearch::Prefix { from, to } => {
             sql.push_trusted(&format!(" AND {column} >= "))
@@ -285,14 +280,9 @@ fn push_name(sql: &mut Sql, s: &str) {
         return;
     };
     if sql.is_postgres() {
-        sql.push(" AND string_to_array(a.search_norm, ' ') @> ARRAY[");
-        for (i, w) in complete.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(w.to_string());
-        }
-        sql.push("]::text[]");
+        sql.push(" AND string_to_array(a.search_norm, ' ') @> ARRAY[")
+            .bind_list(complete.iter().map(|w| w.to_string()))
+            .push("]::text[]");
         // Implied by the pattern below; here for the trigram index, the better start
         // when the complete words are common and the last one is not.
         sql.push(" AND a.search_norm LIKE ")

@@ -222,6 +222,20 @@ impl Sql {
         self
     }
 
+    /// Binds each value, separated by commas (the inside of `IN (…)` or `ARRAY[…]`).
+    pub(crate) fn bind_list<V: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.values.push(value.into());
         let n = self.values.len();

@@ -317,7 +317,12 @@ story!(
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
-        assert!(resp.text().await.unwrap().contains("db_queries_total"));
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("db_statement_duration_seconds_count")
+        );
     }
 );
 
