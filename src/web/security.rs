@@ -13,9 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::RequestId;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -219,11 +217,25 @@ fn security_headers(esia_origin: &str, https: bool) -> Arc<[(HeaderName, HeaderV
     headers.into()
 }
 
-async fn add_headers(
+/// The edge of every request, in one layer (each layer costs allocations on every
+/// request): the request id for the log, error pages and the response, and the security
+/// headers on every response.
+async fn edge(
     headers: axum::extract::State<Arc<[(HeaderName, HeaderValue)]>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
+    let id = match req.headers().get(&X_REQUEST_ID).filter(|v| well_formed(v)) {
+        Some(id) => id.clone(),
+        None => {
+            let mut buf = uuid::Uuid::encode_buffer();
+            let made = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+            let id = HeaderValue::from_str(made).unwrap_or(HeaderValue::from_static("-"));
+            req.headers_mut().insert(X_REQUEST_ID, id.clone());
+            id
+        }
+    };
+    req.extensions_mut().insert(RequestId::new(id.clone()));
     let is_static = req.uri().path().starts_with("/static/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -234,6 +246,7 @@ async fn add_headers(
         // Pages show personal data: no browser or proxy may keep them.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    h.insert(X_REQUEST_ID, id);
     resp
 }
 
@@ -289,17 +302,12 @@ async fn observe(
 
 /// A client's `X-Request-Id` is kept only when it looks like one (it goes into the log and
 /// onto error pages); otherwise a new one is made.
-async fn drop_bad_request_id(mut req: Request, next: Next) -> Response {
-    let well_formed = req.headers().get(&X_REQUEST_ID).is_none_or(|v| {
-        let v = v.as_bytes();
-        (1..=64).contains(&v.len())
-            && v.iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    });
-    if !well_formed {
-        req.headers_mut().remove(&X_REQUEST_ID);
-    }
-    next.run(req).await
+fn well_formed(id: &HeaderValue) -> bool {
+    let id = id.as_bytes();
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 pub fn wrap(
@@ -327,12 +335,9 @@ pub fn wrap(
         .route("/static/form.js", axum::routing::get(form_script))
         .layer(middleware::from_fn_with_state(metrics, observe));
     let stack = ServiceBuilder::new()
-        .layer(middleware::from_fn(drop_bad_request_id))
-        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(middleware::from_fn_with_state(
             security_headers(esia_origin, secure),
-            add_headers,
+            edge,
         ))
         .layer(session_layer)
         // Inside the session layer: an error page shows the site's header for whoever is
