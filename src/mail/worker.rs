@@ -31,6 +31,10 @@ const CONCURRENCY: usize = 16;
 /// Slots are refilled once this many are free (or none is busy, or a poll interval
 /// passed): one claim then leases several rows instead of one row a statement.
 const REFILL_AT: usize = CONCURRENCY / 2;
+/// Finished sends are written down in groups of `REFILL_AT`, when none is left running,
+/// or this long after the first of a group finished: with a server that answers at once
+/// an UPDATE per message would cost more than the sending.
+const RECORD_WITHIN: Duration = Duration::from_millis(20);
 /// What a lease covers beyond one send's timeout: the bookkeeping around it.
 const LEASE_MARGIN_SECS: i64 = 15;
 
@@ -101,7 +105,8 @@ impl Worker {
     /// Sends due messages until none is left, or until `stop` flips: then it takes no
     /// more, waits for the sends in flight up to the shutdown grace and hands back the
     /// rows still unsent. Slots are filled as they free up, each row leased for one send;
-    /// the results that came in meanwhile are written down together.
+    /// the results are written down together (a crash before that sends a message twice
+    /// when its lease runs out, never loses it).
     async fn drain(&self, mut stop: watch::Receiver<bool>) -> Result<DrainStats, sea_orm::DbErr> {
         let mut stats = DrainStats::default();
         let mut sending: JoinSet<Sent> = JoinSet::new();
@@ -109,8 +114,11 @@ impl Worker {
         let lease =
             chrono::Duration::seconds(self.send_timeout.as_secs() as i64 + LEASE_MARGIN_SECS);
         let mut polled = true;
+        let mut unrecorded: Vec<Sent> = Vec::new();
+        let mut record_by: Option<tokio::time::Instant> = None;
         loop {
             if *stop.borrow() {
+                self.record(&unrecorded, &mut stats).await;
                 return self.finish(sending, in_flight, stats).await;
             }
             let free = CONCURRENCY - sending.len();
@@ -151,16 +159,29 @@ impl Worker {
             let slot_free = sending.len() < CONCURRENCY;
             let mut done = Vec::new();
             polled = false;
+            let record_at = record_by.unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
                 first = sending.join_next() => done.extend(first.and_then(Result::ok)),
                 _ = tokio::time::sleep(self.poll), if slot_free => polled = true,
+                _ = tokio::time::sleep_until(record_at), if record_by.is_some() => {}
                 _ = stop.changed() => {}
             }
             while let Some(next) = sending.try_join_next() {
                 done.extend(next.ok());
             }
             in_flight.retain(|id| !done.iter().any(|(row, _)| row.id == *id));
-            self.record(&done, &mut stats).await;
+            if !done.is_empty() && record_by.is_none() {
+                record_by = Some(tokio::time::Instant::now() + RECORD_WITHIN);
+            }
+            unrecorded.append(&mut done);
+            if unrecorded.len() >= REFILL_AT
+                || sending.is_empty()
+                || record_by.is_some_and(|at| at <= tokio::time::Instant::now())
+            {
+                self.record(&unrecorded, &mut stats).await;
+                unrecorded.clear();
+                record_by = None;
+            }
         }
     }
 
