@@ -245,7 +245,10 @@ impl Application {
                 .into_future(),
         );
         tokio::select! {
-            ended = &mut server => return ended?.map_err(Into::into),
+            ended = &mut server => {
+                upkeep.abort();
+                return ended?.map_err(Into::into);
+            }
             _ = shutdown_signal() => {}
         }
         let _ = stop_tx.send(true);

@@ -22,7 +22,6 @@ pub const HTTP_REQUESTS: &str = "http_request_duration_seconds";
 const DB_STATEMENTS: &str = "db_statement_duration_seconds";
 const DB_FAILED: &str = "db_statements_failed_total";
 const MAIL_SENDS: &str = "mail_send_duration_seconds";
-const MAIL_FAILED: &str = "mail_send_failures_total";
 const SUBMITTED: &str = "appeals_submitted_total";
 const LOGINS: &str = "esia_logins_total";
 
@@ -59,7 +58,7 @@ impl Metrics {
         describe(
             MAIL_SENDS,
             Some(Unit::Seconds),
-            "SMTP sends by result (sent, failed), each to the server's last reply.",
+            "SMTP sends by result (sent, failed; each retry counts), each to the server's last reply.",
         );
         for (name, help) in [
             (SUBMITTED, "Appeals registered by this instance."),
@@ -68,12 +67,21 @@ impl Metrics {
                 DB_FAILED,
                 "Statements the database refused or did not answer.",
             ),
-            (MAIL_FAILED, "SMTP sends that failed (each retry counts)."),
         ] {
             recorder.describe_counter(name.into(), None, SharedString::const_str(help));
         }
         let handle = recorder.handle();
-        Self { recorder, handle }
+        let metrics = Self { recorder, handle };
+        // Counters show from the start, at zero: an alert on their rate sees 0, not
+        // missing data.
+        metrics.counter(SUBMITTED, Vec::new()).increment(0);
+        metrics.counter(DB_FAILED, Vec::new()).increment(0);
+        for result in ["succeeded", "failed"] {
+            metrics
+                .counter(LOGINS, vec![Label::from_static_parts("result", result)])
+                .increment(0);
+        }
+        metrics
     }
 
     fn histogram(&self, name: &'static str, labels: Vec<Label>) -> Histogram {
@@ -124,9 +132,6 @@ impl Metrics {
         let result = if sent { "sent" } else { "failed" };
         self.histogram(MAIL_SENDS, vec![Label::from_static_parts("result", result)])
             .record(took);
-        if !sent {
-            self.counter(MAIL_FAILED, Vec::new()).increment(1);
-        }
     }
 
     pub fn appeal_submitted(&self) {
@@ -183,6 +188,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("appeals_submitted_total 1"), "{text}");
+        assert!(
+            text.contains("esia_logins_total{result=\"failed\"} 0"),
+            "counters show at zero before their first event: {text}"
+        );
         assert!(
             text.contains("method=\"other\",route=\"unmatched\""),
             "{text}"

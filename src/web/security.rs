@@ -270,27 +270,45 @@ async fn form_script() -> impl IntoResponse {
     )
 }
 
-/// Per request, once routed: the log span (method, route template, request id; never the
-/// URI, whose query carries ESIA codes and ids), the latency for `/metrics`, and a log
-/// line for a server error.
+/// The request's log span, and the route template the router matched: `observe` runs
+/// before routing (so that it also times the session, the error page, a timeout and a
+/// panic), the router's own layer fills this in.
+#[derive(Clone)]
+struct Routed {
+    span: tracing::Span,
+    route: Arc<std::sync::OnceLock<MatchedPath>>,
+}
+
+/// Per request: the log span (method, route template, request id; never the URI, whose
+/// query carries ESIA codes and ids), the latency for `/metrics`, and a log line for a
+/// server error.
 async fn observe(
     metrics: axum::extract::State<Arc<Metrics>>,
-    route: Option<MatchedPath>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let id = req
         .extensions()
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("");
-    let span = tracing::info_span!("http", method = %method, route, request_id = id);
+    let span = tracing::info_span!(
+        "http",
+        method = %method,
+        route = tracing::field::Empty,
+        request_id = id
+    );
+    let routed = Routed {
+        span: span.clone(),
+        route: Arc::default(),
+    };
+    req.extensions_mut().insert(routed.clone());
     let resp = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = resp.status();
+    let route = routed.route.get().map_or("unmatched", MatchedPath::as_str);
     metrics.request(method.as_str(), route, status.as_u16(), took);
     if status.is_server_error() {
         span.in_scope(|| tracing::error!(status = status.as_u16(), ?took, "request failed"));
@@ -298,6 +316,15 @@ async fn observe(
         span.in_scope(|| tracing::debug!(status = status.as_u16(), ?took, "request done"));
     }
     resp
+}
+
+/// On every route: hands the matched template to `observe`.
+async fn note_route(route: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    if let (Some(routed), Some(route)) = (req.extensions().get::<Routed>(), route) {
+        routed.span.record("route", route.as_str());
+        let _ = routed.route.set(route);
+    }
+    next.run(req).await
 }
 
 /// A client's `X-Request-Id` is kept only when it looks like one (it goes into the log and
@@ -333,12 +360,13 @@ pub fn wrap(
     let app = app
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/form.js", axum::routing::get(form_script))
-        .layer(middleware::from_fn_with_state(metrics, observe));
+        .layer(middleware::from_fn(note_route));
     let stack = ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
             security_headers(esia_origin, secure),
             edge,
         ))
+        .layer(middleware::from_fn_with_state(metrics, observe))
         .layer(session_layer)
         // Inside the session layer: an error page shows the site's header for whoever is
         // signed in.

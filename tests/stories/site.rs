@@ -172,6 +172,14 @@ story!(health_readiness_and_metrics, |app: TestApp| async move {
         "{metrics}"
     );
     assert!(!metrics.contains(&number), "{metrics}");
+    let (status, _) = app.get_html(&browser(), "/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, metrics) = app.get_html(&browser(), "/metrics").await;
+    assert!(
+        metrics.contains("route=\"unmatched\",status=\"4xx\"} 1"),
+        "an address no route matches is counted without its path: {metrics}"
+    );
+    assert!(!metrics.contains("no-such-page"));
     assert!(metrics.contains("db_pool_max ") && metrics.contains("db_pool_open "));
     assert!(metrics.contains("db_statement_duration_seconds_count "));
     app.drain_mail().await;
