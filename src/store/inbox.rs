@@ -172,12 +172,12 @@ pub struct InboxPage {
 }
 
 pub(super) fn push_scope(sql: &mut Sql, scope: Scope) {
-    push_scope_as(sql, scope, "");
+    push_scope_as(sql, scope, true);
 }
 
-/// The scope condition; `shift` « + 0» keeps it off the scope's index, a check of each
-/// row some other index found.
-fn push_scope_as(sql: &mut Sql, scope: Scope, shift: &str) {
+/// The scope condition; without `indexed` it is written « + 0», which keeps the planner
+/// off the scope's index: a check of each row some other index found.
+fn push_scope_as(sql: &mut Sql, scope: Scope, indexed: bool) {
     // The municipality and region are kept on every appeal by triggers (migration 016):
     // an index prefix in page order.
     let (column, id) = match scope {
@@ -189,6 +189,7 @@ fn push_scope_as(sql: &mut Sql, scope: Scope, shift: &str) {
             return;
         }
     };
+    let shift = if indexed { "" } else { " + 0" };
     sql.push_trusted(&format!("a.{column}{shift} = ")).bind(id);
 }
 
@@ -274,9 +275,11 @@ fn like_escaped(s: &str) -> String {
 fn push_name(sql: &mut Sql, s: &str) {
     let words: Vec<&str> = s.split(' ').collect();
     let Some((last, complete)) = words.split_last().filter(|(_, c)| !c.is_empty()) else {
-        sql.push(" AND a.search_norm LIKE ")
-            .bind(format!("%{}%", like_escaped(s)))
-            .push(" ESCAPE '\\'");
+        push_like(
+            sql,
+            " AND a.search_norm LIKE ",
+            format!("%{}%", like_escaped(s)),
+        );
         return;
     };
     if sql.is_postgres() {
@@ -285,15 +288,24 @@ fn push_name(sql: &mut Sql, s: &str) {
             .push("]::text[]");
         // Implied by the pattern below; here for the trigram index, the better start
         // when the complete words are common and the last one is not.
-        sql.push(" AND a.search_norm LIKE ")
-            .bind(format!("%{}%", like_escaped(last)))
-            .push(" ESCAPE '\\'");
+        push_like(
+            sql,
+            " AND a.search_norm LIKE ",
+            format!("%{}%", like_escaped(last)),
+        );
     }
     // The order and the word starts; written so that no index takes it over from the
     // word index.
-    sql.push(" AND (' ' || a.search_norm) LIKE ")
-        .bind(format!("% {}%", like_escaped(s)))
-        .push(" ESCAPE '\\'");
+    push_like(
+        sql,
+        " AND (' ' || a.search_norm) LIKE ",
+        format!("% {}%", like_escaped(s)),
+    );
+}
+
+/// `condition` (ending in LIKE) with `pattern` bound, backslash escaping its wildcards.
+fn push_like(sql: &mut Sql, condition: &'static str, pattern: String) {
+    sql.push(condition).bind(pattern).push(" ESCAPE '\\'");
 }
 
 pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, DbErr> {
@@ -320,7 +332,7 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
     // municipality (35 ms at a hundred thousand) to narrow a handful.
     let by_words = number.is_none() && search.is_some_and(|s| s.contains(' ')) && sql.is_postgres();
     if by_words {
-        push_scope_as(&mut sql, q.scope, " + 0");
+        push_scope_as(&mut sql, q.scope, false);
     } else {
         push_scope(&mut sql, q.scope);
     }
