@@ -19,7 +19,7 @@ use appeals::domain::staff::Scope;
 use appeals::store::appeals::{Numbering, submit};
 use appeals::store::directory::{self, OrganizationFilter};
 use appeals::store::inbox::{self, InboxQuery, StatusFilter};
-use common::{demo_database, env_number, new_appeal, open_queue, quantile_ms};
+use common::{PgScratch, demo_database, env_number, new_appeal, open_queue, quantile_ms};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Rounds of each query on each database; the p99 is the worst of them.
@@ -174,25 +174,13 @@ async fn time_once(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let server = std::env::var("BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let big: i64 = env_number("BENCH_BIG", 1_000_000);
-    let admin = appeals::store::connect(&server, 1).await?;
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let names = [
-        format!("bench_small_{suffix}"),
-        format!("bench_big_{suffix}"),
-    ];
-    for name in &names {
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-    }
+    let mut scratch = PgScratch::connect().await?;
+    let urls = [scratch.create("small").await?, scratch.create("big").await?];
     let result = async {
         let started = Instant::now();
-        let (small, m_small) = fill(&format!("{base}/{}", names[0]), 1_000).await?;
-        let (large, m_large) = fill(&format!("{base}/{}", names[1]), big).await?;
+        let (small, m_small) = fill(&urls[0], 1_000).await?;
+        let (large, m_large) = fill(&urls[1], big).await?;
         println!(
             "data: 1,000 and {big} appeals written in {:.0} s",
             started.elapsed().as_secs_f64()
@@ -240,13 +228,9 @@ async fn main() -> anyhow::Result<()> {
     }
     .await;
     if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("kept: {}", names.join(" "));
-        return result;
-    }
-    for name in &names {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
+        println!("kept: {}", scratch.names().join(" "));
+    } else {
+        scratch.drop_all().await;
     }
     result
 }

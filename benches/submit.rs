@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use appeals::store::appeals::{Numbering, Submitted, submit};
 use appeals::store::outbox::NewMessage;
-use common::{demo_database, env_number, median, new_appeal, quantile_ms};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use common::{PgScratch, demo_database, env_number, median, new_appeal, quantile_ms};
+use sea_orm::DatabaseConnection;
 
 const CLIENTS: usize = 64;
 const ROUNDS: usize = 2;
@@ -169,17 +169,10 @@ fn pgbench(url: &str, script: &std::path::Path, seconds: u64) -> anyhow::Result<
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let server = std::env::var("BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let seconds: u64 = env_number("BENCH_SECONDS", 10);
     let pool: u32 = env_number("BENCH_POOL", 10);
-    let admin = appeals::store::connect(&server, 1).await?;
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-    let name = format!("bench_submit_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let url = format!("{base}/{name}");
+    let mut scratch = PgScratch::connect().await?;
+    let url = scratch.create("submit").await?;
     let result = async {
         let (db, school1) = demo_database(&url, pool).await?;
         let class = appeals::store::directory::classes(&db, school1.id).await?[0].id;
@@ -233,8 +226,6 @@ async fn main() -> anyhow::Result<()> {
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    let _ = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await;
+    scratch.drop_all().await;
     result
 }

@@ -151,3 +151,52 @@ pub fn open_queue(scope: Scope) -> InboxQuery {
         fold: true,
     }
 }
+
+/// Fresh databases of a harness's own on the PostgreSQL server at `BENCH_POSTGRES_URL`
+/// (default the test server), dropped again by [`PgScratch::drop_all`].
+pub struct PgScratch {
+    admin: DatabaseConnection,
+    base: String,
+    names: Vec<String>,
+}
+
+impl PgScratch {
+    pub async fn connect() -> anyhow::Result<Self> {
+        let server = std::env::var("BENCH_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let admin = appeals::store::connect(&server, 1).await?;
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        Ok(Self {
+            admin,
+            base: base.to_string(),
+            names: Vec::new(),
+        })
+    }
+
+    /// Creates `bench_{label}_…` and returns its URL.
+    pub async fn create(&mut self, label: &str) -> anyhow::Result<String> {
+        let name = format!("bench_{label}_{}", uuid::Uuid::new_v4().simple());
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &self.admin,
+            &format!("CREATE DATABASE {name}"),
+        )
+        .await?;
+        let url = format!("{}/{name}", self.base);
+        self.names.push(name);
+        Ok(url)
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub async fn drop_all(self) {
+        for name in &self.names {
+            let _ = sea_orm::ConnectionTrait::execute_unprepared(
+                &self.admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+}
