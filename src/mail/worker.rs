@@ -26,8 +26,10 @@ use crate::config::MailSettings;
 use crate::store::{outbox, sessions::DbSessionStore};
 use crate::workflow::{self, Workflow};
 
-/// Messages sent at once, each on its own SMTP connection.
-const CONCURRENCY: usize = 16;
+/// Messages sent at once, each on its own SMTP connection. It also bounds the rows leased
+/// and not yet written down (sending or sent, unrecorded): a crash can send at most this
+/// many messages a second time.
+pub const CONCURRENCY: usize = 16;
 /// Slots are refilled once this many are free (or none is busy, or a poll interval
 /// passed): one claim then leases several rows instead of one row a statement.
 const REFILL_AT: usize = CONCURRENCY / 2;
@@ -121,7 +123,9 @@ impl Worker {
                 self.record(&unrecorded, &mut stats).await;
                 return self.finish(sending, in_flight, stats).await;
             }
-            let free = CONCURRENCY - sending.len();
+            // Finished but unrecorded sends hold their slot until written down, so a crash
+            // never catches more than `CONCURRENCY` messages sent and not marked.
+            let free = CONCURRENCY - sending.len() - unrecorded.len();
             if free >= REFILL_AT || (free > 0 && (sending.is_empty() || polled)) {
                 let now = Utc::now();
                 // A database hiccup must not drop the sends in flight: they finish and are
@@ -156,7 +160,7 @@ impl Worker {
             }
             // A free slot looks for new mail every poll interval, so messages queued while
             // a send hangs go out beside it instead of waiting for it.
-            let slot_free = sending.len() < CONCURRENCY;
+            let slot_free = sending.len() + unrecorded.len() < CONCURRENCY;
             let mut done = Vec::new();
             polled = false;
             let record_at = record_by.unwrap_or_else(tokio::time::Instant::now);

@@ -29,11 +29,12 @@ pub struct Row {
     pub kills: u64,
 }
 
-/// Sends the mail worker runs at once: a kill can catch this many messages accepted by
-/// the SMTP server but not yet marked sent. They go out again with the same Message-ID
-/// (SMTP has no way to ask whether a message arrived), which receivers that deduplicate
-/// by Message-ID fold; any more than this per kill is a duplicate.
-const SENDS_IN_FLIGHT: u64 = 4;
+/// Rows the mail worker holds sending or sent and not yet marked: a kill can catch this
+/// many messages accepted by the SMTP server but not marked sent. They go out again with
+/// the same Message-ID (SMTP has no way to ask whether a message arrived), which receivers
+/// that deduplicate by Message-ID fold; any more than this per kill is a duplicate. Taken
+/// from the worker itself, so the bound cannot drift from what it does.
+const SENDS_IN_FLIGHT: u64 = appeals::mail::worker::CONCURRENCY as u64;
 
 impl Row {
     pub fn broken(why: String) -> Row {
