@@ -13,6 +13,7 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
+use common::results::{Pair, publish};
 use common::service::{free_port, memory_mib, reset_peak, serve, wait_ready};
 use common::{env_number, median};
 
@@ -157,7 +158,7 @@ async fn compare() -> anyhow::Result<()> {
         "{:<22} {:>12} {:>12} {:>7} {:>9} {:>9} {:>7} {:>10}",
         "scenario", "hello req/s", "ours req/s", "ratio", "p50 ms", "p99 ms", "errors", "peak RSS"
     );
-    let mut json = Vec::new();
+    let (mut pairs, mut rss_within) = (Vec::new(), true);
     for path in ["/", "/healthz"] {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         reset_peak(pid);
@@ -173,16 +174,26 @@ async fn compare() -> anyhow::Result<()> {
             "GET {path:<18} {rps_a:>12.0} {rps_b:>12.0} {:>7.2} {p50:>9.2} {p99:>9.2} {errors:>7} {peak:>6.0} MiB",
             rps_b / rps_a
         );
-        json.push(serde_json::json!({
-            "scenario": format!("GET {path}"), "baseline": "axum hello-world",
-            "baseline_rps": rps_a, "ours_rps": rps_b, "ratio": rps_b / rps_a,
-            "p50_ms": p50, "p99_ms": p99, "baseline_p99_ms": median(&a, |r| r.p99_ms),
-            "errors": errors, "peak_rss_mib": peak,
-        }));
+        pairs.push(
+            Pair::new(
+                "http",
+                &format!("GET {path}, wrk -c{CONNECTIONS}, peak RSS {peak:.0} MiB"),
+                "axum hello-world",
+                "req/s",
+            )
+            .latency(p50, p99)
+            .errors(errors)
+            .rates(rps_a, rps_b, 0.6, None),
+        );
+        rss_within &= peak <= 50.0;
     }
-    for line in json {
-        println!("{line}");
+    if !rss_within {
+        for pair in &mut pairs {
+            pair.met = false;
+            pair.goal.push_str(", peak RSS ≤ 50 MiB");
+        }
     }
+    publish("http", &pairs)?;
     drop(service);
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

@@ -25,7 +25,8 @@ use appeals::store::entities::outbox;
 use appeals::store::outbox::{NewMessage, enqueue};
 use appeals::workflow::Workflow;
 use chrono::{FixedOffset, Utc};
-use common::{env_number, scratch};
+use common::results::{Pair, publish};
+use common::{env_number, median, scratch};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
@@ -97,18 +98,13 @@ async fn worker(db: &DatabaseConnection, worker: &Worker, n: usize) -> anyhow::R
     Ok(sent as f64 / elapsed)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (dir, url) = scratch()?;
     let n: usize = env_number("BENCH_MAILS", 5000);
     let db = appeals::store::connect(&url, 8).await?;
     appeals::store::prepare(&db, None).await?;
-    let mut json = Vec::new();
+    let mut pairs = Vec::new();
     println!(
         "{:<34} {:>14} {:>10} {:>7}",
         "scenario (mails/s, median of 2)", "bare lettre", "ours", "ratio"
@@ -142,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
             bare.push(bare_lettre(sink.port, &rows, &from).await?);
             mine.push(worker(&db, &ours, n).await?);
         }
-        let (bare, mine) = (median(bare), median(mine));
+        let (bare, mine) = (median(&bare, |v| *v), median(&mine, |v| *v));
         let scenario = if ack_at_once {
             "SMTP server that ACKs at once"
         } else {
@@ -152,14 +148,14 @@ async fn main() -> anyhow::Result<()> {
             "{scenario:<34} {bare:>14.0} {mine:>10.0} {:>7.2}",
             mine / bare
         );
-        json.push(serde_json::json!({
-            "scenario": scenario, "baseline": "bare lettre loop", "baseline_per_s": bare,
-            "ours_per_s": mine, "ratio": mine / bare, "mails": n,
-        }));
+        let pair = Pair::new("mail", scenario, "bare lettre loop", "mails/s");
+        pairs.push(if ack_at_once {
+            pair.rates(bare, mine, 0.8, None)
+        } else {
+            pair.rate_floor(bare, mine, 300.0)
+        });
     }
-    for line in json {
-        println!("{line}");
-    }
+    publish("mail", &pairs)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -19,6 +19,7 @@ use appeals::domain::staff::Scope;
 use appeals::store::appeals::{Numbering, submit};
 use appeals::store::directory::{self, OrganizationFilter};
 use appeals::store::inbox::{self, InboxQuery, StatusFilter};
+use common::results::{Pair, publish};
 use common::{PgScratch, demo_database, env_number, new_appeal, open_queue, quantile_ms};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -193,6 +194,7 @@ async fn main() -> anyhow::Result<()> {
             "{:<38} {:>9} {:>9} {:>11} {:>11} {:>9}",
             "operator inbox query", "1k p50", "1k p99", "big p50", "big p99", "p99 ratio"
         );
+        let mut pairs = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             let pick = |qs: &[(&str, InboxQuery)]| qs.get(i).map(|(_, q)| q.clone());
@@ -215,13 +217,18 @@ async fn main() -> anyhow::Result<()> {
                 quantile_ms(&b, 0.5),
                 b99 / a99
             );
-            println!(
-                "{}",
-                serde_json::json!({"scenario": name, "baseline": "1k appeals", "p50_1k_ms": quantile_ms(&a, 0.5),
-                    "p99_1k_ms": a99, "p50_big_ms": quantile_ms(&b, 0.5), "p99_big_ms": b99,
-                    "ratio": b99 / a99, "errors": 0})
+            pairs.push(
+                Pair::new(
+                    "scale",
+                    &format!("operator inbox at {big}: {name}"),
+                    "1k appeals",
+                    "ms p99",
+                )
+                .latency(quantile_ms(&b, 0.5), b99)
+                .p99s(a99, b99, 1.5, 50.0),
             );
         }
+        publish("scale", &pairs)?;
         small.close().await?;
         large.close().await?;
         Ok::<_, anyhow::Error>(())

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use appeals::store::appeals::{Numbering, Submitted, submit};
 use appeals::store::outbox::NewMessage;
+use common::results::{Pair, publish};
 use common::{PgScratch, demo_database, env_number, median, new_appeal, quantile_ms};
 use sea_orm::DatabaseConnection;
 
@@ -214,14 +215,21 @@ async fn main() -> anyhow::Result<()> {
         }
         let ratio = median(&b, |r| r.per_second) / median(&a, |r| r.per_second);
         println!("ratio {ratio:.2}");
-        println!(
-            "{}",
-            serde_json::json!({"scenario": "registration, 64 clients", "baseline": "pgbench minimal transaction",
-                "baseline_per_s": median(&a, |r| r.per_second), "baseline_p99_ms": median(&a, |r| r.p99_ms),
-                "ours_per_s": median(&b, |r| r.per_second), "p50_ms": median(&b, |r| r.p50_ms),
-                "p99_ms": median(&b, |r| r.p99_ms), "ratio": ratio, "pool": pool,
-                "errors": b.iter().map(|r| r.errors).sum::<u64>()})
+        let pair = Pair::new(
+            "submit",
+            &format!("registration, {CLIENTS} clients, pool {pool}"),
+            "pgbench, minimal transaction",
+            "appeals/s",
+        )
+        .latency(median(&b, |r| r.p50_ms), median(&b, |r| r.p99_ms))
+        .errors(b.iter().map(|r| r.errors).sum())
+        .rates(
+            median(&a, |r| r.per_second),
+            median(&b, |r| r.per_second),
+            0.6,
+            Some(50.0),
         );
+        publish("submit", &[pair])?;
         db.close().await?;
         Ok::<_, anyhow::Error>(())
     }

@@ -1,6 +1,7 @@
 //! What the benchmarks share: appeals as the form files them, without the HTTP round trip,
 //! and the service started as a process of its own.
 
+pub mod results;
 pub mod service;
 
 use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot};

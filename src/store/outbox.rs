@@ -67,9 +67,10 @@ fn pending(msg: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {
     }
 }
 
-/// Leases up to `limit` due messages until `lease_until` and counts the attempt. On
-/// PostgreSQL `FOR UPDATE SKIP LOCKED` keeps instances from claiming the same rows; SQLite
-/// has one writer, so the conditional UPDATE alone is atomic.
+/// Leases up to `limit` due messages, the longest due first, until `lease_until` and
+/// counts the attempt. On PostgreSQL `FOR UPDATE SKIP LOCKED` keeps instances from
+/// claiming the same rows; SQLite has one writer, so the conditional UPDATE alone is
+/// atomic.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -81,6 +82,9 @@ pub async fn claim_due(
     } else {
         ""
     };
+    // In the order of `ix_outbox_due` (status, next_attempt_at): a claim reads the first
+    // few due rows of the index and stops. Ordered by id, it read every due row and sorted
+    // them on each claim; with a backlog of 5,000 that was most of the worker's time.
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbox SET locked_until = ")
         .bind(lease_until)
@@ -90,7 +94,9 @@ pub async fn claim_due(
         .bind(now)
         .push(" AND (locked_until IS NULL OR locked_until <= ")
         .bind(now)
-        .push_trusted(&format!(") ORDER BY id LIMIT {limit}{lock}) RETURNING *"));
+        .push_trusted(&format!(
+            ") ORDER BY next_attempt_at, id LIMIT {limit}{lock}) RETURNING *"
+        ));
     let stmt = sql.build();
     let mut rows = outbox::Model::find_by_statement(stmt).all(db).await?;
     rows.sort_by_key(|r| r.id);
