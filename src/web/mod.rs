@@ -7,6 +7,7 @@ mod appeals;
 mod auth;
 mod csrf;
 mod dev;
+mod edge;
 mod entry;
 pub mod error;
 mod health;

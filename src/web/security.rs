@@ -1,31 +1,31 @@
 //! The middleware stack: request ids, tracing without personal data, sessions, security
 //! headers, request timeout, panic containment, and error pages.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use tower::ServiceBuilder;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::RequestId;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tracing::Instrument;
 
+use super::edge::{EdgeLayer, NoteRouteLayer, Seen};
 use super::error::{ErrorView, LoginOffer};
 use super::templates::Layout;
 use crate::metrics::Metrics;
 use crate::store::sessions::DbSessionStore;
 use tower_sessions::Session;
-
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -86,72 +86,87 @@ fn login_offer(
     (logins, next)
 }
 
-/// Renders the `ErrorView` a handler's `AppError` left in the response: JSON under
-/// `/api`, otherwise a page in the site's layout.
-async fn render_errors(req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
-    let session = req.extensions().get::<Session>().cloned();
-    let method = req.method().clone();
-    // Cheap clones (shared bytes): most responses are no error and never read them.
-    let uri = req.uri().clone();
-    let request_id = req.extensions().get::<RequestId>().cloned();
-    let resp = next.run(req).await;
-    let status = resp.status();
-    let mut view = match resp.extensions().get::<ErrorView>() {
-        Some(v) => v.clone(),
-        // Errors produced by axum itself (unknown route, bad query, timeout) get a page too.
-        None if status.is_client_error() || status.is_server_error() => {
-            let own_page = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| !v.starts_with("text/plain"));
-            // Pages a handler rendered itself (a refusal, a form with errors, the emulator's
-            // JSON errors) stay as they are; axum's plain-text rejections get a page.
-            if own_page && status.is_client_error() {
-                return resp;
-            }
-            ErrorView {
-                title: if status == StatusCode::NOT_FOUND {
-                    "Страница не найдена"
-                } else {
-                    "Ошибка"
-                },
-                message: match status {
-                    StatusCode::NOT_FOUND => {
-                        "Такой страницы нет или у вас нет к ней доступа.".into()
-                    }
-                    StatusCode::REQUEST_TIMEOUT => {
-                        "Сервер не успел ответить. Попробуйте ещё раз.".into()
-                    }
-                    s if s.is_server_error() => {
-                        "Произошла внутренняя ошибка. Попробуйте ещё раз через минуту.".into()
-                    }
-                    _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
-                },
-                login: LoginOffer::None,
-                next: None,
-            }
+/// What an error page needs from the request, taken before the handler consumes it:
+/// cheap clones (shared bytes), since most responses are no error and never read them.
+struct Asked {
+    api: bool,
+    session: Option<Session>,
+    method: Method,
+    uri: Uri,
+    request_id: Option<HeaderValue>,
+}
+
+impl Asked {
+    fn of(req: &Request) -> Self {
+        Self {
+            api: req.uri().path().starts_with("/api/"),
+            session: req.extensions().get::<Session>().cloned(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            request_id: req.extensions().get::<Seen>().map(|seen| seen.id.clone()),
         }
-        None => return resp,
-    };
-    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
-    let request_id = request_id
+    }
+}
+
+/// The error this response is to show: the `ErrorView` a handler's `AppError` left in
+/// it, or one for an error axum produced itself (unknown route, bad query, timeout).
+fn error_view(resp: &Response) -> Option<ErrorView> {
+    let status = resp.status();
+    if let Some(v) = resp.extensions().get::<ErrorView>() {
+        return Some(v.clone());
+    }
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let own_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.starts_with("text/plain"));
+    // Pages a handler rendered itself (a refusal, a form with errors, the emulator's JSON
+    // errors) stay as they are; axum's plain-text rejections get a page.
+    if own_page && status.is_client_error() {
+        return None;
+    }
+    Some(ErrorView {
+        title: if status == StatusCode::NOT_FOUND {
+            "Страница не найдена"
+        } else {
+            "Ошибка"
+        },
+        message: match status {
+            StatusCode::NOT_FOUND => "Такой страницы нет или у вас нет к ней доступа.".into(),
+            StatusCode::REQUEST_TIMEOUT => "Сервер не успел ответить. Попробуйте ещё раз.".into(),
+            s if s.is_server_error() => {
+                "Произошла внутренняя ошибка. Попробуйте ещё раз через минуту.".into()
+            }
+            _ => "Запрос не может быть обработан: проверьте адрес и данные формы.".into(),
+        },
+        login: LoginOffer::None,
+        next: None,
+    })
+}
+
+/// The error as JSON under `/api`, otherwise as a page in the site's layout.
+async fn error_page(asked: Asked, resp: Response, mut view: ErrorView) -> Response {
+    let path_and_query = asked.uri.path_and_query().map_or("", |p| p.as_str());
+    let request_id = asked
+        .request_id
         .as_ref()
-        .and_then(|id| id.header_value().to_str().ok())
+        .and_then(|id| id.to_str().ok())
         .unwrap_or_default();
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = if api {
+    let body = if asked.api {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
         Body::from(serde_json::json!({"error": view.message, "request_id": request_id}).to_string())
     } else {
-        let (logins, next) = login_offer(&mut view, &method, path_and_query);
+        let (logins, next) = login_offer(&mut view, &asked.method, path_and_query);
         // The site's header as on any page: signed in or not, with the logout button.
-        let layout = match &session {
+        let layout = match &asked.session {
             Some(s) => Layout::new(s).await.unwrap_or_else(|_| Layout::anonymous()),
             None => Layout::anonymous(),
         };
@@ -177,77 +192,76 @@ async fn render_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
-fn security_headers(esia_origin: &str, https: bool) -> Arc<[(HeaderName, HeaderValue)]> {
-    // No inline script or style anywhere; forms may only post here, and the logout
-    // redirect to ESIA counts as a form target in Chromium.
-    let csp = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {esia_origin}"
-    );
-    let mut headers = vec![
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'")),
-        ),
-        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        // The callback URL carries the ESIA code: never leak it in a Referer.
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (
-            HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-        ),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ),
-    ];
-    if https {
-        headers.push((
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        ));
+/// Turns error responses into error pages (see [`error_view`]). A plain service, not
+/// `middleware::from_fn`: a response that is no error passes through without a boxed
+/// future; only an error page is rendered in one.
+#[derive(Clone)]
+struct ErrorPagesLayer;
+
+impl<S> Layer<S> for ErrorPagesLayer {
+    type Service = ErrorPages<S>;
+
+    fn layer(&self, inner: S) -> ErrorPages<S> {
+        ErrorPages(inner)
     }
-    headers.into()
 }
 
-/// The edge of every request, in one layer (each layer costs allocations on every
-/// request): the request id for the log, error pages and the response, and the security
-/// headers on every response.
-async fn edge(
-    headers: axum::extract::State<Arc<[(HeaderName, HeaderValue)]>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let id = match req.headers().get(&X_REQUEST_ID).filter(|v| well_formed(v)) {
-        Some(id) => id.clone(),
-        None => {
-            let mut buf = uuid::Uuid::encode_buffer();
-            let made = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-            let id = HeaderValue::from_str(made).unwrap_or(HeaderValue::from_static("-"));
-            req.headers_mut().insert(X_REQUEST_ID, id.clone());
-            id
+#[derive(Clone)]
+struct ErrorPages<S>(S);
+
+impl<S> Service<Request> for ErrorPages<S>
+where
+    S: Service<Request>,
+    S::Response: IntoResponse,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Paged<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let asked = Some(Asked::of(&req));
+        Paged::Handling {
+            inner: self.0.call(req),
+            asked,
         }
-    };
-    req.extensions_mut().insert(RequestId::new(id.clone()));
-    let is_static = req.uri().path().starts_with("/static/");
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    for (name, value) in headers.iter() {
-        h.insert(name.clone(), value.clone());
     }
-    if !is_static {
-        // Pages show personal data: no browser or proxy may keep them.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+pin_project! {
+    #[project = PagedProj]
+    enum Paged<F> {
+        Handling { #[pin] inner: F, asked: Option<Asked> },
+        Rendering { page: Pin<Box<dyn Future<Output = Response> + Send>> },
     }
-    h.insert(X_REQUEST_ID, id);
-    resp
+}
+
+impl<F, R, E> Future for Paged<F>
+where
+    F: Future<Output = Result<R, E>>,
+    R: IntoResponse,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                PagedProj::Handling { inner, asked } => {
+                    let resp = ready!(inner.poll(cx))?.into_response();
+                    let (Some(view), Some(asked)) = (error_view(&resp), asked.take()) else {
+                        return Poll::Ready(Ok(resp));
+                    };
+                    self.set(Paged::Rendering {
+                        page: Box::pin(error_page(asked, resp, view)),
+                    });
+                }
+                PagedProj::Rendering { page } => return page.as_mut().poll(cx).map(Ok),
+            }
+        }
+    }
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -268,73 +282,6 @@ async fn form_script() -> impl IntoResponse {
         ],
         include_str!("../../templates/static/form.js"),
     )
-}
-
-/// The request's log span, and the route template the router matched: `observe` runs
-/// before routing (so that it also times the session, the error page, a timeout and a
-/// panic), the router's own layer fills this in.
-#[derive(Clone)]
-struct Routed {
-    span: tracing::Span,
-    route: Arc<std::sync::OnceLock<MatchedPath>>,
-}
-
-/// Per request: the log span (method, route template, request id; never the URI, whose
-/// query carries ESIA codes and ids), the latency for `/metrics`, and a log line for a
-/// server error.
-async fn observe(
-    metrics: axum::extract::State<Arc<Metrics>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or("");
-    let span = tracing::info_span!(
-        "http",
-        method = %method,
-        route = tracing::field::Empty,
-        request_id = id
-    );
-    let routed = Routed {
-        span: span.clone(),
-        route: Arc::default(),
-    };
-    req.extensions_mut().insert(routed.clone());
-    let resp = next.run(req).instrument(span.clone()).await;
-    let took = started.elapsed();
-    let status = resp.status();
-    let route = routed.route.get().map_or("unmatched", MatchedPath::as_str);
-    metrics.request(method.as_str(), route, status.as_u16(), took);
-    if status.is_server_error() {
-        span.in_scope(|| tracing::error!(status = status.as_u16(), ?took, "request failed"));
-    } else {
-        span.in_scope(|| tracing::debug!(status = status.as_u16(), ?took, "request done"));
-    }
-    resp
-}
-
-/// On every route: hands the matched template to `observe`.
-async fn note_route(route: Option<MatchedPath>, req: Request, next: Next) -> Response {
-    if let (Some(routed), Some(route)) = (req.extensions().get::<Routed>(), route) {
-        routed.span.record("route", route.as_str());
-        let _ = routed.route.set(route);
-    }
-    next.run(req).await
-}
-
-/// A client's `X-Request-Id` is kept only when it looks like one (it goes into the log and
-/// onto error pages); otherwise a new one is made.
-fn well_formed(id: &HeaderValue) -> bool {
-    let id = id.as_bytes();
-    (1..=64).contains(&id.len())
-        && id
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 pub fn wrap(
@@ -360,17 +307,13 @@ pub fn wrap(
     let app = app
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/form.js", axum::routing::get(form_script))
-        .layer(middleware::from_fn(note_route));
+        .layer(NoteRouteLayer);
     let stack = ServiceBuilder::new()
-        .layer(middleware::from_fn_with_state(
-            security_headers(esia_origin, secure),
-            edge,
-        ))
-        .layer(middleware::from_fn_with_state(metrics, observe))
+        .layer(EdgeLayer::new(metrics, esia_origin, secure))
         .layer(session_layer)
         // Inside the session layer: an error page shows the site's header for whoever is
         // signed in.
-        .layer(middleware::from_fn(render_errors))
+        .layer(ErrorPagesLayer)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
