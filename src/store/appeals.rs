@@ -191,9 +191,9 @@ pub async fn submit<F>(
 where
     F: FnOnce(&Appeal) -> Vec<NewMessage>,
 {
-    if let Some(existing) = by_submission(db, &new.submission_id).await? {
-        return Ok(Submitted::Repeated(existing));
-    }
+    // The use case has looked the form token up already; a second press racing this one
+    // meets the unique index below (on PostgreSQL its number is then a gap, which the
+    // numbering allows), so no read of its own here: one round trip fewer on every filing.
     numbering.ensure(db, new.year).await?;
     let snapshot_json =
         serde_json::to_string(&new.snapshot).map_err(|e| DbErr::Json(e.to_string()))?;
