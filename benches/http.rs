@@ -187,11 +187,9 @@ async fn compare() -> anyhow::Result<()> {
         );
         rss_within &= peak <= 50.0;
     }
-    if !rss_within {
-        for pair in &mut pairs {
-            pair.met = false;
-            pair.goal.push_str(", peak RSS ≤ 50 MiB");
-        }
+    for pair in &mut pairs {
+        pair.met &= rss_within;
+        pair.goal.push_str(", peak RSS ≤ 50 MiB");
     }
     publish("http", &pairs)?;
     drop(service);

@@ -1,6 +1,6 @@
-//! Benchmark harness: the municipal operator's inbox on PostgreSQL with 1,000 appeals in the
-//! database and with `BENCH_BIG` (default 1,000,000), a tenth of them in the operator's
-//! municipality. The data are written with bulk SQL (one filed appeal copied by
+//! Benchmark harness: the municipal and the regional operator's inbox on PostgreSQL with
+//! 1,000 appeals in the database and with `BENCH_BIG` (default 1,000,000), a tenth of them
+//! in the municipal operator's municipality, all in the regional operator's region. The data are written with bulk SQL (one filed appeal copied by
 //! `generate_series`), not through HTTP. Each inbox query runs on both databases in
 //! alternating rounds; prints p50 and p99 per query and the ratio of the p99s, then JSON.
 //!
@@ -21,7 +21,7 @@ use appeals::store::directory::{self, OrganizationFilter};
 use appeals::store::inbox::{self, InboxQuery, StatusFilter};
 use common::results::{Pair, publish};
 use common::{PgScratch, demo_database, env_number, new_appeal, open_queue, quantile_ms};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 /// Rounds of each query on each database; the p99 is the worst of them.
 const ROUNDS: usize = 10;
@@ -60,9 +60,9 @@ fn array(values: impl Iterator<Item = i32>) -> String {
     format!("ARRAY[{}]", list.join(","))
 }
 
-/// A database with `total` appeals, one in ten at the operator's schools; returns the
-/// operator's municipality.
-async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, i32)> {
+/// A database with `total` appeals, one in ten at the municipal operator's schools, all in
+/// the demo's one region; returns the two operators' scopes.
+async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, [Scope; 2])> {
     let (db, school1) = demo_database(url, 4).await?;
     let (mine, others) = places(&db, school1.municipality_id).await?;
     // One appeal through the store, as the form files it: the template of the others.
@@ -112,17 +112,32 @@ async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, i32)
     db.execute_unprepared(&migration::recount_inbox_sql())
         .await?;
     db.execute_unprepared("VACUUM ANALYZE appeals").await?;
-    Ok((db, school1.municipality_id))
+    let region: i32 = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT region_id FROM municipalities WHERE id = $1",
+            [school1.municipality_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo municipality has no region"))?
+        .try_get("", "region_id")?;
+    Ok((
+        db,
+        [
+            Scope::Municipality(school1.municipality_id),
+            Scope::Region(region),
+        ],
+    ))
 }
 
-fn query(municipality: i32) -> InboxQuery {
-    open_queue(Scope::Municipality(municipality))
+fn query(scope: Scope) -> InboxQuery {
+    open_queue(scope)
 }
 
 /// The inbox queries an operator runs, by name.
 async fn scenarios(
     db: &DatabaseConnection,
-    m: i32,
+    m: Scope,
 ) -> anyhow::Result<Vec<(&'static str, InboxQuery)>> {
     let mut deep = query(m);
     for _ in 0..20 {
@@ -161,12 +176,12 @@ async fn time_once(
     db: &DatabaseConnection,
     name: &str,
     q: &InboxQuery,
-    m: i32,
+    scope: Scope,
 ) -> anyhow::Result<Duration> {
     let start = Instant::now();
     if name == "counts" {
-        inbox::status_counts(db, Scope::Municipality(m)).await?;
-        inbox::open_groups(db, Scope::Municipality(m)).await?;
+        inbox::status_counts(db, scope).await?;
+        inbox::open_groups(db, scope).await?;
     } else {
         inbox::page(db, q).await?;
     }
@@ -186,47 +201,53 @@ async fn main() -> anyhow::Result<()> {
             "data: 1,000 and {big} appeals written in {:.0} s",
             started.elapsed().as_secs_f64()
         );
-        let small_q = scenarios(&small, m_small).await?;
-        let large_q = scenarios(&large, m_large).await?;
-        let mut names: Vec<&str> = small_q.iter().map(|(n, _)| *n).collect();
-        names.push("counts");
         println!(
-            "{:<38} {:>9} {:>9} {:>11} {:>11} {:>9}",
+            "{:<58} {:>9} {:>9} {:>11} {:>11} {:>9}",
             "operator inbox query", "1k p50", "1k p99", "big p50", "big p99", "p99 ratio"
         );
         let mut pairs = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            let pick = |qs: &[(&str, InboxQuery)]| qs.get(i).map(|(_, q)| q.clone());
-            let (qa, qb) = (
-                pick(&small_q).unwrap_or_else(|| query(m_small)),
-                pick(&large_q).unwrap_or_else(|| query(m_large)),
-            );
-            for _ in 0..ROUNDS {
-                for _ in 0..RUNS_PER_ROUND {
-                    a.push(time_once(&small, name, &qa, m_small).await?);
+        for (who, (m_small, m_large)) in ["municipal", "regional"]
+            .into_iter()
+            .zip(m_small.into_iter().zip(m_large))
+        {
+            let small_q = scenarios(&small, m_small).await?;
+            let large_q = scenarios(&large, m_large).await?;
+            let mut names: Vec<&str> = small_q.iter().map(|(n, _)| *n).collect();
+            names.push("counts");
+            for (i, name) in names.iter().enumerate() {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let pick = |qs: &[(&str, InboxQuery)]| qs.get(i).map(|(_, q)| q.clone());
+                let (qa, qb) = (
+                    pick(&small_q).unwrap_or_else(|| query(m_small)),
+                    pick(&large_q).unwrap_or_else(|| query(m_large)),
+                );
+                for _ in 0..ROUNDS {
+                    for _ in 0..RUNS_PER_ROUND {
+                        a.push(time_once(&small, name, &qa, m_small).await?);
+                    }
+                    for _ in 0..RUNS_PER_ROUND {
+                        b.push(time_once(&large, name, &qb, m_large).await?);
+                    }
                 }
-                for _ in 0..RUNS_PER_ROUND {
-                    b.push(time_once(&large, name, &qb, m_large).await?);
-                }
+                let (a99, b99) = (quantile_ms(&a, 0.99), quantile_ms(&b, 0.99));
+                let scenario = format!("{who} operator, {name}");
+                println!(
+                    "{scenario:<58} {:>9.2} {a99:>9.2} {:>11.2} {b99:>11.2} {:>9.1}",
+                    quantile_ms(&a, 0.5),
+                    quantile_ms(&b, 0.5),
+                    b99 / a99
+                );
+                pairs.push(
+                    Pair::new(
+                        "scale",
+                        &format!("inbox at {big} appeals: {scenario}"),
+                        "1k appeals",
+                        "ms p99",
+                    )
+                    .latency(quantile_ms(&b, 0.5), b99)
+                    .p99s(a99, b99, 1.5, 50.0),
+                );
             }
-            let (a99, b99) = (quantile_ms(&a, 0.99), quantile_ms(&b, 0.99));
-            println!(
-                "{name:<38} {:>9.2} {a99:>9.2} {:>11.2} {b99:>11.2} {:>9.1}",
-                quantile_ms(&a, 0.5),
-                quantile_ms(&b, 0.5),
-                b99 / a99
-            );
-            pairs.push(
-                Pair::new(
-                    "scale",
-                    &format!("operator inbox at {big}: {name}"),
-                    "1k appeals",
-                    "ms p99",
-                )
-                .latency(quantile_ms(&b, 0.5), b99)
-                .p99s(a99, b99, 1.5, 50.0),
-            );
         }
         publish("scale", &pairs)?;
         small.close().await?;

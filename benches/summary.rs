@@ -21,9 +21,12 @@ fn main() -> anyhow::Result<()> {
     let mut pairs: Vec<Pair> = Vec::new();
     let mut missing = Vec::new();
     for bench in ORDER {
-        match std::fs::read_to_string(folder().join(format!("{bench}.json"))) {
-            Ok(text) => pairs.extend(serde_json::from_str::<Vec<Pair>>(&text)?),
-            Err(_) => missing.push(bench),
+        let read = std::fs::read_to_string(folder().join(format!("{bench}.json")))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Vec<Pair>>(&text).ok());
+        match read {
+            Some(these) => pairs.extend(these),
+            None => missing.push(bench),
         }
     }
     println!(
@@ -50,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     }
     if !missing.is_empty() {
         println!(
-            "\nnot measured yet: {} (run `cargo bench --bench {}`)",
+            "\nnot measured yet, or unreadable: {} (run `cargo bench --bench {}`)",
             missing.join(", "),
             missing.join(" --bench ")
         );

@@ -2,9 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
 
 use appeals::config::Settings;
 use appeals::workflow::Workflow;
@@ -186,30 +184,17 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    // Levels per target, as RUST_LOG gives them (`info,appeals=debug`). A plain target
-    // filter: EnvFilter's span-field directives cost a shared lock on every entry into a
-    // request's span, and nobody filters by span fields here.
-    let levels = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<Targets>().ok())
-        // tower-sessions opens an INFO span around every request: a span the log never
-        // shows, costing an allocation and formatted fields each time.
-        .unwrap_or_else(|| {
-            Targets::new()
-                .with_default(tracing::Level::INFO)
-                .with_targets([
-                    ("sqlx", tracing::Level::WARN),
-                    ("sea_orm", tracing::Level::WARN),
-                    ("tower_sessions", tracing::Level::WARN),
-                ])
-        });
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                // Colour codes only for a person at a terminal, never into journald or a file.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+    tracing_subscriber::fmt()
+        // Colour codes only for a person at a terminal, never into journald or a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                // tower-sessions opens an INFO span around every request: a span the log
+                // never shows, costing an allocation and formatted fields each time.
+                .unwrap_or_else(|_| {
+                    EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn")
+                }),
         )
-        .with(levels)
         .init();
     let cli = Cli::parse();
     let settings = Settings::load(&cli.config_dir)?;

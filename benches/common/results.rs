@@ -29,6 +29,11 @@ pub struct Pair {
     pub at: String,
 }
 
+/// Ours over the baseline; 0 when the baseline measured nothing (JSON has no infinity).
+fn ratio(ours: f64, baseline: f64) -> f64 {
+    if baseline > 0.0 { ours / baseline } else { 0.0 }
+}
+
 impl Pair {
     pub fn new(bench: &str, scenario: &str, baseline: &str, unit: &str) -> Pair {
         Pair {
@@ -52,10 +57,11 @@ impl Pair {
     ) -> Pair {
         self.baseline_value = baseline;
         self.ours_value = ours;
-        self.ratio = ours / baseline;
+        self.ratio = ratio(ours, baseline);
         let within = match (max_p99_ms, self.p99_ms) {
             (Some(max), Some(p99)) => p99 <= max,
-            _ => true,
+            (Some(_), None) => false,
+            (None, _) => true,
         };
         self.met = self.ratio >= min_ratio && within && self.errors == 0;
         self.goal = match max_p99_ms {
@@ -69,7 +75,7 @@ impl Pair {
     pub fn rate_floor(mut self, baseline: f64, ours: f64, min: f64) -> Pair {
         self.baseline_value = baseline;
         self.ours_value = ours;
-        self.ratio = ours / baseline;
+        self.ratio = ratio(ours, baseline);
         self.met = ours >= min && self.errors == 0;
         self.goal = format!("≥ {min} {}", self.unit);
         self
@@ -81,8 +87,8 @@ impl Pair {
         self.baseline_value = baseline;
         self.ours_value = ours;
         self.p99_ms = Some(ours);
-        self.ratio = ours / baseline;
-        self.met = self.ratio <= max_ratio && ours <= max_ms;
+        self.ratio = ratio(ours, baseline);
+        self.met = self.ratio <= max_ratio && ours <= max_ms && self.errors == 0;
         self.goal = format!("ratio ≤ {max_ratio}, p99 ≤ {max_ms} ms");
         self
     }

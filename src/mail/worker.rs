@@ -28,7 +28,9 @@ use crate::workflow::{self, Workflow};
 
 /// Messages sent at once, each on its own SMTP connection. It also bounds the rows leased
 /// and not yet written down (sending or sent, unrecorded): a crash can send at most this
-/// many messages a second time.
+/// many messages a second time. (Results the database refused for good, and a send task
+/// that panicked, free their slot with the row still leased: those messages go out again
+/// when the lease runs out, beyond this bound.)
 pub const CONCURRENCY: usize = 16;
 /// Slots are refilled once this many are free (or none is busy, or a poll interval
 /// passed): one claim then leases several rows instead of one row a statement.
@@ -125,7 +127,7 @@ impl Worker {
             }
             // Finished but unrecorded sends hold their slot until written down, so a crash
             // never catches more than `CONCURRENCY` messages sent and not marked.
-            let free = CONCURRENCY - sending.len() - unrecorded.len();
+            let free = CONCURRENCY.saturating_sub(sending.len() + unrecorded.len());
             if free >= REFILL_AT || (free > 0 && (sending.is_empty() || polled)) {
                 let now = Utc::now();
                 // A database hiccup must not drop the sends in flight: they finish and are

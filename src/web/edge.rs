@@ -56,7 +56,7 @@ pub struct Edge<S> {
 /// What the edge hands inward with the request: its id (for error pages), its log span,
 /// and a slot for the route template the router matched. The edge runs before routing (so
 /// that it also times the session, the error page, a timeout and a panic); the router's
-/// own layer, [`note_route`], fills the slot in.
+/// own layer, [`NoteRoute`], fills the slot in.
 #[derive(Clone)]
 pub struct Seen {
     pub id: HeaderValue,

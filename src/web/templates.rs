@@ -27,6 +27,11 @@ impl Layout {
     /// Anonymous visitors see no form, so they get no token — and no session row. A staff
     /// member gets the staff menu on any page (error pages included).
     pub async fn new(session: &Session) -> AppResult<Self> {
+        // No session cookie and nothing put in this request: nobody is signed in, and
+        // there is no record to load (most visits to the entry page).
+        if session.id().is_none() && !session.is_modified() {
+            return Ok(Self::anonymous());
+        }
         let staff = super::session::StaffSession::load(session).await?.is_some();
         let signed_in = staff || super::session::SessionUser::load(session).await?.is_some();
         let (csrf_token, flash) = if signed_in {
