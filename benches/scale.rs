@@ -25,7 +25,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 /// Rounds of each query on each database; the p99 is the worst of them.
 const ROUNDS: usize = 10;
-const RUNS_PER_ROUND: usize = 10;
+/// 500 runs a side: the p99 of 100 runs of a few milliseconds was decided by its one
+/// or two slowest, and moved by 2× between runs.
+const RUNS_PER_ROUND: usize = 50;
 
 struct Place {
     org: i32,
