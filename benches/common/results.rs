@@ -46,6 +46,12 @@ impl Pair {
         }
     }
 
+    fn figures(&mut self, baseline: f64, ours: f64) {
+        self.baseline_value = baseline;
+        self.ours_value = ours;
+        self.ratio = ratio(ours, baseline);
+    }
+
     /// Rates, where more is better: met when ours reaches `min_ratio` of the baseline
     /// with no errors and, if given, a p99 within `max_p99_ms`.
     pub fn rates(
@@ -55,9 +61,7 @@ impl Pair {
         min_ratio: f64,
         max_p99_ms: Option<f64>,
     ) -> Pair {
-        self.baseline_value = baseline;
-        self.ours_value = ours;
-        self.ratio = ratio(ours, baseline);
+        self.figures(baseline, ours);
         let within = match (max_p99_ms, self.p99_ms) {
             (Some(max), Some(p99)) => p99 <= max,
             (Some(_), None) => false,
@@ -73,9 +77,7 @@ impl Pair {
 
     /// Rates where the goal is ours reaching `min` per second, whatever the baseline does.
     pub fn rate_floor(mut self, baseline: f64, ours: f64, min: f64) -> Pair {
-        self.baseline_value = baseline;
-        self.ours_value = ours;
-        self.ratio = ratio(ours, baseline);
+        self.figures(baseline, ours);
         self.met = ours >= min && self.errors == 0;
         self.goal = format!("≥ {min} {}", self.unit);
         self
@@ -84,10 +86,8 @@ impl Pair {
     /// p99 latencies, where less is better: met when ours is at most `max_ratio` times
     /// the baseline and at most `max_ms`.
     pub fn p99s(mut self, baseline: f64, ours: f64, max_ratio: f64, max_ms: f64) -> Pair {
-        self.baseline_value = baseline;
-        self.ours_value = ours;
+        self.figures(baseline, ours);
         self.p99_ms = Some(ours);
-        self.ratio = ratio(ours, baseline);
         self.met = self.ratio <= max_ratio && ours <= max_ms && self.errors == 0;
         self.goal = format!("ratio ≤ {max_ratio}, p99 ≤ {max_ms} ms");
         self
