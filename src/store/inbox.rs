@@ -565,6 +565,10 @@ mod tests {
         );
         assert_eq!(NumberSearch::parse("иванова", now), None);
         assert_eq!(NumberSearch::parse("", now), None);
+        // Three sequence digits or more: through the number index whatever the scope.
+        let narrow = |s: &str| NumberSearch::parse(s, now).is_some_and(|n| n.is_narrow());
+        assert!(narrow("2026-0001") && narrow("2026-000"));
+        assert!(!narrow("2026-00") && !narrow("2026-") && !narrow("2026-000123"));
     }
 
     #[test]
