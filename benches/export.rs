@@ -12,10 +12,10 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use appeals::store::appeals::{Numbering, submit};
 use appeals::store::directory::{self, OrganizationFilter};
+use appeals::store::registrar::Registrar;
 use common::service::{free_port, memory_mib, reset_peak, serve, sign_in, wait_ready};
-use common::{demo_database, env_number, new_appeal, scratch};
+use common::{demo_database, env_number, filing, scratch};
 
 struct Measured {
     seconds: f64,
@@ -84,10 +84,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let started = Instant::now();
-    let numbering = std::sync::Arc::new(Numbering::default());
+    let registrar = Registrar::new(db.clone());
     for i in 0..total {
         let (org, class) = places[i % places.len()];
-        submit(&db, &numbering, new_appeal(i, org, class), |_| Vec::new()).await?;
+        registrar.file(filing(i, org, class)).await?;
     }
     sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
     println!(

@@ -12,9 +12,9 @@ mod common;
 
 use appeals::domain::names::normalize;
 use appeals::domain::staff::Scope;
-use appeals::store::appeals::{Numbering, submit};
 use appeals::store::inbox::{self, InboxQuery, StatusFilter};
-use common::{demo_database, env_number, new_appeal, open_queue, report, scratch, time_query};
+use appeals::store::registrar::Registrar;
+use common::{demo_database, env_number, filing, open_queue, report, scratch, time_query};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -33,12 +33,11 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Registration: the appeal, its history, its number and its e-mail in one transaction.
-    let numbering = std::sync::Arc::new(Numbering::default());
+    let registrar = std::sync::Arc::new(Registrar::new(db.clone()));
     let start = Instant::now();
     let first = total / 2;
     for i in 0..first {
-        let msg = |_: &_| Vec::new();
-        submit(&db, &numbering, new_appeal(i, org, class), msg).await?;
+        registrar.file(filing(i, org, class)).await?;
     }
     let serial = start.elapsed();
     println!(
@@ -49,10 +48,10 @@ async fn main() -> anyhow::Result<()> {
     let clients = 8;
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (db, numbering) = (db.clone(), numbering.clone());
+        let registrar = registrar.clone();
         tasks.push(tokio::spawn(async move {
             for i in (first + c..total).step_by(clients) {
-                submit(&db, &numbering, new_appeal(i, org, class), |_| Vec::new()).await?;
+                registrar.file(filing(i, org, class)).await?;
             }
             Ok::<_, sea_orm::DbErr>(())
         }));

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use appeals::domain::names::normalize;
 use appeals::domain::staff::Scope;
-use appeals::store::appeals::{Numbering, submit};
 use appeals::store::directory::{self, OrganizationFilter};
 use appeals::store::inbox::{self, InboxQuery, StatusFilter};
+use appeals::store::registrar::Registrar;
 use common::results::{Pair, publish};
-use common::{PgScratch, demo_database, env_number, new_appeal, open_queue, quantile_ms};
+use common::{PgScratch, demo_database, env_number, filing, open_queue, quantile_ms};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 /// Rounds of each query on each database; the p99 is the worst of them.
@@ -68,13 +68,9 @@ async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, [Sco
     let (db, school1) = demo_database(url, 4).await?;
     let (mine, others) = places(&db, school1.municipality_id).await?;
     // One appeal through the store, as the form files it: the template of the others.
-    submit(
-        &db,
-        &Numbering::default(),
-        new_appeal(0, mine[0].org, mine[0].class),
-        |_| Vec::new(),
-    )
-    .await?;
+    Registrar::new(db.clone())
+        .file(filing(0, mine[0].org, mine[0].class))
+        .await?;
     let sql = format!(
         "INSERT INTO appeals (number, applicant_oid, applicant_role, snapshot, applicant_email, \
          search_norm, child_esia_id, organization_id, class_id, comment, status, route, \

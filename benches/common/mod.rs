@@ -8,7 +8,7 @@ use appeals::domain::applicant::{Applicant, Child, Identity, LoginRole, Snapshot
 use appeals::domain::consent::{self, Consent};
 use appeals::domain::names::PersonName;
 use appeals::domain::routing::Route;
-use appeals::store::appeals::NewAppeal;
+use appeals::store::appeals::{Filing, NewAppeal};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,14 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
 /// The `i`-th appeal of a September flood: a parent about one child, at `org` / `class`.
+/// Appeal `i` as the form files it, without e-mails.
+pub fn filing(i: usize, org: i32, class: i32) -> Filing {
+    Filing {
+        new: new_appeal(i, org, class),
+        mails: Box::new(|_| Vec::new()),
+    }
+}
+
 pub fn new_appeal(i: usize, org: i32, class: i32) -> NewAppeal {
     let applicant = Applicant {
         identity: Identity {

@@ -20,6 +20,8 @@ mod m20261127_000015_consent;
 mod m20261127_000016_inbox_scope;
 mod m20261127_000017_inbox_counts;
 mod m20261127_000018_search_words;
+mod m20261128_000019_counts_per_transaction;
+mod m20261128_000020_search_index_pending_list;
 
 /// A bulk load with the counting triggers off (a benchmark's million appeals) recounts
 /// after it with this SQL.
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_inbox_scope::Migration),
             Box::new(m20261127_000017_inbox_counts::Migration),
             Box::new(m20261127_000018_search_words::Migration),
+            Box::new(m20261128_000019_counts_per_transaction::Migration),
+            Box::new(m20261128_000020_search_index_pending_list::Migration),
         ]
     }
 }

@@ -6,8 +6,8 @@
 //! `appeal_counts` holds `(organization, status, slot, n)`, with the status `_groups` for
 //! the open groups; `open_groups` holds how many open appeals each keyed group has. On
 //! PostgreSQL the trigger is deferred to commit and each appeal counts in one of 8 slots
-//! (its id modulo 8), so concurrent filings at one school do not queue on one counter
-//! row; SQLite has one writer and uses slot 0.
+//! (its id modulo 8; one per transaction since migration 019), so concurrent filings at
+//! one school do not queue on one counter row; SQLite has one writer and uses slot 0.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -17,7 +17,7 @@ use crate::OPEN_STATUSES;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn open_list() -> String {
+pub(crate) fn open_list() -> String {
     let quoted: Vec<String> = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect();
     format!("({})", quoted.join(", "))
 }
@@ -58,6 +58,7 @@ pub fn recount() -> String {
 }
 
 fn postgres(open: &str) -> String {
+    let track = track_function(open, PER_APPEAL.0, PER_APPEAL.1);
     format!(
         "
 CREATE OR REPLACE FUNCTION appeal_counts_bump(org INTEGER, st VARCHAR, sl SMALLINT, d BIGINT)
@@ -83,6 +84,23 @@ BEGIN
         DELETE FROM open_groups WHERE organization_id = org AND subject_key = key AND n = 0;
     END IF;
 END $$ LANGUAGE plpgsql;
+{track}
+CREATE CONSTRAINT TRIGGER appeal_counts_track
+    AFTER INSERT OR UPDATE OF status, organization_id, subject_key OR DELETE ON appeals
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION appeal_counts_track();
+"
+    )
+}
+
+/// The counter slot of a removal and of an addition: the appeal's id modulo 8 (migration
+/// 019 makes it one slot per transaction).
+pub(crate) const PER_APPEAL: (&str, &str) = ("(OLD.id % 8)::SMALLINT", "(NEW.id % 8)::SMALLINT");
+
+/// The trigger function that moves the figures of a changed appeal; `old_slot` and
+/// `new_slot` are the SQL of the counter slot a removal and an addition go to.
+pub(crate) fn track_function(open: &str, old_slot: &str, new_slot: &str) -> String {
+    format!(
+        "
 CREATE OR REPLACE FUNCTION appeal_counts_track() RETURNS trigger AS $$
 BEGIN
     -- A change that moves no figure (a forward to the same school, a closed appeal's key
@@ -92,22 +110,19 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM appeal_counts_bump(OLD.organization_id, OLD.status, (OLD.id % 8)::SMALLINT, -1);
+        PERFORM appeal_counts_bump(OLD.organization_id, OLD.status, {old_slot}, -1);
         IF OLD.status IN {open} THEN
-            PERFORM appeal_counts_group(OLD.organization_id, OLD.subject_key, (OLD.id % 8)::SMALLINT, -1);
+            PERFORM appeal_counts_group(OLD.organization_id, OLD.subject_key, {old_slot}, -1);
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM appeal_counts_bump(NEW.organization_id, NEW.status, (NEW.id % 8)::SMALLINT, 1);
+        PERFORM appeal_counts_bump(NEW.organization_id, NEW.status, {new_slot}, 1);
         IF NEW.status IN {open} THEN
-            PERFORM appeal_counts_group(NEW.organization_id, NEW.subject_key, (NEW.id % 8)::SMALLINT, 1);
+            PERFORM appeal_counts_group(NEW.organization_id, NEW.subject_key, {new_slot}, 1);
         END IF;
     END IF;
     RETURN NULL;
 END $$ LANGUAGE plpgsql;
-CREATE CONSTRAINT TRIGGER appeal_counts_track
-    AFTER INSERT OR UPDATE OF status, organization_id, subject_key OR DELETE ON appeals
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION appeal_counts_track();
 "
     )
 }

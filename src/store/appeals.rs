@@ -1,7 +1,7 @@
 //! Appeals, their history and numbering. Submitting writes the appeal, its history, its
 //! number and its e-mail in one transaction: an acknowledged number is never lost.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -142,31 +142,49 @@ impl Numbering {
         Ok(())
     }
 
-    async fn next(&self, txn: &DatabaseTransaction, year: i32) -> Result<i64, DbErr> {
+    /// `count` new sequence numbers of `year`, ascending, in one statement.
+    async fn take(
+        &self,
+        txn: &DatabaseTransaction,
+        year: i32,
+        count: usize,
+    ) -> Result<Vec<i64>, DbErr> {
         let backend = txn.get_database_backend();
-        let stmt = if is_postgres(txn) {
-            Statement::from_string(
+        let count = i64::try_from(count).map_err(|e| DbErr::Custom(e.to_string()))?;
+        if is_postgres(txn) {
+            let rows = txn
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!(
+                        "SELECT nextval('{}') AS n FROM generate_series(1, $1::bigint)",
+                        sequence_name(year)
+                    ),
+                    [count.into()],
+                ))
+                .await?;
+            let mut taken = rows
+                .iter()
+                .map(|r| r.try_get::<i64>("", "n"))
+                .collect::<Result<Vec<_>, _>>()?;
+            taken.sort_unstable();
+            return Ok(taken);
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO appeal_counters (year, last_value) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
+            [year.into()],
+        ))
+        .await?;
+        let last = txn
+            .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                format!("SELECT nextval('{}') AS n", sequence_name(year)),
-            )
-        } else {
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO appeal_counters (year, last_value) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
-                [year.into()],
+                "UPDATE appeal_counters SET last_value = last_value + ? WHERE year = ? RETURNING last_value AS n",
+                [count.into(), year.into()],
             ))
-            .await?;
-            Statement::from_sql_and_values(
-                backend,
-                "UPDATE appeal_counters SET last_value = last_value + 1 WHERE year = ? RETURNING last_value AS n",
-                [year.into()],
-            )
-        };
-        let row = txn
-            .query_one_raw(stmt)
             .await?
-            .ok_or_else(|| DbErr::Custom("numbering returned no row".into()))?;
-        row.try_get::<i64>("", "n")
+            .ok_or_else(|| DbErr::Custom("numbering returned no row".into()))?
+            .try_get::<i64>("", "n")?;
+        Ok((last - count + 1..=last).collect())
     }
 }
 
@@ -182,36 +200,110 @@ pub async fn by_submission(
         .transpose()
 }
 
-pub async fn submit<F>(
+/// One appeal to register, with the e-mails it sends. `mails` makes them from the
+/// registered appeal (its id and number) and may be called again if its group is filed
+/// anew one filing at a time.
+pub struct Filing {
+    pub new: NewAppeal,
+    pub mails: Box<MakeMails>,
+}
+
+pub type MakeMails = dyn Fn(&Appeal) -> Vec<NewMessage> + Send + Sync;
+
+/// Registers a group of appeals in one transaction: their numbers, the appeals, their
+/// history, their e-mails and digest entries, one statement per table (see
+/// [`super::registrar`]). All or none: a group that fails is not partly committed. A lone
+/// filing whose form token was used already answers with the first appeal. The outcomes
+/// come in the order of `filings`.
+pub async fn submit_group(
     db: &DatabaseConnection,
     numbering: &Numbering,
-    new: NewAppeal,
-    message: F,
-) -> Result<Submitted, DbErr>
-where
-    F: FnOnce(&Appeal) -> Vec<NewMessage>,
-{
-    // The use case has looked the form token up already; a second press racing this one
-    // meets the unique index below (on PostgreSQL its number is then a gap, which the
-    // numbering allows), so no read of its own here: one round trip fewer on every filing.
-    numbering.ensure(db, new.year).await?;
-    let snapshot_json =
-        serde_json::to_string(&new.snapshot).map_err(|e| DbErr::Json(e.to_string()))?;
+    filings: &[Filing],
+) -> Result<Vec<Submitted>, DbErr> {
+    let mut years: Vec<i32> = filings.iter().map(|f| f.new.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    for &year in &years {
+        numbering.ensure(db, year).await?;
+    }
     let txn = super::begin_write(db).await?;
-    let seq = numbering.next(&txn, new.year).await?;
+    let mut numbers = Vec::with_capacity(years.len());
+    for year in years {
+        let count = filings.iter().filter(|f| f.new.year == year).count();
+        numbers.push((year, numbering.take(&txn, year, count).await?.into_iter()));
+    }
+    // The counting triggers take the counter rows in the order the appeals are inserted:
+    // in order of organization and child, two groups committing at once take the rows
+    // they share in the same order (migration 019), never crosswise.
+    let mut order: Vec<&Filing> = filings.iter().collect();
+    order.sort_by_cached_key(|f| (f.new.organization_id, f.new.snapshot.subject_key()));
+    let mut rows = Vec::with_capacity(filings.len());
+    for f in order {
+        let seq = numbers
+            .iter_mut()
+            .find(|(year, _)| *year == f.new.year)
+            .and_then(|(_, taken)| taken.next())
+            .ok_or_else(|| DbErr::Custom("numbering returned too few numbers".into()))?;
+        rows.push(appeal_row(&f.new, seq)?);
+    }
+    let inserted = appeal::Entity::insert_many(rows)
+        .exec_with_returning(&txn)
+        .await;
+    let models = match (inserted, filings) {
+        (Ok(models), _) => models,
+        // A concurrent POST with the same submission_id committed first.
+        (Err(e), [only]) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return by_submission(db, &only.new.submission_id)
+                .await?
+                .map(|first| vec![Submitted::Repeated(first)])
+                .ok_or(e);
+        }
+        (Err(e), _) => return Err(e),
+    };
+    // RETURNING's order is not promised: each appeal is found by its form token.
+    let mut by_token = models
+        .into_iter()
+        .map(|m| Ok((m.submission_id.clone(), typed(m)?)))
+        .collect::<Result<HashMap<_, _>, DbErr>>()?;
+    let appeals = filings
+        .iter()
+        .map(|f| {
+            by_token
+                .remove(&f.new.submission_id)
+                .ok_or_else(|| DbErr::Custom("a registered appeal did not come back".into()))
+        })
+        .collect::<Result<Vec<Appeal>, DbErr>>()?;
+    let (mut history, mut mails, mut digest) = (Vec::new(), Vec::new(), Vec::new());
+    for (f, a) in filings.iter().zip(&appeals) {
+        let at = f.new.now;
+        history.extend(registration_events(&f.new).map(|e| event_row(a.id, None, e, at)));
+        mails.extend((f.mails)(a).into_iter().map(|m| (m, at)));
+        digest.extend(f.new.digest_staff.iter().map(|&staff| (staff, a.id, at)));
+    }
+    appeal_event::Entity::insert_many(history)
+        .exec(&txn)
+        .await?;
+    outbox::enqueue_each(&txn, mails).await?;
+    super::staff::queue_for_digest(&txn, digest).await?;
+    txn.commit().await?;
+    Ok(appeals.into_iter().map(Submitted::Created).collect())
+}
+
+fn appeal_row(new: &NewAppeal, seq: i64) -> Result<appeal::ActiveModel, DbErr> {
     let s = &new.snapshot;
-    let inserted = appeal::ActiveModel {
+    Ok(appeal::ActiveModel {
         number: Set(AppealNumber::new(new.year, seq).to_string()),
         applicant_oid: Set(s.oid.clone()),
         applicant_role: Set(s.role.as_str().to_string()),
-        snapshot: Set(snapshot_json),
+        snapshot: Set(serde_json::to_string(s).map_err(|e| DbErr::Json(e.to_string()))?),
         applicant_email: Set(s.email.clone().unwrap_or_default()),
         search_norm: Set(s.search_text()),
         subject_key: Set(s.subject_key()),
         child_esia_id: Set(s.child.as_ref().map(|c| c.esia_id.clone())),
         organization_id: Set(new.organization_id),
         class_id: Set(new.class_id),
-        comment: Set(new.comment),
+        comment: Set(new.comment.clone()),
         status: Set(Status::New.as_str().to_string()),
         route: Set(new.route.as_str().to_string()),
         assigned_staff_id: Set(None),
@@ -220,52 +312,33 @@ where
         created_at: Set(new.now),
         updated_at: Set(new.now),
         due_at: Set(new.due_at),
-        consent_version: Set(Some(new.consent.version)),
+        consent_version: Set(Some(new.consent.version.clone())),
         consent_given_at: Set(Some(new.consent.given_at)),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await;
-    let appeal = match inserted {
-        Ok(a) => typed(a)?,
-        // A concurrent POST with the same submission_id committed first.
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return by_submission(db, &new.submission_id)
-                .await?
-                .map(Submitted::Repeated)
-                .ok_or(e);
-        }
-        Err(e) => return Err(e),
-    };
-    let registered = Event {
-        kind: EventKind::Registered,
-        to: Some(Status::New),
-        actor: Actor::Applicant,
-        actor_staff_id: None,
-        message: new
-            .repeat_reason
-            .as_ref()
-            .map(|r| format!("Повторное обращение. Причина: {r}")),
-    };
-    let routed = Event {
-        kind: EventKind::Routed,
-        to: None,
-        actor: Actor::System,
-        actor_staff_id: None,
-        message: Some(new.route.history_message().to_string()),
-    };
-    // One statement each for the history and the mail: a registration is a handful of
-    // round trips at a September peak, not one per row.
-    appeal_event::Entity::insert_many(
-        [registered, routed].map(|e| event_row(appeal.id, None, e, new.now)),
-    )
-    .exec(&txn)
-    .await?;
-    outbox::enqueue_all(&txn, message(&appeal), new.now).await?;
-    super::staff::queue_for_digest(&txn, &new.digest_staff, appeal.id, new.now).await?;
-    txn.commit().await?;
-    Ok(Submitted::Created(appeal))
+    })
+}
+
+/// «Зарегистрировано» by the applicant, then where the routing sent it.
+fn registration_events(new: &NewAppeal) -> [Event; 2] {
+    [
+        Event {
+            kind: EventKind::Registered,
+            to: Some(Status::New),
+            actor: Actor::Applicant,
+            actor_staff_id: None,
+            message: new
+                .repeat_reason
+                .as_ref()
+                .map(|r| format!("Повторное обращение. Причина: {r}")),
+        },
+        Event {
+            kind: EventKind::Routed,
+            to: None,
+            actor: Actor::System,
+            actor_staff_id: None,
+            message: Some(new.route.history_message().to_string()),
+        },
+    ]
 }
 
 /// Appends one history entry; `from` is the status the appeal had before it.
@@ -692,7 +765,8 @@ pub async fn apply(
         record_event(&txn, a.id, Some(a.status), event, now).await?;
     }
     outbox::enqueue_all(&txn, mail, now).await?;
-    super::staff::queue_for_digest(&txn, &digest_staff, a.id, now).await?;
+    let digest: Vec<_> = digest_staff.iter().map(|&s| (s, a.id, now)).collect();
+    super::staff::queue_for_digest(&txn, digest).await?;
     txn.commit().await?;
     Ok(Applied::Done)
 }

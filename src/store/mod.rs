@@ -12,6 +12,7 @@ pub mod imports;
 pub mod inbox;
 pub mod outbox;
 pub mod person_data;
+pub mod registrar;
 pub mod retention;
 pub mod roster;
 pub mod sessions;

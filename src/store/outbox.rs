@@ -39,13 +39,19 @@ pub async fn enqueue_all(
     msgs: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if msgs.is_empty() {
+    enqueue_each(db, msgs.into_iter().map(|m| (m, now)).collect()).await
+}
+
+/// Queues each message as of its own time, in one statement.
+pub async fn enqueue_each(
+    db: &impl ConnectionTrait,
+    msgs: Vec<(NewMessage, DateTime<Utc>)>,
+) -> Result<(), DbErr> {
+    let rows: Vec<_> = msgs.into_iter().map(|(m, at)| pending(m, at)).collect();
+    if rows.is_empty() {
         return Ok(());
     }
-    outbox::Entity::insert_many(msgs.into_iter().map(|m| pending(m, now)))
-        .exec(db)
-        .await
-        .map(|_| ())
+    outbox::Entity::insert_many(rows).exec(db).await.map(|_| ())
 }
 
 fn pending(msg: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {

@@ -191,20 +191,21 @@ async fn claim_digest(
 /// Queues an appeal for the digests of `staff_ids` (inside the caller's transaction).
 pub async fn queue_for_digest(
     db: &impl ConnectionTrait,
-    staff_ids: &[i32],
-    appeal_id: i64,
-    now: DateTime<Utc>,
+    items: Vec<(i32, i64, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
-    if staff_ids.is_empty() {
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|(staff_id, appeal_id, at)| staff_digest_item::ActiveModel {
+            staff_id: Set(staff_id),
+            appeal_id: Set(appeal_id),
+            created_at: Set(at),
+            sent_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    if items.is_empty() {
         return Ok(());
     }
-    let items = staff_ids.iter().map(|id| staff_digest_item::ActiveModel {
-        staff_id: Set(*id),
-        appeal_id: Set(appeal_id),
-        created_at: Set(now),
-        sent_at: Set(None),
-        ..Default::default()
-    });
     staff_digest_item::Entity::insert_many(items)
         .exec(db)
         .await

@@ -15,7 +15,7 @@ use crate::domain::number::AppealNumber;
 use crate::domain::status::Status;
 use crate::domain::status_link::DAYS_AFTER_ANSWER;
 use crate::mail::messages::{self, AppealFacts, StaffNotice};
-use crate::store::appeals::{self as appeal_store, Change, NewAppeal, Submitted};
+use crate::store::appeals::{self as appeal_store, Change, Filing, NewAppeal, Submitted};
 use crate::store::consents;
 use crate::store::directory::{self, OrganizationFilter};
 use crate::store::entities::{class, municipality, organization, region};
@@ -287,27 +287,38 @@ pub async fn submit(wf: &Workflow, applicant: &Applicant, form: &AppealForm) -> 
             given_at,
         },
     };
-    let mut render_errors = Vec::new();
-    let submitted = appeal_store::submit(db, &wf.0.numbering, new, |a| {
-        let (org, class) = (&organization.name, &class.name);
+    let (org, class_name, links) = (organization.name, class.name, wf.clone());
+    let mails = move |a: &Appeal| {
         let mut out = Vec::new();
-        if let Some(facts) = AppealFacts::new(a, org, class, wf.public_url(), wf.status_links()) {
+        if let Some(facts) = AppealFacts::new(
+            a,
+            &org,
+            &class_name,
+            links.public_url(),
+            links.status_links(),
+        ) {
             out.push(messages::registered(&facts));
         }
-        match recipients.new_appeal_notices(wf, a, org, class) {
+        match recipients.new_appeal_notices(&links, a, &org, &class_name) {
             Ok(notices) => out.extend(notices.into_iter().map(Ok)),
             Err(e) => out.push(Err(e)),
         }
         out.into_iter()
-            .filter_map(|m| m.map_err(|e| render_errors.push(e)).ok())
+            // The appeal is registered all the same; only an e-mail could not be
+            // rendered. Never lose the appeal over it, but make it loud.
+            .filter_map(|m| {
+                m.map_err(|e| tracing::error!(error = %e, "e-mail not rendered"))
+                    .ok()
+            })
             .collect()
-    })
-    .await?;
-    for e in render_errors {
-        // The appeal is committed; only an e-mail could not be rendered. Never lose the
-        // appeal over it, but make it loud.
-        tracing::error!(error = %e, "e-mail not rendered");
-    }
+    };
+    let submitted =
+        wf.0.registrar
+            .file(Filing {
+                new,
+                mails: Box::new(mails),
+            })
+            .await?;
     let (appeal, outcome): (Appeal, fn(String) -> Submission) = match submitted {
         Submitted::Created(a) => {
             tracing::info!(

@@ -31,16 +31,16 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::domain::appeal::TextError;
 use crate::domain::eligibility;
 use crate::domain::status::Status;
-use crate::store::appeals::Numbering;
+use crate::store::registrar::Registrar;
 
-/// What every use case works with: the database, the appeal numbering, the public address
+/// What every use case works with: the database, the registrar of new appeals, the public address
 /// for links in e-mails and the region's time zone. Cheap to clone.
 #[derive(Clone)]
 pub struct Workflow(Arc<Context>);
 
 struct Context {
     db: DatabaseConnection,
-    numbering: Numbering,
+    registrar: Registrar,
     public_url: String,
     offset: FixedOffset,
     deadlines: Deadlines,
@@ -56,8 +56,8 @@ impl Workflow {
             offset,
         };
         Self(Arc::new(Context {
+            registrar: Registrar::new(db.clone()),
             db,
-            numbering: Numbering::default(),
             public_url,
             offset,
             deadlines,
@@ -81,7 +81,7 @@ impl Workflow {
         };
         Self(Arc::new(Context {
             db: c.db.clone(),
-            numbering: Numbering::default(),
+            registrar: Registrar::new(c.db.clone()),
             public_url: c.public_url.clone(),
             offset: c.offset,
             deadlines,

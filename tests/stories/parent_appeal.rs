@@ -2,6 +2,14 @@
 //! screen and by e-mail; bad input changes nothing.
 
 use crate::support::{self, Submission, TestApp, browser, location};
+use appeals::domain::appeal::Appeal;
+use appeals::domain::routing::Route;
+use appeals::store::{
+    self,
+    appeals::{Filing, NewAppeal, Numbering, Submitted},
+    outbox::NewMessage,
+};
+use chrono::Datelike;
 use reqwest::StatusCode;
 
 story!(
@@ -660,3 +668,151 @@ story!(
         assert_eq!(app.count("consents").await, 0);
     }
 );
+
+story!(
+    a_surge_of_filings_at_once_gives_each_its_own_number_and_mails,
+    |app: TestApp| async move {
+        // Eight forms sent at the same moment, two of them pressed twice: the registrar
+        // files what arrives together as one group.
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let mut forms = Vec::new();
+        for _ in 0..8 {
+            forms.push(app.open_form(&mum, &s.organization_id).await);
+        }
+        let mut presses = tokio::task::JoinSet::new();
+        for (i, (csrf, submission_id)) in forms.iter().chain(&forms[..2]).enumerate() {
+            let mut fields: Vec<(String, String)> = s
+                .confirmed(csrf, submission_id)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            // Whichever arrives after the first one is a second appeal about the child.
+            fields.push(("repeat_reason".into(), "Другой вопрос по дневнику".into()));
+            let (mum, url) = (mum.clone(), app.path("/appeals"));
+            presses.spawn(async move {
+                let resp = mum.post(url).form(&fields).send().await.expect("POST");
+                (i % 8, resp.status(), location(&resp))
+            });
+        }
+        let mut answers = presses.join_all().await;
+        answers.sort();
+        for (form, status, to) in &answers {
+            assert_eq!(*status, StatusCode::SEE_OTHER, "form {form}: {to}");
+        }
+        let mut pages: Vec<&str> = answers.iter().map(|(_, _, to)| to.as_str()).collect();
+        pages.dedup();
+        assert_eq!(pages.len(), 8, "one appeal per form: {answers:?}");
+        assert_eq!(app.count("appeals").await, 8);
+        assert_eq!(app.count("appeal_events").await, 16, "registered, routed");
+        assert_eq!(
+            app.count("outbox").await,
+            16,
+            "a confirmation, a staff notice"
+        );
+        if !app.is_postgres() {
+            // SQLite numbers without gaps, whatever the groups were.
+            let mut numbers: Vec<String> = pages
+                .iter()
+                .map(|p| p.rsplit('/').next().unwrap_or_default().to_string())
+                .collect();
+            numbers.sort();
+            let year = support::local_now().format("%Y").to_string();
+            let expected: Vec<String> = (1..=8).map(|n| format!("{year}-{n:06}")).collect();
+            assert_eq!(numbers, expected);
+        }
+        let (kept, counted) = crate::staff_inbox::kept_and_counted(&app).await;
+        assert_eq!(kept, counted, "the tab counts are exact");
+    }
+);
+
+story!(
+    a_group_the_database_refuses_is_filed_one_filing_at_a_time,
+    |app: TestApp| async move {
+        let mum = browser();
+        app.login_as(&mum, "parent", "parent-confirmed").await;
+        let s = app.school1_submission().await;
+        let (csrf, token) = app.open_form(&mum, &s.organization_id).await;
+        let resp = app
+            .post_form(&mum, "/appeals", &s.confirmed(&csrf, &token))
+            .await;
+        let number = support::filed_number(&resp);
+        let first = store::appeals::by_submission(&app.db, &token)
+            .await
+            .unwrap()
+            .expect("the appeal is there");
+        // Two new filings and, between them, a second press of the form just sent.
+        let tokens = [
+            uuid::Uuid::new_v4().to_string(),
+            token,
+            uuid::Uuid::new_v4().to_string(),
+        ];
+        let group = || {
+            tokens
+                .iter()
+                .map(|t| filing_like(&first, t))
+                .collect::<Vec<_>>()
+        };
+        let numbering = Numbering::default();
+        let refused = store::appeals::submit_group(&app.db, &numbering, &group()).await;
+        assert!(
+            refused.is_err(),
+            "a used form token refuses the whole group"
+        );
+        assert_eq!(app.count("appeals").await, 1, "and nothing of it is kept");
+        assert_eq!(app.count("outbox").await, 2);
+
+        let outcomes = store::registrar::file_group(&app.db, &numbering, group()).await;
+        let [
+            Ok(Submitted::Created(one)),
+            Ok(Submitted::Repeated(repeat)),
+            Ok(Submitted::Created(two)),
+        ] = outcomes.as_slice()
+        else {
+            panic!("two new appeals and the first one again");
+        };
+        assert_eq!(repeat.number, number);
+        if !app.is_postgres() {
+            let year = support::local_now().format("%Y").to_string();
+            assert_eq!(one.number, format!("{year}-000002"));
+            assert_eq!(two.number, format!("{year}-000003"), "no gap on SQLite");
+        }
+        assert_eq!(app.count("appeals").await, 3);
+        assert_eq!(app.count("appeal_events").await, 6);
+        assert_eq!(app.count("outbox").await, 4, "a mail for each new one only");
+        let (kept, counted) = crate::staff_inbox::kept_and_counted(&app).await;
+        assert_eq!(kept, counted, "the tab counts are exact");
+    }
+);
+
+/// Another appeal about the same child as `first`, under form token `token`, with one
+/// confirmation e-mail.
+fn filing_like(first: &Appeal, token: &str) -> Filing {
+    Filing {
+        new: NewAppeal {
+            snapshot: first.snapshot.clone(),
+            repeat_reason: Some("Другой вопрос по дневнику".into()),
+            digest_staff: Vec::new(),
+            organization_id: first.organization_id,
+            class_id: first.class_id,
+            comment: None,
+            submission_id: token.to_string(),
+            route: Route::Organization,
+            year: support::local_now().year(),
+            now: chrono::Utc::now(),
+            due_at: first.due_at,
+            consent: first.consent.clone().expect("the consent of the first"),
+        },
+        mails: Box::new(|a: &Appeal| {
+            vec![NewMessage {
+                kind: "registered",
+                appeal_id: Some(a.id),
+                recipient: "parent@example.com".into(),
+                subject: format!("Обращение № {} зарегистрировано", a.number),
+                body_text: "Обращение зарегистрировано.".into(),
+                body_html: "<p>Обращение зарегистрировано.</p>".into(),
+            }]
+        }),
+    }
+}

@@ -550,7 +550,9 @@ story!(
 
 /// (organization, status or `_groups`, n) as the triggers keep them, and as counting the
 /// appeals themselves gives them.
-async fn kept_and_counted(app: &TestApp) -> (Vec<(i32, String, i64)>, Vec<(i32, String, i64)>) {
+pub(crate) async fn kept_and_counted(
+    app: &TestApp,
+) -> (Vec<(i32, String, i64)>, Vec<(i32, String, i64)>) {
     use sea_orm::ConnectionTrait;
     let open = "('new', 'in_progress', 'needs_info', 'forwarded')";
     let rows = |sql: String| async move {
