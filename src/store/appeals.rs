@@ -13,7 +13,7 @@ use sea_orm::{
 use super::entities::{appeal, appeal_access, appeal_event, submission_token};
 use super::outbox::{self, NewMessage};
 use super::roster::{Linked, NewPerson};
-use super::{corrupt, is_postgres, is_unique_violation};
+use super::{corrupt, is_postgres};
 use crate::domain::appeal::Appeal;
 use crate::domain::applicant::Snapshot;
 use crate::domain::consent::Consent;
@@ -212,9 +212,9 @@ pub type MakeMails = dyn Fn(&Appeal) -> Vec<NewMessage> + Send + Sync;
 
 /// Registers a group of appeals in one transaction: their numbers, the appeals, their
 /// history, their e-mails and digest entries, one statement per table (see
-/// [`super::registrar`]). All or none: a group that fails is not partly committed. A lone
-/// filing whose form token was used already answers with the first appeal. The outcomes
-/// come in the order of `filings`.
+/// [`super::registrar`]). All or none: a group that fails is not partly committed. A form
+/// token already used, before or earlier in the group (a second press), answers with the
+/// first appeal. The outcomes come in the order of `filings`.
 pub async fn submit_group(
     db: &DatabaseConnection,
     numbering: &Numbering,
@@ -227,18 +227,34 @@ pub async fn submit_group(
         numbering.ensure(db, year).await?;
     }
     let txn = super::begin_write(db).await?;
-    let mut numbers = Vec::with_capacity(years.len());
-    for year in years {
-        let count = filings.iter().filter(|f| f.new.year == year).count();
-        numbers.push((year, numbering.take(&txn, year, count).await?.into_iter()));
-    }
+    let tokens = filings.iter().map(|f| f.new.submission_id.clone());
+    let earlier = appeal::Entity::find()
+        .filter(appeal::Column::SubmissionId.is_in(tokens))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| Ok((m.submission_id.clone(), typed(m)?)))
+        .collect::<Result<HashMap<_, _>, DbErr>>()?;
+    let mut seen = HashSet::new();
+    let mut fresh: Vec<&Filing> = filings
+        .iter()
+        .filter(|f| {
+            !earlier.contains_key(&f.new.submission_id) && seen.insert(&f.new.submission_id)
+        })
+        .collect();
     // The counting triggers take the counter rows in the order the appeals are inserted:
     // in order of organization and child, two groups committing at once take the rows
     // they share in the same order (migration 019), never crosswise.
-    let mut order: Vec<&Filing> = filings.iter().collect();
-    order.sort_by_cached_key(|f| (f.new.organization_id, f.new.snapshot.subject_key()));
-    let mut rows = Vec::with_capacity(filings.len());
-    for f in order {
+    fresh.sort_by_cached_key(|f| (f.new.organization_id, f.new.snapshot.subject_key()));
+    let mut numbers = Vec::with_capacity(years.len());
+    for year in years {
+        let count = fresh.iter().filter(|f| f.new.year == year).count();
+        if count > 0 {
+            numbers.push((year, numbering.take(&txn, year, count).await?.into_iter()));
+        }
+    }
+    let mut rows = Vec::with_capacity(fresh.len());
+    for f in &fresh {
         let seq = numbers
             .iter_mut()
             .find(|(year, _)| *year == f.new.year)
@@ -246,48 +262,61 @@ pub async fn submit_group(
             .ok_or_else(|| DbErr::Custom("numbering returned too few numbers".into()))?;
         rows.push(appeal_row(&f.new, seq)?);
     }
-    let inserted = appeal::Entity::insert_many(rows)
-        .exec_with_returning(&txn)
-        .await;
-    let models = match (inserted, filings) {
-        (Ok(models), _) => models,
-        // A concurrent POST with the same submission_id committed first.
-        (Err(e), [only]) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return by_submission(db, &only.new.submission_id)
-                .await?
-                .map(|first| vec![Submitted::Repeated(first)])
-                .ok_or(e);
-        }
-        (Err(e), _) => return Err(e),
-    };
     // RETURNING's order is not promised: each appeal is found by its form token.
-    let mut by_token = models
+    let registered = appeal::Entity::insert_many(rows)
+        .exec_with_returning(&txn)
+        .await?
         .into_iter()
         .map(|m| Ok((m.submission_id.clone(), typed(m)?)))
         .collect::<Result<HashMap<_, _>, DbErr>>()?;
-    let appeals = filings
-        .iter()
-        .map(|f| {
-            by_token
-                .remove(&f.new.submission_id)
-                .ok_or_else(|| DbErr::Custom("a registered appeal did not come back".into()))
-        })
-        .collect::<Result<Vec<Appeal>, DbErr>>()?;
     let (mut history, mut mails, mut digest) = (Vec::new(), Vec::new(), Vec::new());
-    for (f, a) in filings.iter().zip(&appeals) {
-        let at = f.new.now;
+    for f in &fresh {
+        let (a, at) = (registered_as(&registered, f)?, f.new.now);
         history.extend(registration_events(&f.new).map(|e| event_row(a.id, None, e, at)));
-        mails.extend((f.mails)(a).into_iter().map(|m| (m, at)));
+        mails.extend(mails_of(f, a).into_iter().map(|m| (m, at)));
         digest.extend(f.new.digest_staff.iter().map(|&staff| (staff, a.id, at)));
     }
-    appeal_event::Entity::insert_many(history)
-        .exec(&txn)
-        .await?;
+    super::insert_in_chunks(&txn, history).await?;
     outbox::enqueue_each(&txn, mails).await?;
     super::staff::queue_for_digest(&txn, digest).await?;
     txn.commit().await?;
-    Ok(appeals.into_iter().map(Submitted::Created).collect())
+    let mut created = HashSet::new();
+    filings
+        .iter()
+        .map(|f| {
+            let token = &f.new.submission_id;
+            if let Some(first) = earlier.get(token) {
+                return Ok(Submitted::Repeated(first.clone()));
+            }
+            let a = registered_as(&registered, f)?.clone();
+            Ok(if created.insert(token) {
+                Submitted::Created(a)
+            } else {
+                Submitted::Repeated(a)
+            })
+        })
+        .collect()
+}
+
+fn registered_as<'a>(
+    registered: &'a HashMap<String, Appeal>,
+    f: &Filing,
+) -> Result<&'a Appeal, DbErr> {
+    registered
+        .get(&f.new.submission_id)
+        .ok_or_else(|| DbErr::Custom("a registered appeal did not come back".into()))
+}
+
+/// The e-mails of a registered appeal. A panic while rendering them (a template bug)
+/// costs those e-mails, loudly, never the appeals of the group.
+fn mails_of(f: &Filing, a: &Appeal) -> Vec<NewMessage> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (f.mails)(a))).unwrap_or_else(|_| {
+        tracing::error!(
+            appeal_id = a.id,
+            "e-mails of a registration not rendered: panic"
+        );
+        Vec::new()
+    })
 }
 
 fn appeal_row(new: &NewAppeal, seq: i64) -> Result<appeal::ActiveModel, DbErr> {

@@ -24,8 +24,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqlErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, SqlErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, Value,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -132,17 +133,14 @@ pub async fn ready(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// or the disk is full. A retry later can succeed,
 /// so callers answer «temporarily unavailable», not an internal error.
 pub fn is_connection_lost(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as Sqlx;
-    let runtime = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Query(e) | DbErr::Exec(e) => e,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(e) = runtime else {
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let Some(e) = sqlx_error(err) else {
         return false;
     };
-    match e.as_ref() {
+    match e {
         Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
         Sqlx::Database(db) => {
             let code = db.code().unwrap_or_default();
@@ -159,6 +157,24 @@ pub fn is_connection_lost(err: &DbErr) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// The database gave up this transaction rather than the request: the connection was
+/// lost, or PostgreSQL chose it as a deadlock's victim or failed its serialization
+/// (SQLSTATE 40P01, 40001). The same request again can succeed: «временно недоступен».
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    is_connection_lost(err)
+        || matches!(sqlx_error(err), Some(Sqlx::Database(db))
+            if db.code().is_some_and(|c| c == "40P01" || c == "40001"))
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
     }
 }
 
@@ -187,6 +203,29 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
         _ => (0, 0),
     }
 }
+
+/// Inserts `rows` in statements of at most [`ROWS_PER_INSERT`]: a statement binds at most
+/// 65,535 values on PostgreSQL and 32,766 on SQLite, and a registration group's e-mails
+/// to a whole municipality's operators can pass that.
+pub(crate) async fn insert_in_chunks<A>(
+    db: &impl ConnectionTrait,
+    mut rows: Vec<A>,
+) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+{
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+        <A::Entity as EntityTrait>::insert_many(rows)
+            .exec(db)
+            .await?;
+        rows = rest;
+    }
+    Ok(())
+}
+
+/// Rows of up to 20 columns stay well inside both databases' limits on bound values.
+const ROWS_PER_INSERT: usize = 1000;
 
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres

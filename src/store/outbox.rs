@@ -42,16 +42,13 @@ pub async fn enqueue_all(
     enqueue_each(db, msgs.into_iter().map(|m| (m, now)).collect()).await
 }
 
-/// Queues each message as of its own time, in one statement.
+/// Queues each message as of its own time, a thousand to a statement.
 pub async fn enqueue_each(
     db: &impl ConnectionTrait,
     msgs: Vec<(NewMessage, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
-    let rows: Vec<_> = msgs.into_iter().map(|(m, at)| pending(m, at)).collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    outbox::Entity::insert_many(rows).exec(db).await.map(|_| ())
+    let rows = msgs.into_iter().map(|(m, at)| pending(m, at)).collect();
+    super::insert_in_chunks(db, rows).await
 }
 
 fn pending(msg: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {

@@ -7,13 +7,13 @@
 //! again one filing at a time, so one bad filing (a second press racing the first) fails
 //! or repeats only itself.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, PoisonError};
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, RuntimeErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::appeals::{Filing, Numbering, Submitted, submit_group};
-use super::is_postgres;
+use super::{is_connection_lost, is_postgres};
 
 /// The most filings in one transaction: a 64-client burst fits in a few groups, and one
 /// group's statements stay small.
@@ -30,18 +30,18 @@ fn writers(db: &DatabaseConnection) -> usize {
 type Job = (Filing, oneshot::Sender<Result<Submitted, DbErr>>);
 
 /// Where registrations go. Its tasks start with the first filing (a workflow built for a
-/// command-line tool, or outside a runtime, starts none) and stop when the registrar is
-/// dropped.
+/// command-line tool starts none), start again if the runtime they ran on has ended, and
+/// stop when the registrar is dropped.
 pub struct Registrar {
     db: DatabaseConnection,
-    jobs: OnceLock<mpsc::Sender<Job>>,
+    jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
 }
 
 impl Registrar {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
-            jobs: OnceLock::new(),
+            jobs: std::sync::Mutex::new(None),
         }
     }
 
@@ -57,22 +57,26 @@ impl Registrar {
         answer.await.map_err(|_| stopped())?
     }
 
-    fn jobs(&self) -> &mpsc::Sender<Job> {
-        self.jobs.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(GROUP * 4);
-            let rx = Arc::new(Mutex::new(rx));
-            let numbering = Arc::new(Numbering::default());
-            for _ in 0..writers(&self.db) {
-                tokio::spawn(register(self.db.clone(), numbering.clone(), rx.clone()));
-            }
-            tx
-        })
+    fn jobs(&self) -> mpsc::Sender<Job> {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tx) = jobs.as_ref().filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(GROUP * 4);
+        let rx = Arc::new(Mutex::new(rx));
+        let numbering = Arc::new(Numbering::default());
+        for _ in 0..writers(&self.db) {
+            tokio::spawn(register(self.db.clone(), numbering.clone(), rx.clone()));
+        }
+        *jobs = Some(tx.clone());
+        tx
     }
 }
 
-/// Why a caller got no answer: the registrar's group panicked or the service is stopping.
+/// A caller got no answer: its group panicked, or the service is stopping. Shown as
+/// «Сервис временно недоступен»; the same form sent again is registered once.
 fn stopped() -> DbErr {
-    DbErr::Custom("the registrar did not answer".into())
+    DbErr::Conn(RuntimeErr::Internal("the registrar did not answer".into()))
 }
 
 async fn register(
@@ -86,22 +90,30 @@ async fn register(
         if jobs.lock().await.recv_many(&mut group, GROUP).await == 0 {
             return;
         }
+        let (filings, replies): (Vec<Filing>, Vec<_>) = group.into_iter().unzip();
         let (db, numbering) = (db.clone(), numbering.clone());
-        // A panic while filing drops that group's answers (its callers show no number),
-        // and this task goes on with the next group.
-        let _ = tokio::spawn(async move {
-            let (filings, replies): (Vec<Filing>, Vec<_>) = group.into_iter().unzip();
-            let outcomes = file_group(&db, &numbering, filings).await;
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome);
+        // A panic while filing fails that group's callers, and this task goes on.
+        let filed = tokio::spawn(async move { file_group(&db, &numbering, filings).await }).await;
+        match filed {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
             }
-        })
-        .await;
+            Err(_) => {
+                for reply in replies {
+                    let _ = reply.send(Err(stopped()));
+                }
+            }
+        }
     }
 }
 
-/// Files a group in one transaction; if the database refuses it, each filing on its own.
-/// The outcomes come in the order of `filings`.
+/// Files a group in one transaction; if the database refuses it, each filing on its own,
+/// so that one filing that cannot be registered fails only itself (and a second press
+/// racing its first in a group committing at the same moment is answered with the first
+/// appeal). A database that is away fails the whole group at once. The outcomes come in
+/// the order of `filings`.
 pub async fn file_group(
     db: &DatabaseConnection,
     numbering: &Numbering,
@@ -109,9 +121,15 @@ pub async fn file_group(
 ) -> Vec<Result<Submitted, DbErr>> {
     let refused = match submit_group(db, numbering, &filings).await {
         Ok(done) => return done.into_iter().map(Ok).collect(),
-        Err(refused) if filings.len() == 1 => return vec![Err(refused)],
         Err(refused) => refused,
     };
+    if is_connection_lost(&refused) {
+        let lost = refused.to_string();
+        return filings
+            .iter()
+            .map(|_| Err(DbErr::Conn(RuntimeErr::Internal(lost.clone()))))
+            .collect();
+    }
     tracing::warn!(error = %refused, filings = filings.len(), "a group was refused; filing it one by one");
     let mut outcomes = Vec::with_capacity(filings.len());
     for filing in &filings {

@@ -193,7 +193,7 @@ pub async fn queue_for_digest(
     db: &impl ConnectionTrait,
     items: Vec<(i32, i64, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
-    let items: Vec<_> = items
+    let rows = items
         .into_iter()
         .map(|(staff_id, appeal_id, at)| staff_digest_item::ActiveModel {
             staff_id: Set(staff_id),
@@ -203,13 +203,7 @@ pub async fn queue_for_digest(
             ..Default::default()
         })
         .collect();
-    if items.is_empty() {
-        return Ok(());
-    }
-    staff_digest_item::Entity::insert_many(items)
-        .exec(db)
-        .await
-        .map(|_| ())
+    super::insert_in_chunks(db, rows).await
 }
 
 /// Takes a subscriber's pending digest items: marks them sent and returns the appeal ids.

@@ -72,7 +72,7 @@ pub struct ErrorView {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        if crate::store::is_connection_lost(&e) {
+        if crate::store::is_transient(&e) {
             Self::Unavailable(e.into())
         } else {
             Self::Unexpected(e.into())

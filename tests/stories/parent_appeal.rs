@@ -7,10 +7,12 @@ use appeals::domain::routing::Route;
 use appeals::store::{
     self,
     appeals::{Filing, NewAppeal, Numbering, Submitted},
+    entities::outbox,
     outbox::NewMessage,
 };
 use chrono::Datelike;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 story!(
     confirmed_parent_files_and_gets_number_and_email,
@@ -672,25 +674,36 @@ story!(
 story!(
     a_surge_of_filings_at_once_gives_each_its_own_number_and_mails,
     |app: TestApp| async move {
-        // Eight forms sent at the same moment, two of them pressed twice: the registrar
-        // files what arrives together as one group.
+        // Eight forms sent at the same moment, about two children at two schools, two of
+        // them pressed twice: the registrar files what arrives together as one group.
         let mum = browser();
         app.login_as(&mum, "parent", "parent-confirmed").await;
-        let s = app.school1_submission().await;
+        let school1 = app.school1_submission().await;
+        let org2 = app.organization_id("«Средняя школа № 2»").await;
+        let school2 = Submission {
+            class_id: app.class_id(&org2, "5а").await,
+            organization_id: org2,
+            ..app.school1_submission().await
+        };
         let mut forms = Vec::new();
-        for _ in 0..8 {
-            forms.push(app.open_form(&mum, &s.organization_id).await);
-        }
-        let mut presses = tokio::task::JoinSet::new();
-        for (i, (csrf, submission_id)) in forms.iter().chain(&forms[..2]).enumerate() {
-            let mut fields: Vec<(String, String)> = s
-                .confirmed(csrf, submission_id)
+        for i in 0..8 {
+            let place = if i < 4 { &school1 } else { &school2 };
+            let child = ["38420917", "38420955"][i % 2];
+            let (csrf, token) = app.open_form(&mum, &place.organization_id).await;
+            let mut fields: Vec<(String, String)> = place
+                .confirmed(&csrf, &token)
                 .into_iter()
+                .filter(|(k, _)| *k != "child_id")
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            // Whichever arrives after the first one is a second appeal about the child.
+            fields.push(("child_id".into(), child.into()));
+            // Whichever arrives after the first one about a child is a second appeal.
             fields.push(("repeat_reason".into(), "Другой вопрос по дневнику".into()));
-            let (mum, url) = (mum.clone(), app.path("/appeals"));
+            forms.push((place.organization_id.clone(), child, fields));
+        }
+        let mut presses = tokio::task::JoinSet::new();
+        for (i, (_, _, fields)) in forms.iter().chain(&forms[..2]).enumerate() {
+            let (mum, url, fields) = (mum.clone(), app.path("/appeals"), fields.clone());
             presses.spawn(async move {
                 let resp = mum.post(url).form(&fields).send().await.expect("POST");
                 (i % 8, resp.status(), location(&resp))
@@ -698,29 +711,44 @@ story!(
         }
         let mut answers = presses.join_all().await;
         answers.sort();
+        let mut filed = std::collections::BTreeMap::new();
         for (form, status, to) in &answers {
             assert_eq!(*status, StatusCode::SEE_OTHER, "form {form}: {to}");
+            let number = to.strip_prefix("/appeals/").expect("the appeal's page");
+            let first = filed.entry(*form).or_insert_with(|| number.to_string());
+            assert_eq!(first, number, "a second press shows the first appeal");
         }
-        let mut pages: Vec<&str> = answers.iter().map(|(_, _, to)| to.as_str()).collect();
-        pages.dedup();
-        assert_eq!(pages.len(), 8, "one appeal per form: {answers:?}");
+        let numbers: std::collections::BTreeSet<&String> = filed.values().collect();
+        assert_eq!(numbers.len(), 8, "one appeal per form: {answers:?}");
         assert_eq!(app.count("appeals").await, 8);
         assert_eq!(app.count("appeal_events").await, 16, "registered, routed");
-        assert_eq!(
-            app.count("outbox").await,
-            16,
-            "a confirmation, a staff notice"
-        );
+        for (form, number) in &filed {
+            let (org, child, _) = &forms[*form];
+            let appeal = store::appeals::by_number(&app.db, number)
+                .await
+                .unwrap()
+                .expect("registered");
+            assert_eq!(appeal.organization_id.to_string(), *org, "{number}");
+            let kid = appeal.snapshot.child.as_ref().map(|c| c.esia_id.as_str());
+            assert_eq!(kid, Some(*child), "{number}");
+            let confirmation = outbox::Entity::find()
+                .filter(outbox::Column::AppealId.eq(appeal.id))
+                .filter(outbox::Column::Kind.eq("registered"))
+                .all(&app.db)
+                .await
+                .unwrap();
+            let subjects: Vec<&str> = confirmation.iter().map(|m| m.subject.as_str()).collect();
+            assert_eq!(
+                subjects,
+                [format!("Обращение № {number} зарегистрировано")],
+                "its own confirmation, once"
+            );
+        }
         if !app.is_postgres() {
             // SQLite numbers without gaps, whatever the groups were.
-            let mut numbers: Vec<String> = pages
-                .iter()
-                .map(|p| p.rsplit('/').next().unwrap_or_default().to_string())
-                .collect();
-            numbers.sort();
             let year = support::local_now().format("%Y").to_string();
             let expected: Vec<String> = (1..=8).map(|n| format!("{year}-{n:06}")).collect();
-            assert_eq!(numbers, expected);
+            assert_eq!(numbers.into_iter().cloned().collect::<Vec<_>>(), expected);
         }
         let (kept, counted) = crate::staff_inbox::kept_and_counted(&app).await;
         assert_eq!(kept, counted, "the tab counts are exact");
@@ -728,7 +756,7 @@ story!(
 );
 
 story!(
-    a_group_the_database_refuses_is_filed_one_filing_at_a_time,
+    a_group_is_registered_together_and_a_filing_it_cannot_take_fails_alone,
     |app: TestApp| async move {
         let mum = browser();
         app.login_as(&mum, "parent", "parent-confirmed").await;
@@ -742,64 +770,117 @@ story!(
             .await
             .unwrap()
             .expect("the appeal is there");
-        // Two new filings and, between them, a second press of the form just sent.
-        let tokens = [
-            uuid::Uuid::new_v4().to_string(),
-            token,
-            uuid::Uuid::new_v4().to_string(),
-        ];
-        let group = || {
-            tokens
-                .iter()
-                .map(|t| filing_like(&first, t))
-                .collect::<Vec<_>>()
-        };
-        let numbering = Numbering::default();
-        let refused = store::appeals::submit_group(&app.db, &numbering, &group()).await;
-        assert!(
-            refused.is_err(),
-            "a used form token refuses the whole group"
-        );
-        assert_eq!(app.count("appeals").await, 1, "and nothing of it is kept");
-        assert_eq!(app.count("outbox").await, 2);
+        let org2: i32 = app
+            .organization_id("«Средняя школа № 2»")
+            .await
+            .parse()
+            .unwrap();
+        let class2: i32 = app.class_id(&org2.to_string(), "5а").await.parse().unwrap();
+        let school1 = (first.organization_id, first.class_id);
+        let year = support::local_now().year();
+        let fresh: Vec<String> = (0..4).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+        let like =
+            |token: &str, place, child: &str, year| filing_like(&first, token, place, child, year);
 
-        let outcomes = store::registrar::file_group(&app.db, &numbering, group()).await;
+        // Written in the reverse of the order the group is inserted in: school 2 before
+        // school 1; with the form sent before, a form pressed twice and next year's appeal.
+        let group = vec![
+            like(&fresh[0], (org2, class2), "2001", year),
+            like(&token, school1, "38420917", year),
+            like(&fresh[1], school1, "1001", year + 1),
+            like(&fresh[0], (org2, class2), "2001", year),
+        ];
+        let outcomes = store::registrar::file_group(&app.db, &Numbering::default(), group).await;
         let [
-            Ok(Submitted::Created(one)),
-            Ok(Submitted::Repeated(repeat)),
-            Ok(Submitted::Created(two)),
+            Ok(Submitted::Created(at_two)),
+            Ok(Submitted::Repeated(sent_before)),
+            Ok(Submitted::Created(next_year)),
+            Ok(Submitted::Repeated(pressed_twice)),
         ] = outcomes.as_slice()
         else {
-            panic!("two new appeals and the first one again");
+            panic!("two new appeals, each press answered with its first appeal");
         };
-        assert_eq!(repeat.number, number);
+        assert_eq!(sent_before.number, number);
+        assert_eq!(pressed_twice.number, at_two.number);
+        assert_eq!((at_two.organization_id, child_of(at_two)), (org2, "2001"));
+        assert_eq!(
+            (next_year.organization_id, child_of(next_year)),
+            (school1.0, "1001")
+        );
+        assert_eq!(next_year.number, format!("{}-000001", year + 1));
         if !app.is_postgres() {
-            let year = support::local_now().format("%Y").to_string();
-            assert_eq!(one.number, format!("{year}-000002"));
-            assert_eq!(two.number, format!("{year}-000003"), "no gap on SQLite");
+            assert_eq!(at_two.number, format!("{year}-000002"));
+        }
+        for a in [at_two, next_year] {
+            let mails = outbox::Entity::find()
+                .filter(outbox::Column::AppealId.eq(a.id))
+                .all(&app.db)
+                .await
+                .unwrap();
+            let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+            assert_eq!(
+                subjects,
+                [format!("Обращение № {} зарегистрировано", a.number)]
+            );
         }
         assert_eq!(app.count("appeals").await, 3);
         assert_eq!(app.count("appeal_events").await, 6);
-        assert_eq!(app.count("outbox").await, 4, "a mail for each new one only");
+
+        // A class that does not exist: the database refuses the whole group, all or none.
+        let refused = || {
+            vec![
+                like(&fresh[2], school1, "1002", year),
+                like(&uuid::Uuid::new_v4().to_string(), (org2, -1), "2002", year),
+                like(&fresh[3], (org2, class2), "2003", year),
+            ]
+        };
+        let whole = store::appeals::submit_group(&app.db, &Numbering::default(), &refused()).await;
+        assert!(whole.is_err(), "refused as a whole");
+        assert_eq!(app.count("appeals").await, 3, "and nothing of it kept");
+        // Filed one by one, the bad filing fails alone.
+        let outcomes =
+            store::registrar::file_group(&app.db, &Numbering::default(), refused()).await;
+        let [
+            Ok(Submitted::Created(one)),
+            Err(_),
+            Ok(Submitted::Created(two)),
+        ] = outcomes.as_slice()
+        else {
+            panic!("the two good filings registered, the bad one refused");
+        };
+        if !app.is_postgres() {
+            assert_eq!(one.number, format!("{year}-000003"));
+            assert_eq!(two.number, format!("{year}-000004"), "no gap on SQLite");
+        }
+        assert_eq!(app.count("appeals").await, 5);
+        assert_eq!(app.count("outbox").await, 2 + 2 + 2);
         let (kept, counted) = crate::staff_inbox::kept_and_counted(&app).await;
         assert_eq!(kept, counted, "the tab counts are exact");
     }
 );
 
-/// Another appeal about the same child as `first`, under form token `token`, with one
-/// confirmation e-mail.
-fn filing_like(first: &Appeal, token: &str) -> Filing {
+fn child_of(a: &Appeal) -> &str {
+    a.snapshot.child.as_ref().map_or("", |c| c.esia_id.as_str())
+}
+
+/// An appeal of the parent of `first` about child `child` at `(organization, class)`,
+/// under form token `token`, with one confirmation e-mail.
+fn filing_like(first: &Appeal, token: &str, place: (i32, i32), child: &str, year: i32) -> Filing {
+    let mut snapshot = first.snapshot.clone();
+    if let Some(c) = snapshot.child.as_mut() {
+        c.esia_id = child.to_string();
+    }
     Filing {
         new: NewAppeal {
-            snapshot: first.snapshot.clone(),
-            repeat_reason: Some("Другой вопрос по дневнику".into()),
+            snapshot,
+            repeat_reason: None,
             digest_staff: Vec::new(),
-            organization_id: first.organization_id,
-            class_id: first.class_id,
+            organization_id: place.0,
+            class_id: place.1,
             comment: None,
             submission_id: token.to_string(),
             route: Route::Organization,
-            year: support::local_now().year(),
+            year,
             now: chrono::Utc::now(),
             due_at: first.due_at,
             consent: first.consent.clone().expect("the consent of the first"),
