@@ -169,17 +169,12 @@ impl Numbering {
             taken.sort_unstable();
             return Ok(taken);
         }
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO appeal_counters (year, last_value) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
-            [year.into()],
-        ))
-        .await?;
         let last = txn
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                "UPDATE appeal_counters SET last_value = last_value + ? WHERE year = ? RETURNING last_value AS n",
-                [count.into(), year.into()],
+                "INSERT INTO appeal_counters (year, last_value) VALUES (?1, ?2) ON CONFLICT (year) \
+                 DO UPDATE SET last_value = last_value + ?2 RETURNING last_value AS n",
+                [year.into(), count.into()],
             ))
             .await?
             .ok_or_else(|| DbErr::Custom("numbering returned no row".into()))?
