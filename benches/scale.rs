@@ -76,7 +76,8 @@ async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, [Sco
          search_norm, child_esia_id, organization_id, class_id, comment, status, route, \
          submission_id, version, created_at, updated_at, due_at, subject_key, consent_version, \
          consent_given_at) \
-         SELECT '2025-' || lpad(g::text, 7, '0'), '8' || g, t.applicant_role, \
+         SELECT (2025 - g / 500000) || '-' || lpad((g % 500000 + 1)::text, 6, '0'), '8' || g, \
+         t.applicant_role, \
          replace(replace(t.snapshot, 'Мама0', 'Мама' || g), 'Ребёнок0', 'Ребёнок' || g), \
          'parent' || g || '@example.com', \
          replace(replace(t.search_norm, 'мама0', 'мама' || g), 'ребенок0', 'ребенок' || g), \
@@ -146,7 +147,9 @@ async fn scenarios(
         status: StatusFilter::All,
         ..query(m)
     };
-    // An appeal of the operator's that both databases have: number 2025-0000010.
+    // An appeal of the operator's that both databases have (g = 10): 2025-000011. Numbers
+    // are in the service's own form, half a million a year, so a whole number is the
+    // exact lookup a person types and a prefix the range.
     Ok(vec![
         ("first page", query(m)),
         (
@@ -157,11 +160,9 @@ async fn scenarios(
             },
         ),
         ("deep keyset page (21st)", deep),
-        ("search by number 2025-0000010", searching("2025-0000010")),
-        (
-            "search by number prefix 2025-00000",
-            searching("2025-00000"),
-        ),
+        ("search by number 2025-000011", searching("2025-000011")),
+        ("search by its tail digits 11", searching("11")),
+        ("search by number prefix 2025-0000", searching("2025-0000")),
         ("search by surname «родителева»", searching("родителева")),
         (
             "search by full ФИО",
