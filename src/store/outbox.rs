@@ -33,7 +33,7 @@ pub async fn enqueue(
     Ok(pending(msg, now).insert(db).await?.id)
 }
 
-/// Queues several messages in one statement (a registration's confirmation and notices).
+/// Queues several messages as of one moment (the e-mails of one staff action).
 pub async fn enqueue_all(
     db: &impl ConnectionTrait,
     msgs: Vec<NewMessage>,
