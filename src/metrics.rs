@@ -3,6 +3,7 @@
 //! Recorded through the `metrics` crate into a Prometheus recorder owned by the
 //! application (not installed globally: several applications share a process in tests).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use ::metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SharedString, Unit};
@@ -95,35 +96,28 @@ impl Metrics {
     }
 
     /// A request answered: `route` is the matched template («/appeals/{number}»), never
-    /// the path, which carries numbers and codes. A method of a client's own making counts
-    /// as «other»: labels a client could choose would grow the registry without end.
+    /// the path, which carries numbers and codes.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let method = match method {
-            "GET" => "GET",
-            "HEAD" => "HEAD",
-            "POST" => "POST",
-            "PUT" => "PUT",
-            "PATCH" => "PATCH",
-            "DELETE" => "DELETE",
-            "OPTIONS" => "OPTIONS",
-            _ => "other",
-        };
-        let class = match status {
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
-        };
+        self.request_histogram(method, route, status).record(took);
+    }
+
+    fn request_histogram(&self, method: &str, route: &str, status: u16) -> Histogram {
         self.histogram(
             HTTP_REQUESTS,
             vec![
-                Label::from_static_parts("method", method),
+                Label::from_static_parts("method", METHODS[method_index(method)]),
                 Label::new("route", route.to_string()),
-                Label::from_static_parts("status", class),
+                Label::from_static_parts("status", CLASSES[class_index(status)]),
             ],
         )
-        .record(took);
+    }
+
+    /// The latency histograms of one route template, each made on its first request.
+    pub fn route_latency(&self, route: &str) -> RouteLatency {
+        RouteLatency {
+            route: route.to_string(),
+            handles: std::array::from_fn(|_| OnceLock::new()),
+        }
     }
 
     /// The handles a database connection's statement callback records into.
@@ -171,6 +165,44 @@ impl Metrics {
     }
 }
 
+/// Method labels. A method of a client's own making counts as «other»: labels a client
+/// could choose would grow the registry without end.
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
+];
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+fn method_index(method: &str) -> usize {
+    METHODS[..METHODS.len() - 1]
+        .iter()
+        .position(|m| *m == method)
+        .unwrap_or(METHODS.len() - 1)
+}
+
+fn class_index(status: u16) -> usize {
+    usize::from(status.clamp(100, 599) / 100 - 1)
+}
+
+/// One route's request histograms by method and status class. The web layer keeps one
+/// per route, so that a request records into a handle it already holds instead of
+/// building a key and looking it up in the registry.
+pub struct RouteLatency {
+    route: String,
+    handles: [OnceLock<Histogram>; METHODS.len() * CLASSES.len()],
+}
+
+impl RouteLatency {
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    pub fn record(&self, metrics: &Metrics, method: &str, status: u16, took: Duration) {
+        self.handles[method_index(method) * CLASSES.len() + class_index(status)]
+            .get_or_init(|| metrics.request_histogram(method, &self.route, status))
+            .record(took);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +213,10 @@ mod tests {
         m.request("GET", "/appeals/{number}", 200, Duration::from_millis(3));
         m.request("GET", "/appeals/{number}", 404, Duration::from_millis(1));
         m.request("BREW", "unmatched", 405, Duration::from_millis(1));
+        let kept = m.route_latency("/s/{token}");
+        for status in [200, 200, 503] {
+            kept.record(&m, "GET", status, Duration::from_millis(2));
+        }
         m.appeal_submitted();
         let text = m.render();
         assert!(
@@ -191,6 +227,16 @@ mod tests {
         );
         assert!(
             text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/appeals/{number}\",status=\"4xx\",le=\"0.001\"}"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "http_request_duration_seconds_count{method=\"GET\",route=\"/s/{token}\",status=\"2xx\"} 2"
+            ),
+            "a route's kept handles count into the same series: {text}"
+        );
+        assert!(
+            text.contains("route=\"/s/{token}\",status=\"5xx\"} 1"),
             "{text}"
         );
         assert!(text.contains("appeals_submitted_total 1"), "{text}");

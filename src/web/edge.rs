@@ -17,7 +17,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteLatency};
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -54,14 +54,14 @@ pub struct Edge<S> {
 }
 
 /// What the edge hands inward with the request: its id (for error pages), its log span,
-/// and a slot for the route template the router matched. The edge runs before routing (so
-/// that it also times the session, the error page, a timeout and a panic); the router's
-/// own layer, [`NoteRoute`], fills the slot in.
+/// and a slot for the route the router matched. The edge runs before routing (so that it
+/// also times the session, the error page, a timeout and a panic); the router's own layer,
+/// [`NoteRoute`], fills the slot in.
 #[derive(Clone)]
 pub struct Seen {
     pub id: HeaderValue,
     span: tracing::Span,
-    route: Arc<OnceLock<MatchedPath>>,
+    route: Arc<OnceLock<Arc<RouteLatency>>>,
 }
 
 impl<S> Service<Request> for Edge<S>
@@ -79,14 +79,11 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let started = Instant::now();
         let id = request_id(&req);
-        // Method, route template and request id; never the URI, whose query carries ESIA
-        // codes and ids.
-        let span = tracing::info_span!(
-            "http",
-            method = %req.method(),
-            route = tracing::field::Empty,
-            request_id = id.to_str().unwrap_or_default()
-        );
+        // Only the request id: what ties the lines a request logs to its error page and to
+        // its «request failed» line, which names the method and route. The log formats a
+        // span's fields when it opens, for every request, logged or not; never the URI,
+        // whose query carries ESIA codes and ids.
+        let span = tracing::info_span!("http", request_id = %id.to_str().unwrap_or_default());
         let seen = Seen {
             id,
             span: span.clone(),
@@ -145,19 +142,27 @@ impl Finish {
     fn response(self, mut resp: Response) -> Response {
         let took = self.started.elapsed();
         let status = resp.status();
-        let route = self
-            .seen
-            .route
-            .get()
-            .map_or("unmatched", MatchedPath::as_str);
-        self.layer
-            .metrics
-            .request(self.method.as_str(), route, status.as_u16(), took);
+        let (method, status_code) = (self.method.as_str(), status.as_u16());
+        let metrics = &self.layer.metrics;
+        let route = match self.seen.route.get() {
+            Some(latency) => {
+                latency.record(metrics, method, status_code, took);
+                latency.route()
+            }
+            None => {
+                metrics.request(method, "unmatched", status_code, took);
+                "unmatched"
+            }
+        };
         let span = &self.seen.span;
         if status.is_server_error() {
-            span.in_scope(|| tracing::error!(status = status.as_u16(), ?took, "request failed"));
+            span.in_scope(|| {
+                tracing::error!(method, route, status = status_code, ?took, "request failed")
+            });
         } else {
-            span.in_scope(|| tracing::debug!(status = status.as_u16(), ?took, "request done"));
+            span.in_scope(|| {
+                tracing::debug!(method, route, status = status_code, ?took, "request done")
+            });
         }
         let h = resp.headers_mut();
         // Room for all of them at once, not a table grown twice on the way.
@@ -198,21 +203,31 @@ where
     }
 }
 
-/// On every route: hands the matched template to the edge. A plain service (it only
-/// reads the request), because axum clones a route's layers for every request.
+/// On every route: hands the route's latency histograms to the edge. A plain service (it
+/// only reads the request), because axum clones a route's layers for every request.
 #[derive(Clone)]
-pub struct NoteRouteLayer;
+pub struct NoteRouteLayer(pub Arc<Metrics>);
 
 impl<S> Layer<S> for NoteRouteLayer {
     type Service = NoteRoute<S>;
 
     fn layer(&self, inner: S) -> NoteRoute<S> {
-        NoteRoute(inner)
+        NoteRoute {
+            inner,
+            metrics: self.0.clone(),
+            kept: Arc::default(),
+        }
     }
 }
 
+/// axum applies the layer to each route (and each method of it) once, so `kept`, shared
+/// by the clones made per request, holds that route's histograms from its first request.
 #[derive(Clone)]
-pub struct NoteRoute<S>(S);
+pub struct NoteRoute<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+    kept: Arc<OnceLock<Arc<RouteLatency>>>,
+}
 
 impl<S: Service<Request>> Service<Request> for NoteRoute<S> {
     type Response = S::Response;
@@ -220,7 +235,7 @@ impl<S: Service<Request>> Service<Request> for NoteRoute<S> {
     type Future = S::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
@@ -228,10 +243,18 @@ impl<S: Service<Request>> Service<Request> for NoteRoute<S> {
             req.extensions().get::<Seen>(),
             req.extensions().get::<MatchedPath>(),
         ) {
-            seen.span.record("route", route.as_str());
-            let _ = seen.route.set(route.clone());
+            let new = || Arc::new(self.metrics.route_latency(route.as_str()));
+            let kept = self.kept.get_or_init(new);
+            // A service mounted under a wildcard could answer several templates: those
+            // are counted as they come, uncached.
+            let latency = if kept.route() == route.as_str() {
+                kept.clone()
+            } else {
+                new()
+            };
+            let _ = seen.route.set(latency);
         }
-        self.0.call(req)
+        self.inner.call(req)
     }
 }
 

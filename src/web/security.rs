@@ -307,7 +307,7 @@ pub fn wrap(
     let app = app
         .route("/static/app.css", axum::routing::get(stylesheet))
         .route("/static/form.js", axum::routing::get(form_script))
-        .layer(NoteRouteLayer);
+        .layer(NoteRouteLayer(metrics.clone()));
     let stack = ServiceBuilder::new()
         .layer(EdgeLayer::new(metrics, esia_origin, secure))
         .layer(session_layer)

@@ -98,9 +98,14 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("info,sqlx=warn")
-            .with_test_writer()
+        use tracing_subscriber::prelude::*;
+        let _ = tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_test_writer())
+            .with(
+                tracing_subscriber::filter::Targets::new()
+                    .with_default(tracing::Level::INFO)
+                    .with_target("sqlx", tracing::Level::WARN),
+            )
             .try_init();
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
