@@ -326,20 +326,13 @@ fn push_like(sql: &mut Sql, condition: &'static str, pattern: String) {
 pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, DbErr> {
     let open = open_list();
     let mut sql = Sql::new(db.get_database_backend());
-    let same_group = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
-    // The inner query walks `ix_appeals_queue` in page order and stops after one page; the
-    // group sizes and the names shown are read only for the rows of that page, in this one
-    // query, so a page costs the same whatever the scope.
-    sql.push_trusted(&format!(
-        "SELECT a.*, o.name AS organization_name, c.name AS class_name, \
-         s.last_name AS assignee_last, s.first_name AS assignee_first, s.middle_name AS assignee_middle, \
-         CASE WHEN a.status IN {open} THEN \
-         (SELECT COUNT(*) FROM appeals d WHERE {same_group} AND d.status IN {open}) ELSE 1 END AS group_size, \
-         CASE WHEN EXISTS (SELECT 1 FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'reply' \
-         AND NOT EXISTS (SELECT 1 FROM appeal_access_log l WHERE l.appeal_id = a.id AND l.action = 'view' \
-         AND l.created_at >= e.created_at)) THEN 1 ELSE 0 END AS new_reply \
-         FROM (SELECT a.* FROM appeals a WHERE "
-    ));
+    // Two statements: this one walks `ix_appeals_queue` in page order and stops after one
+    // page; `extras` reads the names shown, group sizes and new replies for those rows
+    // only. One statement doing both took 0.4 ms to plan, and PostgreSQL plans a search
+    // anew on every run at a million appeals (a plan made once cannot estimate a number
+    // range or a word); this one plans in a tenth of that, and `extras`, the same for any
+    // page of that size, runs on a plan made once.
+    sql.push("SELECT a.* FROM appeals a WHERE ");
     let search = q.search.as_deref().filter(|s| !s.is_empty());
     let number = search.and_then(|s| NumberSearch::parse(s, q.now));
     // Several words go through the word index, which finds a handful of appeals in the
@@ -400,7 +393,7 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
     // newer duplicate could hide behind an older one the filter excludes.
     if q.is_plain_queue() {
         sql.push_trusted(&format!(
-            " AND NOT (a.status IN {open} AND EXISTS (SELECT 1 FROM appeals d WHERE {same_group} \
+            " AND NOT (a.status IN {open} AND EXISTS (SELECT 1 FROM appeals d WHERE {SAME_GROUP} \
              AND d.status IN {open} AND (d.created_at < a.created_at OR (d.created_at = a.created_at AND d.id < a.id))))"
         ));
     }
@@ -412,15 +405,8 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
         }
         sql.bind(c.at).push(", ").bind(c.id).push(")");
     }
-    sql.push_trusted(&format!(
-        " ORDER BY {keys}, a.id LIMIT {}) a \
-         LEFT JOIN organizations o ON o.id = a.organization_id \
-         LEFT JOIN classes c ON c.id = a.class_id \
-         LEFT JOIN staff s ON s.id = a.assigned_staff_id \
-         ORDER BY {keys}, a.id",
-        q.limit + 1
-    ));
-    let results = if by_words {
+    sql.push_trusted(&format!(" ORDER BY {keys}, a.id LIMIT {}", q.limit + 1));
+    let found = if by_words {
         // Planned for these words every time: a plan made once for any words (PostgreSQL
         // switches a prepared statement to one after five runs) cannot tell a surname
         // half the region has from a first name of one child, and picks the wrong index.
@@ -433,24 +419,24 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
     } else {
         db.query_all_raw(sql.build()).await?
     };
-    let mut rows = Vec::with_capacity(results.len());
-    for r in &results {
-        let name = |col: &str| r.try_get::<Option<String>>("", col);
-        let assignee = match (
-            name("assignee_last")?,
-            name("assignee_first")?,
-            name("assignee_middle")?,
-        ) {
-            (Some(l), Some(f), m) => Some(PersonName::new(&l, &f, &m.unwrap_or_default())),
-            _ => None,
+    let appeals = found
+        .iter()
+        .map(|r| super::appeals::typed(appeal::Model::from_query_result(r, "")?))
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    let mut extras = extras(db, &appeals).await?;
+    let mut rows = Vec::with_capacity(appeals.len());
+    for appeal in appeals {
+        // An appeal removed between the two statements is no longer there to show.
+        let Some(extra) = extras.remove(&appeal.id) else {
+            continue;
         };
         rows.push(InboxRow {
-            appeal: super::appeals::typed(appeal::Model::from_query_result(r, "")?)?,
-            group_size: r.try_get::<i64>("", "group_size")?,
-            organization: name("organization_name")?.unwrap_or_default(),
-            class_name: name("class_name")?.unwrap_or_default(),
-            assignee,
-            new_reply: r.try_get::<i32>("", "new_reply")? == 1,
+            appeal,
+            group_size: extra.group_size,
+            organization: extra.organization,
+            class_name: extra.class_name,
+            assignee: extra.assignee,
+            new_reply: extra.new_reply,
         });
     }
     let next = if rows.len() as u64 > q.limit {
@@ -468,6 +454,69 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
         None
     };
     Ok(InboxPage { rows, next })
+}
+
+/// Open appeals `d` about the same child at the same organization as `a`.
+const SAME_GROUP: &str = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
+
+/// What a row of the inbox shows besides the appeal itself.
+struct Extras {
+    group_size: i64,
+    organization: String,
+    class_name: String,
+    assignee: Option<PersonName>,
+    new_reply: bool,
+}
+
+/// The names, group sizes and new-reply flags of a page's appeals, by appeal id.
+async fn extras(
+    db: &DatabaseConnection,
+    appeals: &[Appeal],
+) -> Result<std::collections::HashMap<i64, Extras>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(appeals.len());
+    if appeals.is_empty() {
+        return Ok(out);
+    }
+    let open = open_list();
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push_trusted(&format!(
+        "SELECT a.id, o.name AS organization_name, c.name AS class_name, \
+         s.last_name AS assignee_last, s.first_name AS assignee_first, s.middle_name AS assignee_middle, \
+         CASE WHEN a.status IN {open} THEN \
+         (SELECT COUNT(*) FROM appeals d WHERE {SAME_GROUP} AND d.status IN {open}) ELSE 1 END AS group_size, \
+         CASE WHEN EXISTS (SELECT 1 FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'reply' \
+         AND NOT EXISTS (SELECT 1 FROM appeal_access_log l WHERE l.appeal_id = a.id AND l.action = 'view' \
+         AND l.created_at >= e.created_at)) THEN 1 ELSE 0 END AS new_reply \
+         FROM appeals a \
+         LEFT JOIN organizations o ON o.id = a.organization_id \
+         LEFT JOIN classes c ON c.id = a.class_id \
+         LEFT JOIN staff s ON s.id = a.assigned_staff_id \
+         WHERE a.id IN ("
+    ))
+    .bind_list(appeals.iter().map(|a| a.id))
+    .push(")");
+    for r in db.query_all_raw(sql.build()).await? {
+        let name = |col: &str| r.try_get::<Option<String>>("", col);
+        let assignee = match (
+            name("assignee_last")?,
+            name("assignee_first")?,
+            name("assignee_middle")?,
+        ) {
+            (Some(l), Some(f), m) => Some(PersonName::new(&l, &f, &m.unwrap_or_default())),
+            _ => None,
+        };
+        out.insert(
+            r.try_get::<i64>("", "id")?,
+            Extras {
+                group_size: r.try_get::<i64>("", "group_size")?,
+                organization: name("organization_name")?.unwrap_or_default(),
+                class_name: name("class_name")?.unwrap_or_default(),
+                assignee,
+                new_reply: r.try_get::<i32>("", "new_reply")? == 1,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// `FROM appeal_counts c … WHERE` the organizations of `scope`: the figures the triggers of
