@@ -327,10 +327,10 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
     let open = open_list();
     let mut sql = Sql::new(db.get_database_backend());
     // Two statements: this one walks `ix_appeals_queue` in page order and stops after one
-    // page; `extras` reads the names shown, group sizes and new replies for those rows
+    // page; `rows_of` reads the names shown, group sizes and new replies for those rows
     // only. One statement doing both took 0.4 ms to plan, and PostgreSQL plans a search
     // anew on every run at a million appeals (a plan made once cannot estimate a number
-    // range or a word); this one plans in a tenth of that, and `extras`, the same for any
+    // range or a word); this one plans in a tenth of that, and `rows_of`'s, the same for any
     // page of that size, runs on a plan made once.
     sql.push("SELECT a.* FROM appeals a WHERE ");
     let search = q.search.as_deref().filter(|s| !s.is_empty());
@@ -423,22 +423,7 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
         .iter()
         .map(|r| super::appeals::typed(appeal::Model::from_query_result(r, "")?))
         .collect::<Result<Vec<_>, DbErr>>()?;
-    let mut extras = extras(db, &appeals).await?;
-    let mut rows = Vec::with_capacity(appeals.len());
-    for appeal in appeals {
-        // An appeal removed between the two statements is no longer there to show.
-        let Some(extra) = extras.remove(&appeal.id) else {
-            continue;
-        };
-        rows.push(InboxRow {
-            appeal,
-            group_size: extra.group_size,
-            organization: extra.organization,
-            class_name: extra.class_name,
-            assignee: extra.assignee,
-            new_reply: extra.new_reply,
-        });
-    }
+    let mut rows = rows_of(db, appeals).await?;
     let next = if rows.len() as u64 > q.limit {
         rows.truncate(q.limit as usize);
         rows.last().map(|r| Cursor {
@@ -459,23 +444,11 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
 /// Open appeals `d` about the same child at the same organization as `a`.
 const SAME_GROUP: &str = "d.organization_id = a.organization_id AND d.subject_key = a.subject_key AND d.subject_key <> ''";
 
-/// What a row of the inbox shows besides the appeal itself.
-struct Extras {
-    group_size: i64,
-    organization: String,
-    class_name: String,
-    assignee: Option<PersonName>,
-    new_reply: bool,
-}
-
-/// The names, group sizes and new-reply flags of a page's appeals, by appeal id.
-async fn extras(
-    db: &DatabaseConnection,
-    appeals: &[Appeal],
-) -> Result<std::collections::HashMap<i64, Extras>, DbErr> {
-    let mut out = std::collections::HashMap::with_capacity(appeals.len());
+/// The inbox rows of a page's appeals, in their order: the names shown, group sizes and
+/// new-reply flags read in one statement.
+async fn rows_of(db: &DatabaseConnection, appeals: Vec<Appeal>) -> Result<Vec<InboxRow>, DbErr> {
     if appeals.is_empty() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
     let open = open_list();
     let mut sql = Sql::new(db.get_database_backend());
@@ -495,7 +468,16 @@ async fn extras(
     ))
     .bind_list(appeals.iter().map(|a| a.id))
     .push(")");
+    let mut by_id = std::collections::HashMap::with_capacity(appeals.len());
     for r in db.query_all_raw(sql.build()).await? {
+        by_id.insert(r.try_get::<i64>("", "id")?, r);
+    }
+    let mut rows = Vec::with_capacity(appeals.len());
+    for appeal in appeals {
+        // An appeal removed between the two statements is no longer there to show.
+        let Some(r) = by_id.remove(&appeal.id) else {
+            continue;
+        };
         let name = |col: &str| r.try_get::<Option<String>>("", col);
         let assignee = match (
             name("assignee_last")?,
@@ -505,18 +487,16 @@ async fn extras(
             (Some(l), Some(f), m) => Some(PersonName::new(&l, &f, &m.unwrap_or_default())),
             _ => None,
         };
-        out.insert(
-            r.try_get::<i64>("", "id")?,
-            Extras {
-                group_size: r.try_get::<i64>("", "group_size")?,
-                organization: name("organization_name")?.unwrap_or_default(),
-                class_name: name("class_name")?.unwrap_or_default(),
-                assignee,
-                new_reply: r.try_get::<i32>("", "new_reply")? == 1,
-            },
-        );
+        rows.push(InboxRow {
+            appeal,
+            group_size: r.try_get::<i64>("", "group_size")?,
+            organization: name("organization_name")?.unwrap_or_default(),
+            class_name: name("class_name")?.unwrap_or_default(),
+            assignee,
+            new_reply: r.try_get::<i32>("", "new_reply")? == 1,
+        });
     }
-    Ok(out)
+    Ok(rows)
 }
 
 /// `FROM appeal_counts c … WHERE` the organizations of `scope`: the figures the triggers of
