@@ -419,25 +419,27 @@ pub async fn page(db: &DatabaseConnection, q: &InboxQuery) -> Result<InboxPage, 
     } else {
         db.query_all_raw(sql.build()).await?
     };
-    let appeals = found
+    let mut appeals = found
         .iter()
         .map(|r| super::appeals::typed(appeal::Model::from_query_result(r, "")?))
         .collect::<Result<Vec<_>, DbErr>>()?;
-    let mut rows = rows_of(db, appeals).await?;
-    let next = if rows.len() as u64 > q.limit {
-        rows.truncate(q.limit as usize);
-        rows.last().map(|r| Cursor {
+    // One row more than the page says whether another page follows; it is not shown, so
+    // its names and group size are not read.
+    let next = if appeals.len() as u64 > q.limit {
+        appeals.truncate(q.limit as usize);
+        appeals.last().map(|a| Cursor {
             sort: q.sort,
-            assigned: r.appeal.assigned_staff_id.is_some(),
+            assigned: a.assigned_staff_id.is_some(),
             at: match q.sort {
-                Sort::Queue => r.appeal.created_at,
-                Sort::Due => r.appeal.due_at,
+                Sort::Queue => a.created_at,
+                Sort::Due => a.due_at,
             },
-            id: r.appeal.id,
+            id: a.id,
         })
     } else {
         None
     };
+    let rows = rows_of(db, appeals).await?;
     Ok(InboxPage { rows, next })
 }
 
