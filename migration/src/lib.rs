@@ -22,6 +22,7 @@ mod m20261127_000017_inbox_counts;
 mod m20261127_000018_search_words;
 mod m20261128_000019_counts_per_transaction;
 mod m20261128_000020_search_index_pending_list;
+mod m20261128_000021_counts_bump_plpgsql;
 
 /// A bulk load with the counting triggers off (a benchmark's million appeals) recounts
 /// after it with this SQL.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_search_words::Migration),
             Box::new(m20261128_000019_counts_per_transaction::Migration),
             Box::new(m20261128_000020_search_index_pending_list::Migration),
+            Box::new(m20261128_000021_counts_bump_plpgsql::Migration),
         ]
     }
 }

@@ -57,15 +57,28 @@ pub fn recount() -> String {
     )
 }
 
+/// The function that adds `d` to one counter row, in SQL (as this migration made it) or
+/// in PL/pgSQL (migration 021).
+pub(crate) fn bump_function(plpgsql: bool) -> String {
+    let upsert = "INSERT INTO appeal_counts (organization_id, status, slot, n) VALUES (org, st, sl, d) \
+                  ON CONFLICT (organization_id, status, slot) DO UPDATE SET n = appeal_counts.n + d;";
+    let (body, language) = if plpgsql {
+        (format!("BEGIN {upsert} END"), "plpgsql")
+    } else {
+        (upsert.to_string(), "sql")
+    };
+    format!(
+        "CREATE OR REPLACE FUNCTION appeal_counts_bump(org INTEGER, st VARCHAR, sl SMALLINT, d BIGINT) \
+         RETURNS void AS $$ {body} $$ LANGUAGE {language};"
+    )
+}
+
 fn postgres(open: &str) -> String {
     let track = track_function(open, PER_APPEAL.0, PER_APPEAL.1);
+    let bump = bump_function(false);
     format!(
         "
-CREATE OR REPLACE FUNCTION appeal_counts_bump(org INTEGER, st VARCHAR, sl SMALLINT, d BIGINT)
-RETURNS void AS $$
-    INSERT INTO appeal_counts (organization_id, status, slot, n) VALUES (org, st, sl, d)
-    ON CONFLICT (organization_id, status, slot) DO UPDATE SET n = appeal_counts.n + d;
-$$ LANGUAGE sql;
+{bump}
 CREATE OR REPLACE FUNCTION appeal_counts_group(org INTEGER, key VARCHAR, sl SMALLINT, d BIGINT)
 RETURNS void AS $$
 DECLARE left_n BIGINT;

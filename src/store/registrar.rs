@@ -15,8 +15,13 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::appeals::{Filing, Numbering, Submitted, submit_group};
 use super::{is_connection_lost, is_postgres};
 
-/// The most filings in one transaction: a 64-client burst fits in a few groups, and one
-/// group's statements stay small.
+/// The most filings the writers take at once, shared among them: one writer on SQLite
+/// takes up to 64 in a group, each of PostgreSQL's four up to 16. A writer takes what is
+/// queued when it comes to the queue; with 64 each at 64 clients, the writers freed first
+/// took one filing each (2,692 groups of one in five seconds) while the filings that came
+/// meanwhile piled up behind one writer into groups of up to 60, all waiting for that one
+/// long transaction (p75 34 ms, p99 60 ms). With a quarter each, a burst goes out in four
+/// groups at once (p75 25 ms, p99 45–50 ms, 20–30% more appeals a second).
 const GROUP: usize = 64;
 
 /// Groups in flight at once. On PostgreSQL four: while one group waits for its commit
@@ -66,8 +71,14 @@ impl Registrar {
         let (tx, rx) = mpsc::channel(GROUP * 4);
         let rx = Arc::new(Mutex::new(rx));
         let numbering = Arc::new(Numbering::default());
-        for _ in 0..writers(&self.db) {
-            tokio::spawn(register(self.db.clone(), numbering.clone(), rx.clone()));
+        let writers = writers(&self.db);
+        for _ in 0..writers {
+            tokio::spawn(register(
+                self.db.clone(),
+                numbering.clone(),
+                rx.clone(),
+                GROUP / writers,
+            ));
         }
         *jobs = Some(tx.clone());
         tx
@@ -84,11 +95,13 @@ async fn register(
     db: DatabaseConnection,
     numbering: Arc<Numbering>,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    most: usize,
 ) {
     loop {
-        // Whoever holds the queue waits for the next filing and takes all that are there.
-        let mut group = Vec::with_capacity(GROUP);
-        if jobs.lock().await.recv_many(&mut group, GROUP).await == 0 {
+        // Whoever holds the queue waits for the next filing and takes what is there, up to
+        // its share.
+        let mut group = Vec::with_capacity(most);
+        if jobs.lock().await.recv_many(&mut group, most).await == 0 {
             return;
         }
         let (filings, replies): (Vec<Filing>, Vec<_>) = group.into_iter().unzip();
