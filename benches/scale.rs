@@ -27,7 +27,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 /// machine is busy (two cores shared by PostgreSQL, the harness and the system) falls on
 /// both sides alike, not on one side's round of fifty. The p99 is the 20th slowest run: of
 /// 500 runs in rounds of 50, the same sub-millisecond query on the same two databases gave
-/// ratios from 0.7 to 2.0 from one run of the harness to the next; 2,000 pairs, 1.0–1.1.
+/// ratios from 0.7 to 2.0 from one run of the harness to the next; alternating run by run,
+/// 1.0–1.2 in five repeats.
 const PAIRS: usize = 2_000;
 
 struct Place {
