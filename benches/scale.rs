@@ -103,12 +103,12 @@ async fn fill(url: &str, total: i64) -> anyhow::Result<(DatabaseConnection, [Sco
         other_classes = array(others.iter().map(|p| p.class)),
         other_n = others.len(),
     );
-    // Counting row by row would update one counter row a million times in one
-    // transaction; the load goes in with that trigger off and is counted once after.
-    db.execute_unprepared("ALTER TABLE appeals DISABLE TRIGGER appeal_counts_track")
+    // The counting trigger would keep a copy of the million rows to count them (a
+    // transition table); the load goes in with it off and is counted once after.
+    db.execute_unprepared("ALTER TABLE appeals DISABLE TRIGGER appeal_counts_filed")
         .await?;
     db.execute_unprepared(&sql).await?;
-    db.execute_unprepared("ALTER TABLE appeals ENABLE TRIGGER appeal_counts_track")
+    db.execute_unprepared("ALTER TABLE appeals ENABLE TRIGGER appeal_counts_filed")
         .await?;
     db.execute_unprepared(&migration::recount_inbox_sql())
         .await?;

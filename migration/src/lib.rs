@@ -23,6 +23,7 @@ mod m20261127_000018_search_words;
 mod m20261128_000019_counts_per_transaction;
 mod m20261128_000020_search_index_pending_list;
 mod m20261128_000021_counts_bump_plpgsql;
+mod m20261128_000022_counts_per_statement;
 
 /// A bulk load with the counting triggers off (a benchmark's million appeals) recounts
 /// after it with this SQL.
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000019_counts_per_transaction::Migration),
             Box::new(m20261128_000020_search_index_pending_list::Migration),
             Box::new(m20261128_000021_counts_bump_plpgsql::Migration),
+            Box::new(m20261128_000022_counts_per_statement::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use crate::m20261127_000017_inbox_counts::{PER_APPEAL, open_list, track_function
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const PER_TRANSACTION: &str = "(txid_current() % 8)::SMALLINT";
+pub(crate) const PER_TRANSACTION: &str = "(txid_current() % 8)::SMALLINT";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

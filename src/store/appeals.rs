@@ -231,16 +231,12 @@ pub async fn submit_group(
         .map(|m| Ok((m.submission_id.clone(), typed(m)?)))
         .collect::<Result<HashMap<_, _>, DbErr>>()?;
     let mut seen = HashSet::new();
-    let mut fresh: Vec<&Filing> = filings
+    let fresh: Vec<&Filing> = filings
         .iter()
         .filter(|f| {
             !earlier.contains_key(&f.new.submission_id) && seen.insert(&f.new.submission_id)
         })
         .collect();
-    // The counting triggers take the counter rows in the order the appeals are inserted:
-    // in order of organization and child, two groups committing at once take the rows
-    // they share in the same order (migration 019), never crosswise.
-    fresh.sort_by_cached_key(|f| (f.new.organization_id, f.new.snapshot.subject_key()));
     let mut numbers = Vec::with_capacity(years.len());
     for year in years {
         let count = fresh.iter().filter(|f| f.new.year == year).count();
