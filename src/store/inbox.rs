@@ -503,7 +503,7 @@ async fn rows_of(db: &DatabaseConnection, appeals: Vec<Appeal>) -> Result<Vec<In
 
 /// `FROM appeal_counts c … WHERE` the organizations of `scope`: the figures the triggers of
 /// migration 017 keep, one row per organization and status, summed.
-fn counts_in(sql: &mut Sql, scope: Scope) {
+pub(super) fn counts_in(sql: &mut Sql, scope: Scope) {
     sql.push(
         "FROM appeal_counts c JOIN organizations o ON o.id = c.organization_id \
          JOIN municipalities m ON m.id = o.municipality_id WHERE ",
@@ -534,7 +534,7 @@ pub async fn open_groups(db: &impl ConnectionTrait, scope: Scope) -> Result<(i64
 }
 
 /// The row of `appeal_counts` that counts open groups rather than a status.
-const GROUPS: &str = "_groups";
+pub(super) const GROUPS: &str = "_groups";
 
 /// Appeals per status in the scope, for the inbox tabs.
 pub async fn status_counts(

@@ -528,6 +528,10 @@ story!(
             "{page}"
         );
         assert!(
+            page.contains("<dt>Всего обращений</dt><dd>1</dd>"),
+            "the one appeal filed, counted once: {page}"
+        );
+        assert!(
             page.contains("<svg") && page.contains("<rect"),
             "a chart drawn on the server"
         );
