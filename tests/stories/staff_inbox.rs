@@ -532,6 +532,10 @@ story!(
             "the one appeal filed, counted once: {page}"
         );
         assert!(
+            page.contains("ответов ещё не было"),
+            "no time to answer before the first answer: {page}"
+        );
+        assert!(
             page.contains("<svg") && page.contains("<rect"),
             "a chart drawn on the server"
         );
