@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod esia;
 pub mod import;
+pub mod log;
 pub mod mail;
 pub mod metrics;
 pub mod store;

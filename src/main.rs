@@ -6,6 +6,7 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
 use appeals::config::Settings;
+use appeals::log::WithRequestId;
 use appeals::workflow::Workflow;
 use appeals::workflow::import::{Author, Mode};
 use appeals::{Application, import, store};
@@ -205,11 +206,15 @@ async fn run() -> anyhow::Result<()> {
                 .with_target("sea_orm", tracing::Level::WARN)
                 .with_target("tower_sessions", tracing::Level::WARN)
         });
+    // Colour codes only for a person at a terminal, never into journald or a file.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                // Colour codes only for a person at a terminal, never into journald or a file.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+                .with_ansi(colour)
+                .event_format(WithRequestId(
+                    tracing_subscriber::fmt::format().with_ansi(colour),
+                )),
         )
         .with(filter)
         .init();

@@ -1,5 +1,6 @@
-//! The outermost layer of every request: the request id, the log span, the latency for
-//! `/metrics` and the security headers. It is a tower service of its own rather than
+//! The outermost layer of every request: the request id (on error pages and, through
+//! `crate::log`, on the log lines written for it), the latency for `/metrics` and the
+//! security headers. It is a tower service of its own rather than
 //! `middleware::from_fn`, which boxes every request's future and clones the whole stack
 //! inside it; this is the one layer every request crosses, `/healthz` included.
 
@@ -13,10 +14,10 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
 use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
-use tracing::Instrument;
-use tracing::instrument::Instrumented;
 
+use crate::log::REQUEST_ID;
 use crate::metrics::{Metrics, RouteLatency};
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,14 +54,13 @@ pub struct Edge<S> {
     layer: EdgeLayer,
 }
 
-/// What the edge hands inward with the request: its id (for error pages), its log span,
+/// What the edge hands inward with the request: its id (for error pages and the log)
 /// and a slot for the route the router matched. The edge runs before routing (so that it
 /// also times the session, the error page, a timeout and a panic); the router's own layer,
 /// [`NoteRoute`], fills the slot in.
 #[derive(Clone)]
 pub struct Seen {
     pub id: HeaderValue,
-    span: tracing::Span,
     route: Arc<OnceLock<Arc<RouteLatency>>>,
 }
 
@@ -79,14 +79,8 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let started = Instant::now();
         let id = request_id(&req);
-        // Only the request id: what ties the lines a request logs to its error page and to
-        // its «request failed» line, which names the method and route. The log formats a
-        // span's fields when it opens, for every request, logged or not; never the URI,
-        // whose query carries ESIA codes and ids.
-        let span = tracing::info_span!("http", request_id = %id.to_str().unwrap_or_default());
         let seen = Seen {
-            id,
-            span: span.clone(),
+            id: id.clone(),
             route: Arc::default(),
         };
         req.extensions_mut().insert(seen.clone());
@@ -97,12 +91,9 @@ where
             seen,
             layer: self.layer.clone(),
         };
-        let inner = {
-            let _entered = span.enter();
-            self.inner.call(req)
-        };
+        let inner = REQUEST_ID.sync_scope(id.clone(), || self.inner.call(req));
         EdgeFuture {
-            inner: inner.instrument(span),
+            inner: REQUEST_ID.scope(id, inner),
             finish: Some(finish),
         }
     }
@@ -154,15 +145,26 @@ impl Finish {
                 "unmatched"
             }
         };
-        let span = &self.seen.span;
+        // Past the request's scope: its id goes in as a field.
+        let request_id = self.seen.id.to_str().unwrap_or_default();
         if status.is_server_error() {
-            span.in_scope(|| {
-                tracing::error!(method, route, status = status_code, ?took, "request failed")
-            });
+            tracing::error!(
+                method,
+                route,
+                status = status_code,
+                ?took,
+                request_id,
+                "request failed"
+            );
         } else {
-            span.in_scope(|| {
-                tracing::debug!(method, route, status = status_code, ?took, "request done")
-            });
+            tracing::debug!(
+                method,
+                route,
+                status = status_code,
+                ?took,
+                request_id,
+                "request done"
+            );
         }
         let h = resp.headers_mut();
         // Room for all of them at once, not a table grown twice on the way.
@@ -182,7 +184,7 @@ impl Finish {
 pin_project! {
     pub struct EdgeFuture<F> {
         #[pin]
-        inner: Instrumented<F>,
+        inner: TaskLocalFuture<HeaderValue, F>,
         finish: Option<Finish>,
     }
 }
