@@ -206,15 +206,12 @@ async fn run() -> anyhow::Result<()> {
                 .with_target("sea_orm", tracing::Level::WARN)
                 .with_target("tower_sessions", tracing::Level::WARN)
         });
-    // Colour codes only for a person at a terminal, never into journald or a file.
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_ansi(colour)
-                .event_format(WithRequestId(
-                    tracing_subscriber::fmt::format().with_ansi(colour),
-                )),
+                // Colour codes only for a person at a terminal, never into journald or a file.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .event_format(WithRequestId(tracing_subscriber::fmt::format())),
         )
         .with(filter)
         .init();
