@@ -145,7 +145,8 @@ impl Finish {
                 "unmatched"
             }
         };
-        // Past the request's scope: its id goes in as a field.
+        // Past the request's scope: its id goes in as a field. Never the URI, whose query
+        // carries ESIA codes.
         let request_id = self.seen.id.to_str().unwrap_or_default();
         if status.is_server_error() {
             tracing::error!(

@@ -535,6 +535,18 @@ story!(
             page.contains("ответов ещё не было"),
             "no time to answer before the first answer: {page}"
         );
+        let staff = app.staff("staff-school-1").await;
+        let answer = [
+            ("status", "rejected"),
+            ("resolution", "Не относится к школе"),
+        ];
+        let resp = app.staff_action(&staff, &number, "status", &answer).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.get_html(&operator, "/staff/dashboard").await;
+        assert!(
+            page.contains("медиана 0,0 дн., 90-й процентиль 0,0 дн. (ответов: 1)"),
+            "{page}"
+        );
         assert!(
             page.contains("<svg") && page.contains("<rect"),
             "a chart drawn on the server"

@@ -36,8 +36,8 @@ struct DashboardPage {
     open: i64,
     overdue: i64,
     overdue_share: String,
-    median: String,
-    p90: String,
+    /// The median and 90th-percentile days to answer, once there is an answer.
+    time_to_answer: Option<(String, String)>,
     answered: usize,
     bars: Vec<Bar>,
     chart_width: f64,
@@ -49,8 +49,8 @@ struct DashboardPage {
     chart_total: String,
 }
 
-fn days(d: Option<f64>) -> String {
-    d.map_or_else(|| "—".to_string(), |d| format!("{d:.1}").replace('.', ","))
+fn days(d: f64) -> String {
+    format!("{d:.1}").replace('.', ",")
 }
 
 fn bars(d: &Dashboard) -> (Vec<Bar>, u32) {
@@ -88,8 +88,10 @@ pub(super) async fn get(State(state): State<AppState>, user: StaffUser) -> AppRe
         open: d.open,
         overdue: d.overdue,
         overdue_share: share,
-        median: days(d.median_days),
-        p90: days(d.p90_days),
+        time_to_answer: d
+            .median_days
+            .zip(d.p90_days)
+            .map(|(median, p90)| (days(median), days(p90))),
         answered: d.answered,
         chart_from: d
             .per_day
